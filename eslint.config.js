@@ -9,6 +9,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // HL7, MLLP and PostgreSQL text rules are about control characters by nature.
+      'no-control-regex': 'off',
     },
   },
 );

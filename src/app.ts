@@ -1,0 +1,89 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config/index.ts';
+import type { Db } from './store/db.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { loggerOptions } from './observability/logger.ts';
+import { installErrorHandlers } from './http/errors.ts';
+import { healthRoutes } from './http/health.ts';
+import { GatewayAuthenticator } from './auth/gateways.ts';
+import { GroupCommitWriter } from './ingest/writer.ts';
+import { IngestService } from './ingest/service.ts';
+import { GatewayHub } from './ingest/hub.ts';
+import { watchRevocations } from './ingest/revocation.ts';
+import { ingestRoutes } from './ingest/routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Db;
+    metrics: Metrics;
+  }
+}
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Db;
+  /** Connection string, for the LISTEN connection that hears revocations. */
+  readonly databaseUrl: string;
+}
+
+/** Build the service: plugins and routes in order, nothing else. Does not listen. */
+export async function buildApp({ config, db, databaseUrl }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    bodyLimit: config.ingest.maxHttpBodyBytes,
+    // Close idle keep-alive connections on shutdown instead of waiting for them.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const metrics = createMetrics();
+  app.decorate('config', config);
+  app.decorate('db', db);
+  app.decorate('metrics', metrics);
+  installErrorHandlers(app);
+  // Ingest takes JSON only (415 otherwise); the IDCO route adds its own HL7 parser.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Cardiac device telemetry', version: '1.0.0', description: 'Ingest protocol v1 and operations. The WebSocket protocol (GET /v1/ingest) is described in docs/ingest-protocol.md.' },
+      components: { securitySchemes: { gatewayKey: { type: 'http', scheme: 'bearer', description: 'gateway key issued by `npm run admin -- gateway create`' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
+  const writer = new GroupCommitWriter(db, config.ingest, {
+    flushed: (rows, seconds) => {
+      metrics.commitSeconds.observe(seconds);
+      metrics.queuedRows.set(writer.pendingRows);
+      void rows;
+    },
+    failed: (err) => {
+      metrics.commitFailures.inc();
+      app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'group commit failed; its batches were answered `unavailable`');
+    },
+  });
+  const service = new IngestService(db, writer, metrics, config.ingest);
+  const auth = new GatewayAuthenticator(db);
+  const revocations = watchRevocations(databaseUrl, db, auth, hub, app.log);
+
+  await app.register(websocket, {
+    options: { maxPayload: config.ingest.maxFrameBytes, perMessageDeflate: false },
+    // Shutdown: refuse new batches, commit and ack what is queued, then close 1001.
+    preClose: async () => {
+      await writer.drain();
+      await hub.shutdown();
+    },
+  });
+  await app.register(healthRoutes, { db, metrics });
+  await app.register(ingestRoutes, { service, auth, hub, metrics, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
+
+  app.addHook('onClose', async () => {
+    await revocations.stop();
+  });
+  return app;
+}

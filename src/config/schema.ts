@@ -1,0 +1,168 @@
+// Every setting the service reads, with its default and its check. The README's
+// configuration table mirrors VARS; a unit test keeps the two in step.
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** null: run an embedded PostgreSQL under dataDir. */
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly ingest: {
+    readonly maxFrameBytes: number;
+    readonly maxHttpBodyBytes: number;
+    readonly maxBatchReadings: number;
+    /** Group commit: flush when this many rows wait, or after flushIntervalMs. */
+    readonly flushRows: number;
+    readonly flushIntervalMs: number;
+    /** Rows accepted into the write queue before new batches get `unavailable`. */
+    readonly maxQueuedRows: number;
+    readonly writers: number;
+    readonly retryAfterMs: number;
+    readonly pingIntervalMs: number;
+    readonly idleTimeoutMs: number;
+    readonly futureToleranceMs: number;
+    /** Per-gateway token bucket in readings/s; 0 turns it off. */
+    readonly gatewayRateLimit: number;
+    readonly gatewayRateBurst: number;
+  };
+  readonly db: {
+    readonly poolSize: number;
+    readonly statementTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+  };
+  readonly shutdownGraceMs: number;
+}
+
+export interface ConfigIssue {
+  readonly variable: string;
+  readonly problem: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(
+      'Invalid configuration:\n' +
+        issues.map((i) => `  ${i.variable}: ${i.problem}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+interface IntVar {
+  kind: 'int';
+  def: number;
+  min: number;
+  max: number;
+  doc: string;
+}
+interface StrVar {
+  kind: 'string';
+  def: string | null;
+  doc: string;
+  choices?: readonly string[];
+}
+type Var = IntVar | StrVar;
+
+const MiB = 1024 * 1024;
+
+/** The documented variables, their defaults and limits. */
+export const VARS = {
+  HOST: { kind: 'string', def: '127.0.0.1', doc: 'address to listen on' },
+  PORT: { kind: 'int', def: 3000, min: 0, max: 65535, doc: 'HTTP and WebSocket port (0 = any free port)' },
+  DATABASE_URL: { kind: 'string', def: null, doc: 'PostgreSQL connection string; unset = embedded PostgreSQL' },
+  DATA_DIR: { kind: 'string', def: './data/pg', doc: 'embedded PostgreSQL data directory (kept across restarts)' },
+  EMBEDDED_PG_PORT: { kind: 'int', def: 54329, min: 1, max: 65535, doc: 'port of the embedded PostgreSQL' },
+  LOG_LEVEL: { kind: 'string', def: 'info', doc: 'pino log level', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  INGEST_MAX_FRAME_BYTES: { kind: 'int', def: MiB, min: 1024, max: 64 * MiB, doc: 'largest WebSocket frame; bigger closes the socket with 1009' },
+  INGEST_MAX_BODY_BYTES: { kind: 'int', def: MiB, min: 1024, max: 64 * MiB, doc: 'largest HTTP body; bigger is answered 413' },
+  INGEST_MAX_BATCH: { kind: 'int', def: 5000, min: 1, max: 5000, doc: 'most readings in one batch (the protocol allows 5,000)' },
+  INGEST_FLUSH_ROWS: { kind: 'int', def: 2000, min: 1, max: 100_000, doc: 'group commit: rows that trigger a flush' },
+  INGEST_FLUSH_MS: { kind: 'int', def: 4, min: 0, max: 1000, doc: 'group commit: longest wait before a flush, ms' },
+  INGEST_MAX_QUEUED_ROWS: { kind: 'int', def: 100_000, min: 100, max: 10_000_000, doc: 'queued rows before new batches get `unavailable`' },
+  INGEST_WRITERS: { kind: 'int', def: 2, min: 1, max: 16, doc: 'flushes in flight at once' },
+  INGEST_RETRY_AFTER_MS: { kind: 'int', def: 2000, min: 100, max: 600_000, doc: '`retryAfterMs` advised with `unavailable`' },
+  INGEST_PING_MS: { kind: 'int', def: 30_000, min: 100, max: 600_000, doc: 'WebSocket ping interval' },
+  INGEST_IDLE_MS: { kind: 'int', def: 60_000, min: 200, max: 3_600_000, doc: 'drop a gateway silent this long' },
+  INGEST_FUTURE_TOLERANCE_MS: { kind: 'int', def: 24 * 3600 * 1000, min: 0, max: 7 * 24 * 3600 * 1000, doc: 'how far ahead of the clock `at` may be' },
+  GATEWAY_RATE_LIMIT: { kind: 'int', def: 200_000, min: 0, max: 100_000_000, doc: 'readings/s per gateway (token bucket); 0 = no limit' },
+  GATEWAY_RATE_BURST: { kind: 'int', def: 400_000, min: 1, max: 100_000_000, doc: 'token bucket size per gateway, readings' },
+  DB_POOL_SIZE: { kind: 'int', def: 10, min: 2, max: 200, doc: 'PostgreSQL connections' },
+  DB_STATEMENT_TIMEOUT_MS: { kind: 'int', def: 15_000, min: 100, max: 600_000, doc: 'longest a statement may run' },
+  DB_CONNECT_TIMEOUT_MS: { kind: 'int', def: 3000, min: 100, max: 60_000, doc: 'longest to wait for a connection' },
+  SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
+} as const satisfies Record<string, Var>;
+
+type VarName = keyof typeof VARS;
+
+export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => string): Config {
+  const issues: ConfigIssue[] = [];
+  const int = (name: VarName): number => {
+    const v = VARS[name] as IntVar;
+    const raw = env[name];
+    if (raw === undefined || raw === '') return v.def;
+    if (!/^\d+$/.test(raw.trim())) {
+      issues.push({ variable: name, problem: `expected a whole number, got "${raw}"` });
+      return v.def;
+    }
+    const n = Number(raw);
+    if (n < v.min || n > v.max) issues.push({ variable: name, problem: `${n} is outside ${v.min}..${v.max}` });
+    return n;
+  };
+  const str = (name: VarName): string | null => {
+    const v = VARS[name] as StrVar;
+    const raw = env[name];
+    if (raw === undefined || raw === '') return v.def;
+    if (v.choices && !v.choices.includes(raw)) {
+      issues.push({ variable: name, problem: `"${raw}" is not one of ${v.choices.join(', ')}` });
+      return v.def;
+    }
+    return raw;
+  };
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    issues.push({ variable: 'DATABASE_URL', problem: 'must start with postgres:// or postgresql://' });
+  }
+  const rateLimit = int('GATEWAY_RATE_LIMIT');
+  const config: Config = {
+    host: str('HOST') ?? '127.0.0.1',
+    port: int('PORT'),
+    databaseUrl,
+    dataDir: resolvePath(str('DATA_DIR') ?? './data/pg'),
+    embeddedPgPort: int('EMBEDDED_PG_PORT'),
+    logLevel: (str('LOG_LEVEL') ?? 'info') as Config['logLevel'],
+    ingest: {
+      maxFrameBytes: int('INGEST_MAX_FRAME_BYTES'),
+      maxHttpBodyBytes: int('INGEST_MAX_BODY_BYTES'),
+      maxBatchReadings: int('INGEST_MAX_BATCH'),
+      flushRows: int('INGEST_FLUSH_ROWS'),
+      flushIntervalMs: int('INGEST_FLUSH_MS'),
+      maxQueuedRows: int('INGEST_MAX_QUEUED_ROWS'),
+      writers: int('INGEST_WRITERS'),
+      retryAfterMs: int('INGEST_RETRY_AFTER_MS'),
+      pingIntervalMs: int('INGEST_PING_MS'),
+      idleTimeoutMs: int('INGEST_IDLE_MS'),
+      futureToleranceMs: int('INGEST_FUTURE_TOLERANCE_MS'),
+      gatewayRateLimit: rateLimit,
+      gatewayRateBurst: int('GATEWAY_RATE_BURST'),
+    },
+    db: {
+      poolSize: int('DB_POOL_SIZE'),
+      statementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS'),
+      connectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS'),
+    },
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
+  };
+  if (config.ingest.idleTimeoutMs <= config.ingest.pingIntervalMs) {
+    issues.push({ variable: 'INGEST_IDLE_MS', problem: 'must be longer than INGEST_PING_MS' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(o);
+}

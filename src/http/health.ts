@@ -1,0 +1,29 @@
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import type {} from '@fastify/swagger';
+import type { Db } from '../store/db.ts';
+import { pendingMigrations } from '../store/migrate.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+// Operational endpoints: no patient data, no credentials (restrict them at the network edge).
+export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics: Metrics }): Promise<void> {
+  app.get('/health/live', { schema: { tags: ['operations'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+
+  app.get('/health/ready', { schema: { tags: ['operations'], summary: 'The database is reachable and the schema current' } }, async (_req, reply) => {
+    const problems: string[] = [];
+    try {
+      await sql`SELECT 1`.execute(deps.db);
+      const pending = await pendingMigrations(deps.db);
+      if (pending.length > 0) problems.push(`migrations pending: ${pending.join(', ')}`);
+    } catch {
+      problems.push('database unreachable');
+    }
+    if (problems.length > 0) return reply.code(503).send({ status: 'unavailable', problems });
+    return { status: 'ready' };
+  });
+
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    reply.header('Content-Type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,57 @@
+import type { Metrics } from '../observability/metrics.ts';
+import { CLOSE, type GatewaySession } from './session.ts';
+
+/** The open gateway sockets: heartbeat, revocation and shutdown act on them. */
+export class GatewayHub {
+  private readonly sessions = new Set<GatewaySession>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly pingIntervalMs: number,
+    private readonly idleTimeoutMs: number,
+  ) {}
+
+  add(session: GatewaySession): void {
+    this.sessions.add(session);
+    this.metrics.socketsOpen.set(this.sessions.size);
+    session.socket.once('close', () => {
+      this.sessions.delete(session);
+      this.metrics.socketsOpen.set(this.sessions.size);
+    });
+    this.timer ??= setInterval(() => this.heartbeat(), this.pingIntervalMs).unref();
+  }
+
+  gatewayIds(): number[] {
+    return [...new Set([...this.sessions].map((s) => s.gateway.gatewayId))];
+  }
+
+  closeGateway(gatewayId: number, code: number, reason: string): number {
+    let n = 0;
+    for (const s of this.sessions) {
+      if (s.gateway.gatewayId === gatewayId) {
+        s.close(code, reason);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Wait for every received batch to be answered, then close with 1001. */
+  async shutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.sessions].map((s) => s.settled()));
+    for (const s of this.sessions) s.close(CLOSE.shutdown, 'server shutting down');
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const s of this.sessions) {
+      if (now - s.lastSeen > this.idleTimeoutMs) {
+        s.socket.terminate();
+      } else if (s.socket.readyState === s.socket.OPEN) {
+        s.socket.ping();
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type {} from '@fastify/websocket';
+import type {} from '@fastify/swagger';
+import { ServiceError } from '../errors.ts';
+import type { GatewayAuthenticator, GatewayIdentity } from '../auth/gateways.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { parseReadingsBody, type Limits } from './protocol.ts';
+import type { IngestService } from './service.ts';
+import { GatewaySession } from './session.ts';
+import type { GatewayHub } from './hub.ts';
+import { ackSchema, errorSchema, readingsBodySchema } from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gateway?: GatewayIdentity;
+  }
+}
+
+export interface IngestRouteDeps {
+  readonly service: IngestService;
+  readonly auth: GatewayAuthenticator;
+  readonly hub: GatewayHub;
+  readonly metrics: Metrics;
+  readonly limits: Limits;
+}
+
+export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
+  // Runs before the body is read, so an unauthorised sender costs no parsing.
+  const requireGateway = async (req: FastifyRequest, _reply: FastifyReply) => {
+    let gw: GatewayIdentity | null;
+    try {
+      gw = await deps.auth.authenticate(req.headers.authorization);
+    } catch {
+      throw new ServiceError('unavailable', 'storage unavailable', 2000);
+    }
+    if (!gw) throw new ServiceError('unauthorized');
+    req.gateway = gw;
+  };
+
+  app.get('/v1/ingest', { websocket: true, onRequest: requireGateway, schema: { hide: true } }, (socket, req) => {
+    const session = new GatewaySession(socket, req.gateway!, deps.service, deps.limits, deps.metrics, req.log);
+    deps.hub.add(session);
+    session.start();
+  });
+
+  app.post(
+    '/v1/readings',
+    {
+      onRequest: requireGateway,
+      schema: {
+        summary: 'Store a batch of readings',
+        description:
+          'The same batch as the WebSocket protocol. Answered after commit. Each reading is accepted, ' +
+          'a duplicate, or rejected with a reason (and kept in quarantine).',
+        tags: ['ingest'],
+        security: [{ gatewayKey: [] }],
+        body: readingsBodySchema,
+        response: { 200: ackSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema, 415: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+      // The schema documents the body; the protocol module validates it, so that
+      // HTTP and WebSocket reject exactly the same things with the same codes.
+      validatorCompiler: () => () => true,
+    },
+    async (req) => {
+      const body = req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new ServiceError('bad_message', 'the body must be a JSON object with a `readings` array');
+      }
+      const parsed = parseReadingsBody(body as Record<string, unknown>, deps.limits, false);
+      if (parsed.type === 'error') throw new ServiceError(parsed.code, parsed.message);
+      return deps.service.ingest(req.gateway!, parsed.id || null, parsed.readings, 'http');
+    },
+  );
+}

@@ -1,0 +1,122 @@
+import type { Rejection } from '../domain/types.ts';
+import { ServiceError } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { lastSeqBySerial } from '../store/readings.ts';
+import type { GatewayIdentity } from '../auth/gateways.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { isRejection, validateReading, type ValidReading } from './protocol.ts';
+import { DeviceRegistry } from './devices.ts';
+import { newBucket, takeTokens, type Bucket } from './rate-limit.ts';
+import type { GroupCommitWriter, WriteBatch } from './writer.ts';
+
+export type Transport = 'ws' | 'http' | 'idco';
+
+export interface AckCounts {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: readonly Rejection[];
+}
+
+export interface IngestOptions {
+  readonly futureToleranceMs: number;
+  readonly retryAfterMs: number;
+  readonly gatewayRateLimit: number;
+  readonly gatewayRateBurst: number;
+}
+
+export interface DeviceStatus {
+  readonly lastSeq: number;
+  readonly lastAt: string;
+}
+
+/** The transport-independent ingest path: validate, register devices, store, count. */
+export class IngestService {
+  private readonly devices: DeviceRegistry;
+  private readonly buckets = new Map<number, Bucket>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly writer: GroupCommitWriter,
+    private readonly metrics: Metrics,
+    private readonly opts: IngestOptions,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.devices = new DeviceRegistry(db);
+  }
+
+  /**
+   * Store one batch. Resolves after commit with the ack counts; rejects with a
+   * ServiceError (`rate_limited`, `unavailable`) when nothing of it was stored.
+   */
+  async ingest(gw: GatewayIdentity, batchId: string | null, raws: readonly unknown[], transport: Transport): Promise<AckCounts> {
+    const now = this.clock();
+    this.checkRate(gw.gatewayId, raws.length, now);
+
+    const rejected: Rejection[] = [];
+    const valid: ValidReading[] = [];
+    const ctx = { now, futureToleranceMs: this.opts.futureToleranceMs };
+    for (let i = 0; i < raws.length; i++) {
+      const r = validateReading(raws[i], i, ctx);
+      if (isRejection(r)) rejected.push(r);
+      else valid.push(r);
+    }
+
+    let refs;
+    try {
+      refs = valid.length > 0 ? await this.devices.resolve(new Set(valid.map((v) => v.device)), gw.siteId, gw.gatewayId) : new Map();
+    } catch {
+      throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
+    }
+
+    const batch: { rows: WriteBatch['rows'][number][]; indexes: number[]; raws: unknown[] } = { rows: [], indexes: [], raws: [] };
+    for (const v of valid) {
+      const ref = refs.get(v.device);
+      if (!ref || ref.siteId !== gw.siteId) {
+        rejected.push({ index: v.index, code: 'forbidden_device', message: `device ${v.device} belongs to another site` });
+        continue;
+      }
+      batch.rows.push({ deviceId: ref.id, seq: v.seq, at: v.at, metricId: v.metricId, value: v.value, gatewayId: gw.gatewayId });
+      batch.indexes.push(v.index);
+      batch.raws.push(raws[v.index]);
+    }
+
+    const context = { gatewayId: gw.gatewayId, siteId: gw.siteId, source: transport, batchId };
+    const result = await this.writer.submit({
+      ...batch,
+      context,
+      quarantine: rejected.map((r) => ({ ...context, idx: r.index, code: r.code, message: r.message, raw: raws[r.index] })),
+    });
+    for (const c of result.conflicts) rejected.push({ index: c.index, code: 'seq_conflict', message: c.message });
+    rejected.sort((a, b) => a.index - b.index);
+
+    this.metrics.readings.inc({ outcome: 'accepted', transport }, result.inserted);
+    this.metrics.readings.inc({ outcome: 'duplicate', transport }, result.duplicates);
+    this.metrics.readings.inc({ outcome: 'rejected', transport }, rejected.length);
+    return { accepted: result.inserted, duplicates: result.duplicates, rejected };
+  }
+
+  /** Highest stored seq per device of the gateway's site; null for a device never seen there. */
+  async status(gw: GatewayIdentity, serials: readonly string[]): Promise<Record<string, DeviceStatus | null>> {
+    let found;
+    try {
+      found = await lastSeqBySerial(this.db, gw.siteId, serials);
+    } catch {
+      throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
+    }
+    const out: Record<string, DeviceStatus | null> = {};
+    for (const s of serials) {
+      const f = found.get(s);
+      out[s] = f ? { lastSeq: f.lastSeq, lastAt: f.lastAt.toISOString() } : null;
+    }
+    return out;
+  }
+
+  private checkRate(gatewayId: number, cost: number, now: number): void {
+    const { gatewayRateLimit: rate, gatewayRateBurst: burst } = this.opts;
+    if (rate <= 0) return;
+    let bucket = this.buckets.get(gatewayId);
+    if (!bucket) this.buckets.set(gatewayId, (bucket = newBucket(burst, now)));
+    const d = takeTokens(bucket, cost, now, rate, burst);
+    if (!d.allowed) throw new ServiceError('rate_limited', `more than ${rate} readings/s from this gateway`, d.retryAfterMs);
+  }
+}

@@ -1,0 +1,88 @@
+import type { WebSocket, RawData } from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import { ServiceError } from '../errors.ts';
+import type { GatewayIdentity } from '../auth/gateways.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { parseMessage, type Limits } from './protocol.ts';
+import type { IngestService } from './service.ts';
+
+export const CLOSE = { shutdown: 1001, policy: 1008, tooBig: 1009, internal: 1011 } as const;
+
+/**
+ * One gateway socket. Every frame is answered (ack, status or error) and a bad
+ * frame never closes the socket; an unexpected fault closes only this one (1011).
+ */
+export class GatewaySession {
+  lastSeen = Date.now();
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly gateway: GatewayIdentity,
+    private readonly service: IngestService,
+    private readonly limits: Limits,
+    private readonly metrics: Metrics,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  start(): void {
+    this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.socket.on('pong', () => {
+      this.lastSeen = Date.now();
+    });
+    // ws emits 'error' before closing on protocol faults (e.g. 1009 too big);
+    // without a listener it would be thrown.
+    this.socket.on('error', (err) => this.log.info({ err: { message: err.message } }, 'gateway socket error'));
+  }
+
+  /** Resolves when every batch received so far has been answered. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.lastSeen = Date.now();
+    if (isBinary) {
+      this.sendError(null, 'bad_message', 'binary frames are not accepted: send UTF-8 JSON text');
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
+    const msg = parseMessage(text, this.limits);
+    if (msg.type === 'error') {
+      this.sendError(msg.id, msg.code, msg.message);
+      return;
+    }
+    const work =
+      msg.type === 'readings'
+        ? this.service.ingest(this.gateway, msg.id, msg.readings, 'ws').then((ack) => this.send({ type: 'ack', id: msg.id, ...ack }))
+        : this.service.status(this.gateway, msg.devices).then((devices) => this.send({ type: 'status', id: msg.id, devices }));
+    const tracked = work.catch((err: unknown) => this.onFailure(msg.id, err));
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+  }
+
+  private onFailure(id: string, err: unknown): void {
+    if (err instanceof ServiceError) {
+      this.sendError(id, err.code, err.message, err.retryAfterMs);
+      return;
+    }
+    this.log.error({ err }, 'unexpected fault handling a gateway message; closing that socket');
+    this.close(CLOSE.internal, 'internal error');
+  }
+
+  private sendError(id: string | null, code: string, message: string, retryAfterMs?: number): void {
+    this.metrics.batchErrors.inc({ code });
+    this.send({ type: 'error', id, code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  }
+
+  private send(body: object): void {
+    // A peer that is gone gets nothing: it resends whatever it saw no ack for.
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(body));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason);
+    }
+  }
+}

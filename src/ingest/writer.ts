@@ -1,0 +1,207 @@
+import type { Db } from '../store/db.ts';
+import {
+  insertQuarantine,
+  insertReadings,
+  insertReadingsReturning,
+  storedContent,
+  type QuarantineRow,
+  type ReadingRow,
+  type StoredContent,
+} from '../store/readings.ts';
+import { ServiceError } from '../errors.ts';
+
+// Group commit: batches from every socket queue here and are written together,
+// one transaction per flush, so one fsync covers thousands of readings. A batch's
+// promise settles only after its flush has committed (or failed as a whole).
+
+export interface WriteBatch {
+  readonly rows: readonly ReadingRow[];
+  /** Per row: its index in the gateway's batch, for seq_conflict reports. */
+  readonly indexes: readonly number[];
+  /** Per row: the reading as sent, kept in quarantine if it conflicts. */
+  readonly raws: readonly unknown[];
+  readonly quarantine: readonly QuarantineRow[];
+  readonly context: Omit<QuarantineRow, 'idx' | 'code' | 'message' | 'raw'>;
+}
+
+export interface WriteResult {
+  readonly inserted: number;
+  readonly duplicates: number;
+  readonly conflicts: ReadonlyArray<{ index: number; message: string }>;
+}
+
+export interface WriterOptions {
+  readonly flushRows: number;
+  readonly flushIntervalMs: number;
+  readonly maxQueuedRows: number;
+  readonly writers: number;
+  readonly retryAfterMs: number;
+}
+
+export interface WriterObserver {
+  flushed(rows: number, seconds: number): void;
+  failed(err: unknown): void;
+}
+
+interface Pending {
+  readonly batch: WriteBatch;
+  readonly size: number;
+  resolve(r: WriteResult): void;
+  reject(e: unknown): void;
+}
+
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private inflight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: WriterOptions,
+    private readonly observer: WriterObserver,
+  ) {}
+
+  get pendingRows(): number {
+    return this.queuedRows;
+  }
+
+  submit(batch: WriteBatch): Promise<WriteResult> {
+    const size = batch.rows.length + batch.quarantine.length;
+    if (this.closed) {
+      return Promise.reject(new ServiceError('unavailable', 'the service is shutting down', this.opts.retryAfterMs));
+    }
+    if (this.queuedRows + size > this.opts.maxQueuedRows) {
+      return Promise.reject(new ServiceError('unavailable', 'the service is overloaded', this.opts.retryAfterMs));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ batch, size, resolve, reject });
+      this.queuedRows += size;
+      this.schedule();
+    });
+  }
+
+  /** Refuse new batches and wait until everything queued has committed or failed. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    this.schedule();
+    if (this.queue.length === 0 && this.inflight === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // Flush at once when idle (no added latency at low load); while a flush is in
+  // flight, let the next one grow to flushRows or wait flushIntervalMs.
+  private schedule(): void {
+    while (this.queue.length > 0 && this.inflight < this.opts.writers) {
+      const ready = this.inflight === 0 || this.queuedRows >= this.opts.flushRows || this.closed;
+      if (!ready) break;
+      this.flush();
+    }
+    if (this.queue.length > 0 && this.timer === null && this.inflight < this.opts.writers) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (this.queue.length > 0 && this.inflight < this.opts.writers) this.flush();
+      }, this.opts.flushIntervalMs);
+    }
+    if (this.queue.length === 0 && this.inflight === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private flush(): void {
+    const group: Pending[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && (group.length === 0 || rows + this.queue[0]!.size <= this.opts.flushRows)) {
+      const p = this.queue.shift()!;
+      group.push(p);
+      rows += p.size;
+    }
+    this.queuedRows -= rows;
+    this.inflight++;
+    const started = process.hrtime.bigint();
+    writeGroup(this.db, group.map((p) => p.batch))
+      .then((results) => {
+        this.observer.flushed(rows, Number(process.hrtime.bigint() - started) / 1e9);
+        group.forEach((p, i) => p.resolve(results[i]!));
+      })
+      .catch((err: unknown) => {
+        this.observer.failed(err);
+        const e = new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
+        for (const p of group) p.reject(e);
+      })
+      .finally(() => {
+        this.inflight--;
+        this.schedule();
+      });
+  }
+}
+
+const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
+const SLOW_PATH = Symbol('slow path');
+type Executor = Parameters<Parameters<ReturnType<Db['transaction']>['execute']>[0]>[0];
+
+/** Write one group in one transaction; returns a result per batch, in order. */
+export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
+  // A key may appear twice within a group; the database sees each key once.
+  const unique = new Map<string, ReadingRow>();
+  for (const b of batches) for (const r of b.rows) if (!unique.has(key(r))) unique.set(key(r), r);
+  const uniqueRows = [...unique.values()];
+
+  // Fast path: nothing was stored before, so every key is ours. A resend (some
+  // keys already stored) rolls back and takes the slow path, which asks which.
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const n = uniqueRows.length > 0 ? await insertReadings(trx, uniqueRows) : 0;
+      if (n !== uniqueRows.length) throw SLOW_PATH;
+      const stored = new Map<string, StoredContent>();
+      for (const [k, r] of unique) stored.set(k, r);
+      return finish(trx, batches, new Set(unique.keys()), stored);
+    });
+  } catch (e) {
+    if (e !== SLOW_PATH) throw e;
+  }
+  return db.transaction().execute(async (trx) => {
+    const inserted = await insertReadingsReturning(trx, uniqueRows);
+    const missing = uniqueRows.filter((r) => !inserted.has(key(r)));
+    const stored = missing.length > 0 ? await storedContent(trx, missing) : new Map<string, StoredContent>();
+    for (const k of inserted) stored.set(k, unique.get(k)!);
+    return finish(trx, batches, inserted, stored);
+  });
+}
+
+async function finish(
+  trx: Executor,
+  batches: readonly WriteBatch[],
+  inserted: ReadonlySet<string>,
+  stored: ReadonlyMap<string, StoredContent>,
+): Promise<WriteResult[]> {
+  const quarantine: QuarantineRow[] = batches.flatMap((b) => b.quarantine);
+  const claimed = new Set<string>();
+  const results = batches.map((b) => {
+    let ins = 0;
+    let dup = 0;
+    const conflicts: Array<{ index: number; message: string }> = [];
+    b.rows.forEach((r, i) => {
+      const k = key(r);
+      // The first row of a key in the group is the one the database inserted.
+      if (inserted.has(k) && !claimed.has(k)) {
+        claimed.add(k);
+        ins++;
+        return;
+      }
+      const s = stored.get(k);
+      if (s && s.at === r.at && s.metricId === r.metricId && s.value === r.value) {
+        dup++;
+        return;
+      }
+      const message = `seq ${r.seq} of this device is already stored with different content`;
+      conflicts.push({ index: b.indexes[i]!, message });
+      quarantine.push({ ...b.context, idx: b.indexes[i]!, code: 'seq_conflict', message, raw: b.raws[i] });
+    });
+    return { inserted: ins, duplicates: dup, conflicts };
+  });
+  await insertQuarantine(trx, quarantine);
+  return results;
+}
