@@ -1,0 +1,248 @@
+// An IHE PCD-09 ORU^R01 message to readings of the vocabulary, plus what could not be read.
+import { deviceId, manufacturerCode, parsePid3Identifier } from './device.ts';
+import { readHeader, type MessageHeader } from './header.ts';
+import {
+  parseHl7, rawField, readable, repetitions, segmentText, value,
+  type Encoding, type Hl7Message, type Hl7ParseErrorCode, type Segment,
+} from './hl7.ts';
+import { isEncapsulated, readObservationValue, resolveCode, type ObxMeaning, type ValueFailure } from './observation.ts';
+import { parseHl7Time, toRfc3339 } from './timestamp.ts';
+
+export interface IdcoReading {
+  readonly device: string;
+  /** Event time, RFC 3339 in UTC. */
+  readonly at: string;
+  /** Metric name from the vocabulary. */
+  readonly metric: string;
+  /** In the vocabulary unit of the metric. */
+  readonly value: number;
+  readonly unit: string;
+  /** Stable identity of the observation: the same message posted twice gives the same keys. */
+  readonly key: string;
+}
+
+export type UnmappedReason = 'unknown_code' | ValueFailure | 'not_final' | 'no_time';
+
+/** An OBX that became no reading; the service quarantines these. */
+export interface UnmappedObservation {
+  /** OBX-1 set id. */
+  readonly setId: string;
+  /** OBX-3 as written (escapes decoded). */
+  readonly code: string;
+  /** OBX-4 sub-id. */
+  readonly subId: string;
+  /** OBX-2 value type. */
+  readonly valueType: string;
+  readonly reason: UnmappedReason;
+  readonly detail: string;
+  /** The OBX segment as received; encapsulated data is elided and long text cut. */
+  readonly raw: string;
+}
+
+export interface DeviceInfo {
+  readonly manufacturer: string;
+  readonly model: string;
+  readonly serial: string;
+  /** MDC_IDC_DEV_TYPE as written, e.g. `753666^MDC_IDC_ENUM_DEVICE_TYPE_ICD^MDC`. */
+  readonly type: string;
+}
+
+export interface IdcoMessage {
+  readonly header: MessageHeader;
+  readonly device: string;
+  readonly deviceInfo: DeviceInfo;
+  /** MDC_IDC_SESS_DTM of the interrogation (RFC 3339), when the message has one. */
+  readonly sessionTime: string | null;
+  readonly readings: readonly IdcoReading[];
+  readonly unmapped: readonly UnmappedObservation[];
+  /** Tolerated oddities, one readable sentence each. */
+  readonly problems: readonly string[];
+}
+
+export type IdcoErrorCode = Hl7ParseErrorCode | 'unsupported_message' | 'no_device';
+
+export interface IdcoError {
+  readonly code: IdcoErrorCode;
+  readonly message: string;
+}
+
+export type IdcoResult =
+  | { readonly ok: true; readonly message: IdcoMessage }
+  | { readonly ok: false; readonly error: IdcoError; readonly header: MessageHeader | null; readonly problems: readonly string[] };
+
+export interface IdcoOptions {
+  /**
+   * Offset from UTC, in minutes, of times that carry none, when MSH-7 does not carry one
+   * either. Default 0 (UTC).
+   */
+  readonly defaultOffsetMinutes?: number;
+}
+
+const MAX_RAW_CHARS = 16_384;
+const NOT_FINAL = new Set(['X', 'D', 'W', 'N']);
+
+interface Obx {
+  readonly seg: Segment;
+  readonly group: number;
+  readonly meaning: ObxMeaning;
+}
+
+function rawForQuarantine(seg: Segment, enc: Encoding): string {
+  const type = value(seg, enc, 2).trim().toUpperCase();
+  const fields = [...seg.fields];
+  if (isEncapsulated(type) && fields[5] !== undefined) {
+    fields[5] = `<${type} data of ${fields[5].length} characters not kept>`;
+  }
+  const text = segmentText({ ...seg, fields }, enc);
+  return text.length <= MAX_RAW_CHARS ? text : `${text.slice(0, MAX_RAW_CHARS)}<${text.length - MAX_RAW_CHARS} more characters not kept>`;
+}
+
+function errorResult(code: IdcoErrorCode, message: string, header: MessageHeader | null, problems: readonly string[]): IdcoResult {
+  return { ok: false, error: { code, message }, header, problems };
+}
+
+/** Map a parsed ORU^R01 message. Never throws. */
+export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult {
+  const problems = [...msg.problems];
+  const header = readHeader(msg);
+  if (!header) return errorResult('not_hl7', 'not an HL7 v2 message: it must start with an MSH segment', null, problems);
+  if (header.messageCode.toUpperCase() !== 'ORU' || header.triggerEvent.toUpperCase() !== 'R01') {
+    return errorResult('unsupported_message',
+      `message type ${JSON.stringify(header.messageType)} is not supported: send IDCO results as ORU^R01 (IHE PCD-09)`,
+      header, problems);
+  }
+  const enc = msg.encoding;
+
+  // Times without an offset are the sender's local time (HL7 v2.5 2.A.22); MSH-7 may say which zone that is.
+  const fallbackOffset = options.defaultOffsetMinutes ?? 0;
+  const msh7 = parseHl7Time(header.time, fallbackOffset);
+  if (!msh7) problems.push(`MSH-7 ${JSON.stringify(header.time)} is not an HL7 date-time`);
+  const offset = msh7?.explicitOffset ? msh7.offsetMinutes : fallbackOffset;
+  const timeOf = (text: string): number | undefined => parseHl7Time(text, offset)?.ms;
+
+  // First pass: the message's identity and session times, which OBX anywhere in the message may carry.
+  const obxs: Obx[] = [];
+  const groupTimes: (number | undefined)[] = [undefined];
+  const sessionTimes: (number | undefined)[] = [undefined];
+  const found = { serial: '', mfg: [] as string[], model: '', type: '' };
+  let pid = { serial: '', model: '', authority: '' };
+  let group = 0;
+  for (const seg of msg.segments) {
+    if (seg.id === 'OBR') {
+      group++;
+      groupTimes[group] = timeOf(value(seg, enc, 7));
+      sessionTimes[group] = undefined;
+    } else if (seg.id === 'PID' && pid.serial === '') {
+      pid = readPid(seg, enc) ?? pid;
+    } else if (seg.id === 'OBX') {
+      const code = resolveCode(seg, enc);
+      if (code.note) problems.push(`OBX ${value(seg, enc, 1)}: ${code.note}`);
+      obxs.push({ seg, group, meaning: code.meaning });
+      if (code.meaning.kind !== 'role') continue;
+      const v = value(seg, enc, 5).trim();
+      switch (code.meaning.role) {
+        case 'device_serial': noteConflict(found.serial, v, 'serial', problems); found.serial ||= v; break;
+        case 'device_model': found.model ||= v; break;
+        case 'device_type': found.type ||= readable(seg, enc, 5); break;
+        case 'device_mfg':
+          if (found.mfg.length === 0) found.mfg = [1, 2, 4, 5].map((c) => value(seg, enc, 5, c));
+          break;
+        case 'session_time': {
+          const t = timeOf(v);
+          if (t === undefined) problems.push(`OBX ${value(seg, enc, 1)}: session time ${JSON.stringify(v)} is not an HL7 date-time`);
+          else sessionTimes[group] ??= t;
+          break;
+        }
+        case 'session_type': break;
+      }
+    }
+  }
+
+  noteConflict(found.serial, pid.serial, 'serial (OBX and PID-3)', problems);
+  const manufacturer = manufacturerCode(found.mfg) || manufacturerCode([pid.authority]);
+  const serial = found.serial || pid.serial;
+  const id = deviceId(manufacturer, serial);
+  if (!id.ok) return errorResult('no_device', `the message cannot be used: ${id.reason}`, header, problems);
+  const device = id.id;
+  if (manufacturer === '') problems.push(`no manufacturer found; the device id is the serial alone (${device})`);
+
+  const messageSession = sessionTimes.find((t) => t !== undefined);
+  const readings: IdcoReading[] = [];
+  const unmapped: UnmappedObservation[] = [];
+  const keyCounts = new Map<string, number>();
+  for (const { seg, group: g, meaning } of obxs) {
+    if (meaning.kind === 'role') continue;
+    const setId = value(seg, enc, 1).trim();
+    const subId = value(seg, enc, 4).trim();
+    const type = value(seg, enc, 2).trim().toUpperCase();
+    const skip = (reason: UnmappedReason, detail: string): void => {
+      unmapped.push({ setId, code: readable(seg, enc, 3), subId, valueType: type, reason, detail, raw: rawForQuarantine(seg, enc) });
+    };
+    if (isEncapsulated(type)) {
+      problems.push(`OBX ${setId}: ${type} data (${rawField(seg, 5).length} characters) is not stored`);
+      skip('encapsulated_data', `${type} value (document or reference) is not a reading`);
+      continue;
+    }
+    if (meaning.kind === 'unknown') {
+      skip('unknown_code', 'the vocabulary has no metric for this code');
+      continue;
+    }
+    const status = value(seg, enc, 11).trim().toUpperCase();
+    if (NOT_FINAL.has(status)) {
+      skip('not_final', `result status ${status} carries no usable value`);
+      continue;
+    }
+    const outcome = readObservationValue(seg, enc, meaning.metric);
+    if (!outcome.ok) {
+      skip(outcome.reason, outcome.detail);
+      continue;
+    }
+    if (outcome.note) problems.push(`OBX ${setId}: ${outcome.note}`);
+    const ms = sessionTimes[g] ?? messageSession ?? timeOf(value(seg, enc, 14)) ?? groupTimes[g] ?? msh7?.ms;
+    const at = ms === undefined ? undefined : toRfc3339(ms);
+    if (at === undefined) {
+      skip('no_time', 'no session time, OBX-14, OBR-7 or MSH-7 gives this observation a time');
+      continue;
+    }
+    const base = `${device}|${at}|${meaning.metric.name}|${subId}`;
+    const n = (keyCounts.get(base) ?? 0) + 1;
+    keyCounts.set(base, n);
+    readings.push({
+      device, at, metric: meaning.metric.name, value: outcome.value, unit: meaning.metric.unit,
+      key: n === 1 ? base : `${base}#${n}`,
+    });
+  }
+
+  const sessionAt = messageSession === undefined ? undefined : toRfc3339(messageSession);
+  return {
+    ok: true,
+    message: {
+      header, device,
+      deviceInfo: { manufacturer, model: found.model || pid.model, serial, type: found.type },
+      sessionTime: sessionAt ?? null,
+      readings, unmapped, problems,
+    },
+  };
+}
+
+function readPid(seg: Segment, enc: Encoding): { serial: string; model: string; authority: string } | undefined {
+  const reps = repetitions(rawField(seg, 3), enc).length;
+  for (let r = 1; r <= reps; r++) {
+    const parsed = parsePid3Identifier(value(seg, enc, 3, 1, 1, r));
+    if (parsed && parsed.serial !== '') return { ...parsed, authority: value(seg, enc, 3, 4, 1, r) };
+  }
+  return undefined;
+}
+
+function noteConflict(first: string, other: string, what: string, problems: string[]): void {
+  if (first !== '' && other !== '' && first !== other) {
+    problems.push(`device ${what} differs: ${JSON.stringify(first)} and ${JSON.stringify(other)}; the first was used`);
+  }
+}
+
+/** Parse and map in one call: what a transport hands a received message body to. */
+export function readIdco(input: string | Uint8Array, options: IdcoOptions = {}): IdcoResult {
+  const parsed = parseHl7(input);
+  if (!parsed.ok) return errorResult(parsed.error.code, parsed.error.message, null, []);
+  return mapIdco(parsed.message, options);
+}
