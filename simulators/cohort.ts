@@ -1,0 +1,102 @@
+// The public generator: a cohort of patients, its ground truth, and a streaming iterator of
+// their transmissions. Memory stays proportional to the number of patients, not of readings.
+import { DeviceSim, DEFAULT_NOISE, type NoiseOptions } from './device-sim.ts';
+import { DEVICE_MIX } from './device-types.ts';
+import { TransmissionHeap } from './heap.ts';
+import { drawPatients } from './patients.ts';
+import { Rng } from './prng.ts';
+import { DEFAULT_SHARES, planScenarios } from './scenarios/plan.ts';
+import type { ScenarioInstance } from './scenarios/types.ts';
+import { DAY_MS, parseStart } from './time.ts';
+import type { DeviceType, Patient, ScenarioName, SimReading, Transmission, TruthEvent } from './types.ts';
+
+/** Used when no start is given, so the generator never reads the wall clock. */
+export const DEFAULT_START = '2025-01-01';
+
+export interface CohortOptions {
+  readonly patients: number;
+  readonly days: number;
+  readonly seed: number | string;
+  /** First simulated day (UTC midnight for a date); defaults to DEFAULT_START. */
+  readonly start?: string | number | Date;
+  /** Add a heart_rate reading every hour (24 more readings a patient-day). */
+  readonly hourlyHr?: boolean;
+  /** Site names; patients are spread over them round-robin. */
+  readonly sites?: readonly string[];
+  /** Share of eligible patients per scenario. When given, scenarios it omits are off. */
+  readonly scenarios?: Readonly<Partial<Record<ScenarioName, number>>>;
+  readonly noise?: Partial<NoiseOptions>;
+  readonly mix?: Readonly<Record<DeviceType, number>>;
+}
+
+export interface ResolvedCohortOptions {
+  readonly patients: number;
+  readonly days: number;
+  readonly seed: string;
+  readonly start: number;
+  readonly hourlyHr: boolean;
+  readonly sites: readonly string[];
+  readonly scenarios: Readonly<Partial<Record<ScenarioName, number>>>;
+  readonly noise: NoiseOptions;
+}
+
+export interface Cohort {
+  readonly options: ResolvedCohortOptions;
+  readonly patients: readonly Patient[];
+  readonly truth: readonly TruthEvent[];
+  /** A fresh pass over the run, ordered by arrival at the gateway (`sentAt`). */
+  transmissions(): Generator<Transmission>;
+  /** The same pass flattened to readings. */
+  readings(): Generator<SimReading>;
+}
+
+function checkInt(name: string, v: number, lo: number, hi: number): void {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in ${lo}..${hi}, got ${v}`);
+}
+
+export function createCohort(options: CohortOptions): Cohort {
+  checkInt('patients', options.patients, 1, 1_000_000);
+  checkInt('days', options.days, 1, 3650);
+  const sites = options.sites && options.sites.length > 0 ? options.sites : ['sim'];
+  const resolved: ResolvedCohortOptions = {
+    patients: options.patients,
+    days: options.days,
+    seed: String(options.seed),
+    start: parseStart(options.start ?? DEFAULT_START),
+    hourlyHr: options.hourlyHr ?? false,
+    sites,
+    scenarios: options.scenarios ?? DEFAULT_SHARES,
+    noise: { ...DEFAULT_NOISE, ...options.noise },
+  };
+  const root = new Rng(`cardiac-sim/${resolved.seed}`);
+  const patients = drawPatients(root, { patients: resolved.patients, sites, mix: options.mix ?? DEVICE_MIX });
+  const plan = planScenarios(patients, root, { days: resolved.days, start: resolved.start, shares: resolved.scenarios });
+  const truth = plan.flat().flatMap((s) => s.truths)
+    .sort((a, b) => a.onset.localeCompare(b.onset) || a.patientId.localeCompare(b.patientId));
+
+  function* transmissions(): Generator<Transmission> {
+    const sims = patients.map((p) => new DeviceSim(
+      p, plan[p.index] ?? ([] as ScenarioInstance[]), root.fork('days', p.index),
+      resolved.start, resolved.hourlyHr, resolved.noise,
+    ));
+    const heap = new TransmissionHeap();
+    const today: Transmission[] = [];
+    for (let day = 0; day < resolved.days; day++) {
+      for (const sim of sims) {
+        sim.day(day, today);
+        for (const t of today) heap.push(t);
+        today.length = 0;
+      }
+      // Everything generated later is sent at or after the next midnight.
+      const horizon = resolved.start + (day + 1) * DAY_MS;
+      while ((heap.peek()?.sentAt ?? Infinity) < horizon) yield heap.pop() as Transmission;
+    }
+    while (heap.size > 0) yield heap.pop() as Transmission;
+  }
+
+  function* readings(): Generator<SimReading> {
+    for (const t of transmissions()) yield* t.readings;
+  }
+
+  return { options: resolved, patients, truth, transmissions, readings };
+}
