@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, Migrator, type Kysely } from 'kysely';
+import { pathToFileURL } from 'node:url';
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 // Migrations see the schema as it was when they were written, so they are untyped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,8 +13,23 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 export function createMigrator(db: AnyDb): Migrator {
   return new Migrator({
     db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
+    provider: folderProvider(MIGRATIONS_DIR),
   });
+}
+
+// Kysely's FileMigrationProvider imports from inside node_modules, where the test
+// runner does not compile TypeScript; importing from here works under tsx and vitest.
+function folderProvider(dir: string): MigrationProvider {
+  return {
+    async getMigrations() {
+      const files = (await fs.readdir(dir)).filter((f) => /\.(ts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
+      const out: Record<string, Migration> = {};
+      for (const f of files) {
+        out[f.replace(/\.(ts|js|mjs)$/, '')] = (await import(pathToFileURL(path.join(dir, f)).href)) as Migration;
+      }
+      return out;
+    },
+  };
 }
 
 /** Apply every pending migration; throws with the failing migration's name. */

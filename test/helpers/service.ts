@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { buildApp } from '../../src/app.ts';
+import type { Db } from '../../src/store/db.ts';
+import { createGateway, createSite } from '../../src/admin/commands.ts';
+
+export interface RunningService {
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real service on a real loopback port, over the given database. */
+export async function startService(db: Db, databaseUrl: string, env: Record<string, string> = {}): Promise<RunningService> {
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, ...env });
+  const app = await buildApp({ config, db, databaseUrl });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  return {
+    app,
+    config,
+    httpUrl: `http://127.0.0.1:${addr.port}`,
+    wsUrl: `ws://127.0.0.1:${addr.port}/v1/ingest`,
+    close: () => app.close(),
+  };
+}
+
+let siteCounter = 0;
+
+/** A new site with one gateway; returns the site code and the gateway's key. */
+export async function seedGateway(db: Db, site?: string) {
+  const code = site ?? `site${++siteCounter}${Math.random().toString(36).slice(2, 6)}`;
+  const existing = await db.selectFrom('sites').select('id').where('code', '=', code).executeTakeFirst();
+  if (!existing) await createSite(db, code, `Site ${code}`);
+  return createGateway(db, code, 'test gateway');
+}
