@@ -69,6 +69,6 @@ export function readings(device: string, from: number, n: number, metric = 'thor
     seq: from + i,
     at: new Date(Date.UTC(2026, 0, 1) + (from + i) * 3600_000).toISOString(),
     metric,
-    value: value + (i % 10) / 10,
+    value: value + ((from + i) % 10) / 10,
   }));
 }
