@@ -27,15 +27,18 @@ const obx = fc.record({
   code: fc.constantFrom('721344', '721280', '721472', '722433', '737824', '721025', '720899', '^MDC_IDC_MSMT_CAP_CHARGE_TIME', '999', ''),
   system: fc.constantFrom('MDC', 'MD', '99VND', ''),
   subId: fc.constantFrom('', '1', '2', '1.1'),
-  value: fc.oneof(fc.double({ noNaN: true }).map(String), fc.integer().map(String), piece, fc.string({ maxLength: 12 })),
-  unit: fc.constantFrom('', 'V', 'mV', 'Ohm', 'kOhm', 'a', 'd', 'ms', 's', '{x}', '%', 'J'),
+  value: fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: 0, max: 500_000 }).map((n) => String(n / 100)) },
+    fc.double({ noNaN: true }).map(String), piece, fc.string({ maxLength: 12 }),
+  ),
+  unit: fc.constantFrom('', '', 'V', 'mV', 'Ohm', 'kOhm', 'a', 'd', 'ms', 's', '{x}', '%', 'J'),
   status: fc.constantFrom('F', 'C', 'X', ''),
   time: fc.constantFrom('', '20260304020000', '2026030402+0530', 'never'),
 }).map((o) => `OBX|1|${o.type}|${o.code}^^${o.system}|${o.subId}|${o.value}|${o.unit}|||||${o.status}|||${o.time}`);
 const oruMessage = fc.tuple(
   fc.constantFrom('\r', '\n', '\r\n'),
   fc.constantFrom('', '20260304020000', '20260304020000-0800', 'bad'),
-  fc.array(fc.oneof(obx, fc.string({ maxLength: 20 })), { maxLength: 12 }),
+  fc.array(fc.oneof({ weight: 4, arbitrary: obx }, fc.string({ maxLength: 20 })), { maxLength: 12 }),
 ).map(([sep, msh7, lines]) => [`MSH|^~\\&|A|B|C|D|${msh7}||ORU^R01|1|P|2.5`, 'PID|||model:M/serial:S 1^^^MDT', ...lines].join(sep));
 
 describe('never throws', () => {
