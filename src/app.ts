@@ -73,10 +73,12 @@ export async function buildApp({ config, db, databaseUrl }: AppDeps): Promise<Fa
 
   await app.register(websocket, {
     options: { maxPayload: config.ingest.maxFrameBytes, perMessageDeflate: false },
-    // Shutdown: refuse new batches, commit and ack what is queued, then close 1001.
+    // Shutdown: refuse new frames, commit and ack every batch already received
+    // (and queued HTTP batches), then close with 1001.
     preClose: async () => {
+      await hub.drain(config.ingest.retryAfterMs);
       await writer.drain();
-      await hub.shutdown();
+      hub.closeAll();
     },
   });
   await app.register(healthRoutes, { db, metrics });

@@ -37,10 +37,13 @@ export class GatewayHub {
     return n;
   }
 
-  /** Wait for every received batch to be answered, then close with 1001. */
-  async shutdown(): Promise<void> {
+  /** Refuse new frames and wait until every frame received has been answered. */
+  async drain(retryAfterMs: number): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await Promise.all([...this.sessions].map((s) => s.settled()));
+    await Promise.all([...this.sessions].map((s) => s.drain(retryAfterMs)));
+  }
+
+  closeAll(): void {
     for (const s of this.sessions) s.close(CLOSE.shutdown, 'server shutting down');
   }
 

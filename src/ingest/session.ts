@@ -15,6 +15,7 @@ export const CLOSE = { shutdown: 1001, policy: 1008, tooBig: 1009, internal: 101
 export class GatewaySession {
   lastSeen = Date.now();
   private readonly inflight = new Set<Promise<void>>();
+  private draining = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -35,10 +36,16 @@ export class GatewaySession {
     this.socket.on('error', (err) => this.log.info({ err: { message: err.message } }, 'gateway socket error'));
   }
 
-  /** Resolves when every batch received so far has been answered. */
-  async settled(): Promise<void> {
+  /**
+   * Stop taking new frames (they are answered `unavailable`) and resolve once
+   * every frame received before has been answered.
+   */
+  async drain(retryAfterMs: number): Promise<void> {
+    this.draining = true;
+    this.retryAfterMs = retryAfterMs;
     await Promise.allSettled([...this.inflight]);
   }
+  private retryAfterMs = 0;
 
   private onMessage(data: RawData, isBinary: boolean): void {
     this.lastSeen = Date.now();
@@ -48,6 +55,10 @@ export class GatewaySession {
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
     const msg = parseMessage(text, this.limits);
+    if (this.draining && msg.type !== 'error') {
+      this.sendError(msg.id, 'unavailable', 'server shutting down', this.retryAfterMs);
+      return;
+    }
     if (msg.type === 'error') {
       this.sendError(msg.id, msg.code, msg.message);
       return;

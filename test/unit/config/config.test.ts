@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/index.ts';
+import { VARS } from '../../../src/config/schema.ts';
+import { ERRORS } from '../../../src/errors.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults: embedded PostgreSQL, port 3000, 1 MiB frames', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c.databaseUrl).toBeNull();
+    expect(c.dataDir).toBe('/srv/app/data/pg');
+    expect(c.port).toBe(3000);
+    expect(c.ingest.maxFrameBytes).toBe(1024 * 1024);
+    expect(Object.isFrozen(c) && Object.isFrozen(c.ingest)).toBe(true);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', INGEST_MAX_BATCH: '6000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const vars = (e as ConfigError).issues.map((i) => i.variable).sort();
+      expect(vars).toEqual(['DATABASE_URL', 'INGEST_MAX_BATCH', 'LOG_LEVEL', 'PORT']);
+      expect((e as Error).message).toContain('PORT: expected a whole number, got "eighty"');
+    }
+  });
+
+  it('requires the idle timeout to exceed the ping interval', () => {
+    expect(() => loadConfig({ INGEST_PING_MS: '5000', INGEST_IDLE_MS: '5000' })).toThrow(/INGEST_IDLE_MS/);
+  });
+});
+
+describe('the README', () => {
+  const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  it('documents every configuration variable', () => {
+    for (const name of Object.keys(VARS)) expect(readme, name).toContain(`| \`${name}\``);
+  });
+  it('lists exactly the error codes of the table, with their HTTP status', () => {
+    const section = readme.slice(readme.indexOf('## Error codes'));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(ERRORS).map(([k, v]) => [k, v.status])));
+  });
+});
