@@ -116,7 +116,7 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
   // Times without an offset are the sender's local time (HL7 v2.5 2.A.22); MSH-7 may say which zone that is.
   const fallbackOffset = options.defaultOffsetMinutes ?? 0;
   const msh7 = parseHl7Time(header.time, fallbackOffset);
-  if (!msh7) problems.push(`MSH-7 ${JSON.stringify(header.time)} is not an HL7 date-time`);
+  if (!msh7) problems.push(`MSH-7 ${JSON.stringify(header.time.slice(0, 40))} is not an HL7 date-time`);
   const offset = msh7?.explicitOffset ? msh7.offsetMinutes : fallbackOffset;
   const timeOf = (text: string): number | undefined => parseHl7Time(text, offset)?.ms;
 
@@ -236,7 +236,8 @@ function readPid(seg: Segment, enc: Encoding): { serial: string; model: string; 
 
 function noteConflict(first: string, other: string, what: string, problems: string[]): void {
   if (first !== '' && other !== '' && first !== other) {
-    problems.push(`device ${what} differs: ${JSON.stringify(first)} and ${JSON.stringify(other)}; the first was used`);
+    const show = (s: string): string => JSON.stringify(s.slice(0, 64));
+    problems.push(`device ${what} differs: ${show(first)} and ${show(other)}; the first was used`);
   }
 }
 

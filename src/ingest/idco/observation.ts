@@ -95,7 +95,7 @@ export type ValueOutcome =
 export const MAX_VALUE_CHARS = 4096;
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const ENCAPSULATED = new Set(['ED', 'RP']);
-const TEXT_TYPES = new Set(['ST', 'TX', 'FT', 'NM', 'IS', 'ID', 'STRING']);
+const TEXT_TYPES = new Set(['ST', 'TX', 'FT', 'NM', 'IS', 'ID']);
 const CODED_TYPES = new Set(['CWE', 'CE', 'CNE', 'CF', 'CD']);
 const TIME_TYPES = new Set(['DTM', 'TS', 'DT', 'TM', 'DR']);
 
