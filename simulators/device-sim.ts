@@ -42,6 +42,8 @@ export class DeviceSim {
   private fluidRef: number;
   private fluidIndex = 0;
   private prevMissed = false;
+  /** Nights sent since the last lost one; a loss needs two, so no gap reaches 48 h. */
+  private sinceMissed = 2;
   private holdStart = 0;
   private holdEnd = 0;
   private readonly metrics: readonly string[];
@@ -75,18 +77,20 @@ export class DeviceSim {
     if (ctx.silent) return;
 
     const drafts: Draft[] = [];
-    const missed = !this.prevMissed && !this.holding(dayStart) && rng.chance(this.noise.missingNightRate);
+    const missed = this.sinceMissed >= 2 && this.holdEnd <= dayStart && rng.chance(this.noise.missingNightRate);
     if (!missed) {
       // After a lost night, upload early so the silence stays under 48 h.
       const jitter = this.prevMissed ? -30 : rng.int(-15, 15);
       const atMs = dayStart + (patient.transmitMinute + jitter) * MINUTE_MS;
       drafts.push({ atMs, kind: 'nightly', values: this.nightlyValues(values) });
-      if (!this.prevMissed && rng.chance(this.noise.unplugRate)) {
+      // One unplugged spell at a time: overlapping ones would reorder a device's uploads.
+      if (!this.prevMissed && this.holdEnd <= dayStart && rng.chance(this.noise.unplugRate)) {
         this.holdStart = dayStart + rng.int(0, 23 * 60) * MINUTE_MS;
         this.holdEnd = this.holdStart + rng.int(4 * 60, 20 * 60) * MINUTE_MS;
       }
     }
     this.prevMissed = missed;
+    this.sinceMissed = missed ? 0 : this.sinceMissed + 1;
     for (const e of ctx.events) {
       // Kept inside the day so seqs stay in event-time order across day boundaries.
       drafts.push({ atMs: Math.min(e.atMs, dayStart + DAY_MS - MINUTE_MS), kind: 'event', values: e.values });
