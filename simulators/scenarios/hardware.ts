@@ -14,7 +14,8 @@ export const leadFracture: ScenarioDef = {
     const prodromeDays = rng.int(3, 14);
     const jumpDay = onsetDay + prodromeDays;
     // A fracturing conductor's impedance roughly doubles (Medtronic Lead Integrity Alert).
-    const factor = rng.clampedNormal(2, 0.35, 1.6, 3);
+    // Floor at 1.65 so day-to-day noise never hides the >= 50 % jump.
+    const factor = rng.clampedNormal(2, 0.35, 1.65, 3);
     const tachy = isTachyDevice(patient.type);
     return {
       firstDay: onsetDay,
@@ -31,7 +32,7 @@ export const leadFracture: ScenarioDef = {
           if (d.rng.chance(0.3)) v.rv_lead_impedance *= d.rng.uniform(1.2, 1.45);
           if (tachy) v.short_vv_intervals = (v.short_vv_intervals ?? 0) + d.rng.int(1, 12);
         } else {
-          v.rv_lead_impedance *= Math.max(1.55, factor * d.rng.uniform(0.95, 1.05));
+          v.rv_lead_impedance *= Math.max(1.65, factor * d.rng.uniform(0.95, 1.05));
           if (tachy) {
             v.short_vv_intervals = (v.short_vv_intervals ?? 0) + d.rng.int(12, 60);
             v.nsvt_episodes = (v.nsvt_episodes ?? 0) + d.rng.int(0, 3);
