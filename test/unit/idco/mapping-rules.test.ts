@@ -139,6 +139,15 @@ describe('a large ED observation', () => {
     expect(m.unmapped[0]!.raw).toBe(`OBX|2|ED|18750-0^Report^LN||<ED data of ${pdf.length + 15} characters not kept>||||||F`);
     expect(m.problems.join()).toMatch(/ED data .* is not stored/);
   });
+
+  it('survives base64 wrapped with escaped CR and bare LF line breaks, as some senders write it', () => {
+    const lines = Buffer.alloc(120_000, 3).toString('base64').match(/.{1,76}/g)!;
+    const ed = `OBX|2|ED|18750-0^Report^LN^^egm.pdf||Vendor^PDF^^Base64^${lines.join('\\X000d\\\n')}\\X000d\\\n||||||F|||20260304020000`;
+    const m = mapped(oru([VOLTS(1, '1', '2.9'), ed, VOLTS(3, '2', '2.8')], { sep: '\n' }));
+    expect(m.readings.map((r) => r.value)).toEqual([2.9, 2.8]);
+    expect(m.unmapped.map((u) => [u.setId, u.reason])).toEqual([['2', 'encapsulated_data']]);
+    expect(m.unmapped[0]!.raw).toMatch(/^OBX\|2\|ED\|.*not kept>\|\|\|\|\|\|F\|\|\|20260304020000$/);
+  });
 });
 
 describe('toVocabularyUnit', () => {
