@@ -134,7 +134,6 @@ export function parseHl7(input: string | Uint8Array): Hl7ParseResult {
   let current: string[] | null = null;
   let currentLine = 0;
   let joined = 0;
-  let skipped = 0;
   const flush = (): void => {
     if (current) segments.push(splitSegment(current.join('\n'), enc, currentLine));
     current = null;
@@ -154,13 +153,10 @@ export function parseHl7(input: string | Uint8Array): Hl7ParseResult {
       // Senders that wrap long values (base64) with bare line breaks: the line belongs to the segment above.
       current.push(line);
       joined++;
-    } else {
-      skipped++;
     }
   }
   flush();
   if (joined > 0) problems.push(`${joined} line(s) that do not start a segment were joined to the segment above`);
-  if (skipped > 0) problems.push(`${skipped} line(s) before the first segment were ignored`);
   return { ok: true, message: { encoding: enc, segments, problems } };
 }
 
