@@ -3,55 +3,14 @@
 import WebSocket from 'ws';
 import type { SimReading } from '../types.ts';
 import { GatewayFatalError, checkIngestUrl } from './errors.ts';
+import { openSocket, requestStatus } from './socket.ts';
 import { FlowControl } from './flow.ts';
-import { RETRYABLE, parseServerMessage, type AckMessage, type ErrorMessage, type StatusReply } from './protocol.ts';
+import { RETRYABLE, parseServerMessage, type AckMessage, type ErrorMessage } from './protocol.ts';
+import { ReadingQueue, splitBatches } from './queue.ts';
 import { committedByStatus, type PendingBatch } from './resume.ts';
+import { bump, emptyStats, type GatewayClientOptions } from './types.ts';
 
-export interface GatewayClientOptions {
-  readonly url: string;
-  readonly key: string;
-  /** Names the gateway in batch ids and log lines. */
-  readonly name: string;
-  readonly maxBatch?: number;
-  /** Batches sent and not yet acked (including those waiting out a retryAfterMs). */
-  readonly window?: number;
-  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  readonly statusTimeoutMs?: number;
-  /** Drop the connection if the service sends nothing (not even a ping) for this long. */
-  readonly idleTimeoutMs?: number;
-  /** Devices to ask about on the first connect; readings the service already holds are skipped. */
-  readonly resumeDevices?: readonly string[];
-  readonly flow?: FlowControl;
-  readonly log?: (line: string) => void;
-}
-
-export interface GatewayStats {
-  enqueued: number;
-  sent: number;
-  resent: number;
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  /** Unacked readings the service turned out to hold (learned from `status`). */
-  confirmedByStatus: number;
-  /** Readings skipped at start because the service already held them. */
-  skippedOnResume: number;
-  /** Readings of batches refused by a non-retryable message-level error. */
-  failed: number;
-  retries: number;
-  reconnects: number;
-  errors: Record<string, number>;
-  rejectCodes: Record<string, number>;
-}
-
-const emptyStats = (): GatewayStats => ({
-  enqueued: 0, sent: 0, resent: 0, accepted: 0, duplicates: 0, rejected: 0, confirmedByStatus: 0,
-  skippedOnResume: 0, failed: 0, retries: 0, reconnects: 0, errors: {}, rejectCodes: {},
-});
-
-const bump = (m: Record<string, number>, k: string, n = 1): void => {
-  m[k] = (m[k] ?? 0) + n;
-};
+export type { GatewayClientOptions, GatewayStats } from './types.ts';
 
 export class GatewayClient {
   readonly stats = emptyStats();
@@ -60,8 +19,7 @@ export class GatewayClient {
   private maxBatch: number;
   private readonly flow: FlowControl;
   private readonly log: (line: string) => void;
-  private pending: SimReading[] = [];
-  private head = 0;
+  private readonly pending = new ReadingQueue();
   private readonly inflight = new Map<string, PendingBatch>();
   private readonly waiting = new Set<PendingBatch>();
   private resend: PendingBatch[] = [];
@@ -74,7 +32,6 @@ export class GatewayClient {
   private counter = 0;
   private pumpQueued = false;
   private idleTimer: NodeJS.Timeout | null = null;
-  private statusWait: { id: string; resolve: (r: StatusReply | null) => void } | null = null;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -109,7 +66,7 @@ export class GatewayClient {
 
   /** Readings handed over and not yet settled one way or another. */
   get outstanding(): number {
-    return this.pending.length - this.head + this.unackedCount();
+    return this.pending.size + this.unackedCount();
   }
 
   /** Resolves when every enqueued reading is acked, confirmed or failed. */
@@ -171,14 +128,6 @@ export class GatewayClient {
   private async establish(first: boolean): Promise<void> {
     const { initialMs, maxMs } = this.opts.backoff ?? { initialMs: 250, maxMs: 10_000 };
     this.connecting = true;
-    try {
-      await this.connectLoop(first, initialMs, maxMs);
-    } finally {
-      this.connecting = false;
-    }
-  }
-
-  private async connectLoop(first: boolean, initialMs: number, maxMs: number): Promise<void> {
     for (let attempt = 0; !this.closing; attempt++) {
       try {
         const ws = await this.open();
@@ -186,11 +135,13 @@ export class GatewayClient {
         if (this.ws !== ws) throw new Error('connection lost while resuming');
         if (attempt > 0 || !first) this.log(`gateway ${this.opts.name}: connected to ${this.opts.url}`);
         this.ready = true;
+        this.connecting = false;
         this.schedulePump();
         return;
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         if (err instanceof GatewayFatalError) {
+          this.connecting = false;
           this.fail(err);
           throw err;
         }
@@ -202,40 +153,21 @@ export class GatewayClient {
         await new Promise<void>((resolve) => this.later(delay, resolve));
       }
     }
+    this.connecting = false;
   }
 
   private open(): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.opts.url, {
-        headers: { Authorization: `Bearer ${this.opts.key}` },
-        perMessageDeflate: false,
-        maxPayload: 16 * 1024 * 1024,
-        handshakeTimeout: 10_000,
-      });
-      let opened = false;
-      ws.on('open', () => {
-        opened = true;
+    return openSocket(this.opts.url, this.opts.key, {
+      open: (ws) => {
         this.ws = ws;
         this.touch();
-        resolve(ws);
-      });
-      ws.on('error', (err) => {
-        if (opened) return; // 'close' follows and handles it
-        const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
-        if (status === '401') {
-          reject(new GatewayFatalError('unauthorized', `gateway key refused by ${this.opts.url} (HTTP 401)`));
-        } else {
-          reject(err);
-        }
-      });
-      ws.on('message', (data) => {
+      },
+      message: (text) => {
         this.touch();
-        this.onMessage(String(data));
-      });
-      ws.on('ping', () => this.touch());
-      ws.on('close', (code, reason) => {
-        if (opened) this.onClose(ws, code, reason.toString());
-      });
+        this.onMessage(text);
+      },
+      ping: () => this.touch(),
+      close: (ws, code, reason) => this.onClose(ws, code, reason),
     });
   }
 
@@ -254,17 +186,11 @@ export class GatewayClient {
     if (first) for (const d of this.opts.resumeDevices ?? []) devices.add(d);
     if (devices.size === 0) return;
     const id = `${this.opts.name}-status-${++this.counter}`;
-    const reply = await new Promise<StatusReply | null>((resolve) => {
-      this.statusWait = { id, resolve };
-      this.later(this.opts.statusTimeoutMs ?? 10_000, () => resolve(null));
-      ws.send(JSON.stringify({ type: 'status', id, devices: [...devices] }));
-    });
-    this.statusWait = null;
-    if (!reply) return; // resending everything is always safe
-    const last = new Map<string, number>();
-    for (const [d, v] of Object.entries(reply.devices)) if (v) last.set(d, v.lastSeq);
+    const last = await requestStatus(ws, id, [...devices], this.opts.statusTimeoutMs ?? 10_000);
+    if (!last) return; // resending everything is always safe
     if (first && this.opts.resumeDevices) {
-      this.resumeFloor = new Map([...last].filter(([d]) => this.opts.resumeDevices?.includes(d)));
+      const mine = new Set(this.opts.resumeDevices);
+      this.resumeFloor = new Map([...last].filter(([d]) => mine.has(d)));
     }
     const done = committedByStatus(this.resend, unacked, last, this.ackedMax);
     if (done.size === 0) return;
@@ -290,14 +216,8 @@ export class GatewayClient {
     while (this.ready && this.ws && !this.fatal && this.inflight.size + this.waiting.size < window) {
       let batch = this.resend.shift();
       if (!batch) {
-        const n = Math.min(this.maxBatch, this.pending.length - this.head);
-        if (n <= 0) break;
-        batch = { id: `${this.opts.name}-${String(++this.counter).padStart(10, '0')}`, readings: this.pending.slice(this.head, this.head + n), attempts: 0 };
-        this.head += n;
-        if (this.head > 65_536 && this.head * 2 > this.pending.length) {
-          this.pending = this.pending.slice(this.head);
-          this.head = 0;
-        }
+        if (this.pending.size === 0) break;
+        batch = { id: `${this.opts.name}-${String(++this.counter).padStart(10, '0')}`, readings: this.pending.take(this.maxBatch), attempts: 0 };
       }
       this.send(batch);
     }
@@ -318,7 +238,6 @@ export class GatewayClient {
     }
     if (m.type === 'ack') this.onAck(m);
     else if (m.type === 'error') this.onError(m);
-    else if (this.statusWait?.id === m.id) this.statusWait.resolve(m);
   }
 
   private onAck(m: AckMessage): void {
@@ -366,7 +285,6 @@ export class GatewayClient {
     if (this.ws !== ws) return;
     this.ws = null;
     this.ready = false;
-    this.statusWait?.resolve(null);
     // Unacked batches go first on the new connection, oldest first.
     this.resend = [...this.inflight.values(), ...this.resend].sort((a, b) => (a.id < b.id ? -1 : 1));
     this.inflight.clear();
@@ -384,13 +302,7 @@ export class GatewayClient {
   /** The service found a frame too big: halve the batch size and split what waits to go. */
   private shrinkBatches(): void {
     this.maxBatch = Math.max(1, Math.floor(this.maxBatch / 2));
-    const out: PendingBatch[] = [];
-    for (const b of this.resend) {
-      for (let i = 0; i < b.readings.length; i += this.maxBatch) {
-        out.push({ id: `${b.id}.${i / this.maxBatch}`, readings: b.readings.slice(i, i + this.maxBatch), attempts: b.attempts });
-      }
-    }
-    this.resend = out;
+    this.resend = splitBatches(this.resend, this.maxBatch);
     this.log(`gateway ${this.opts.name}: frame too big; batches now ${this.maxBatch} readings (was up to ${this.maxBatchInit})`);
   }
 }
