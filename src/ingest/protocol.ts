@@ -138,22 +138,30 @@ export function isRejection(r: ValidReading | Rejection): r is Rejection {
   return 'code' in r;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** RFC 3339 to epoch ms (sub-millisecond digits are dropped), or null if malformed. */
 export function parseRfc3339(s: string): number | null {
   const m = RFC3339_RE.exec(s);
   if (!m) return null;
-  const [, y, mo, d, h, mi, se, , , oh, om] = m;
+  const [, y, mo, d, h, mi, se, frac, zone, oh, om] = m;
+  const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(Number(y), month)) return null;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(se) > 60) return null;
-  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return null;
-  const ms = Date.parse(s.replace(/[Tt]/, 'T').replace(/z$/, 'Z').replace(/:60(?=[.Zz+-])/, ':59'));
-  return Number.isFinite(ms) ? ms : null;
-}
-
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! + (leap ? 1 : 0)) return null;
+  const hour = Number(h);
+  const minute = Number(mi);
+  // A leap second (:60) is read as :59.999 of that minute's last second.
+  const second = Math.min(Number(se), 59);
+  if (hour > 23 || minute > 59 || Number(se) > 60) return null;
+  let offsetMin = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    if (Number(oh) > 23 || Number(om) > 59) return null;
+    offsetMin = (Number(oh) * 60 + Number(om)) * (zone!.startsWith('-') ? -1 : 1);
+  }
+  const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
 }
 
 function validId(v: unknown): v is string {

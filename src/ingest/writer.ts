@@ -1,8 +1,9 @@
 import type { Db } from '../store/db.ts';
 import {
+  insertNew,
   insertQuarantine,
-  insertReadings,
   insertReadingsReturning,
+  isUniqueViolation,
   storedContent,
   type QuarantineRow,
   type ReadingRow,
@@ -139,8 +140,6 @@ export class GroupCommitWriter {
 }
 
 const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
-const SLOW_PATH = Symbol('slow path');
-type Executor = Parameters<Parameters<ReturnType<Db['transaction']>['execute']>[0]>[0];
 
 /** Write one group in one transaction; returns a result per batch, in order. */
 export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
@@ -149,35 +148,42 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   for (const b of batches) for (const r of b.rows) if (!unique.has(key(r))) unique.set(key(r), r);
   const uniqueRows = [...unique.values()];
 
-  // Fast path: nothing was stored before, so every key is ours. A resend (some
-  // keys already stored) rolls back and takes the slow path, which asks which.
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const n = uniqueRows.length > 0 ? await insertReadings(trx, uniqueRows) : 0;
-      if (n !== uniqueRows.length) throw SLOW_PATH;
-      const stored = new Map<string, StoredContent>();
-      for (const [k, r] of unique) stored.set(k, r);
-      return finish(trx, batches, new Set(unique.keys()), stored);
-    });
-  } catch (e) {
-    if (e !== SLOW_PATH) throw e;
+  // Fast path: nothing was stored before, so every key is ours, and the group is
+  // one statement. A resend (some keys already stored) fails it as a whole and
+  // takes the slow path, which asks which keys.
+  const quarantine = batches.flatMap((b) => b.quarantine);
+  const fast = classify(batches, new Set(unique.keys()), unique);
+  if (fast.conflicts.length === 0) {
+    try {
+      await insertNew(db, uniqueRows, quarantine);
+      return fast.results;
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
   }
   return db.transaction().execute(async (trx) => {
     const inserted = await insertReadingsReturning(trx, uniqueRows);
     const missing = uniqueRows.filter((r) => !inserted.has(key(r)));
     const stored = missing.length > 0 ? await storedContent(trx, missing) : new Map<string, StoredContent>();
     for (const k of inserted) stored.set(k, unique.get(k)!);
-    return finish(trx, batches, inserted, stored);
+    const { results, conflicts } = classify(batches, inserted, stored);
+    await insertQuarantine(trx, [...quarantine, ...conflicts]);
+    return results;
   });
 }
 
-async function finish(
-  trx: Executor,
+interface Classified {
+  readonly results: WriteResult[];
+  readonly conflicts: QuarantineRow[];
+}
+
+/** Each row: inserted (first of its key, if the key was inserted), duplicate, or conflict. */
+function classify(
   batches: readonly WriteBatch[],
   inserted: ReadonlySet<string>,
   stored: ReadonlyMap<string, StoredContent>,
-): Promise<WriteResult[]> {
-  const quarantine: QuarantineRow[] = batches.flatMap((b) => b.quarantine);
+): Classified {
+  const conflictRows: QuarantineRow[] = [];
   const claimed = new Set<string>();
   const results = batches.map((b) => {
     let ins = 0;
@@ -185,7 +191,6 @@ async function finish(
     const conflicts: Array<{ index: number; message: string }> = [];
     b.rows.forEach((r, i) => {
       const k = key(r);
-      // The first row of a key in the group is the one the database inserted.
       if (inserted.has(k) && !claimed.has(k)) {
         claimed.add(k);
         ins++;
@@ -198,10 +203,9 @@ async function finish(
       }
       const message = `seq ${r.seq} of this device is already stored with different content`;
       conflicts.push({ index: b.indexes[i]!, message });
-      quarantine.push({ ...b.context, idx: b.indexes[i]!, code: 'seq_conflict', message, raw: b.raws[i] });
+      conflictRows.push({ ...b.context, idx: b.indexes[i]!, code: 'seq_conflict', message, raw: b.raws[i] });
     });
     return { inserted: ins, duplicates: dup, conflicts };
   });
-  await insertQuarantine(trx, quarantine);
-  return results;
+  return { results, conflicts: conflictRows };
 }
