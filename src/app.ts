@@ -28,12 +28,14 @@ export interface AppDeps {
   readonly db: Db;
   /** Connection string, for the LISTEN connection that hears revocations. */
   readonly databaseUrl: string;
+  /** Where log lines go (default stdout); tests read them back. */
+  readonly logStream?: { write(line: string): void };
 }
 
 /** Build the service: plugins and routes in order, nothing else. Does not listen. */
-export async function buildApp({ config, db, databaseUrl }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     bodyLimit: config.ingest.maxHttpBodyBytes,
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',

@@ -13,9 +13,14 @@ export interface RunningService {
 }
 
 /** The real service on a real loopback port, over the given database. */
-export async function startService(db: Db, databaseUrl: string, env: Record<string, string> = {}): Promise<RunningService> {
+export async function startService(
+  db: Db,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  logStream?: { write(line: string): void },
+): Promise<RunningService> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, ...env });
-  const app = await buildApp({ config, db, databaseUrl });
+  const app = await buildApp({ config, db, databaseUrl, logStream });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
