@@ -2,7 +2,6 @@
 // their transmissions. Memory stays proportional to the number of patients, not of readings.
 import { DeviceSim, DEFAULT_NOISE, type NoiseOptions } from './device-sim.ts';
 import { DEVICE_MIX } from './device-types.ts';
-import { TransmissionHeap } from './heap.ts';
 import { drawPatients } from './patients.ts';
 import { Rng } from './prng.ts';
 import { DEFAULT_SHARES, planScenarios } from './scenarios/plan.ts';
@@ -50,6 +49,8 @@ export interface Cohort {
   readings(): Generator<SimReading>;
 }
 
+const bySentAt = (a: Transmission, b: Transmission): number => a.sentAt - b.sentAt;
+
 function checkInt(name: string, v: number, lo: number, hi: number): void {
   if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in ${lo}..${hi}, got ${v}`);
 }
@@ -79,19 +80,19 @@ export function createCohort(options: CohortOptions): Cohort {
       p, plan[p.index] ?? ([] as ScenarioInstance[]), root.fork('days', p.index),
       resolved.start, resolved.hourlyHr, resolved.noise,
     ));
-    const heap = new TransmissionHeap();
-    const today: Transmission[] = [];
+    let carry: Transmission[] = [];
     for (let day = 0; day < resolved.days; day++) {
-      for (const sim of sims) {
-        sim.day(day, today);
-        for (const t of today) heap.push(t);
-        today.length = 0;
-      }
+      const today = carry;
+      for (const sim of sims) sim.day(day, today);
+      // Stable sort: ties keep generation order, which is each device's seq order.
+      today.sort(bySentAt);
       // Everything generated later is sent at or after the next midnight.
       const horizon = resolved.start + (day + 1) * DAY_MS;
-      while ((heap.peek()?.sentAt ?? Infinity) < horizon) yield heap.pop() as Transmission;
+      let i = 0;
+      while (i < today.length && (today[i] as Transmission).sentAt < horizon) yield today[i++] as Transmission;
+      carry = today.slice(i);
     }
-    while (heap.size > 0) yield heap.pop() as Transmission;
+    yield* carry;
   }
 
   function* readings(): Generator<SimReading> {

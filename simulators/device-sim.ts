@@ -26,6 +26,18 @@ export const DEFAULT_NOISE: NoiseOptions = Object.freeze({
 
 interface Draft { atMs: number; kind: Transmission['kind']; values: ReadonlyArray<readonly [string, number]> }
 
+// Hourly readings of every device share their timestamps: format each one once.
+const ISO = new Map<number, string>();
+function isoCached(ms: number): string {
+  let s = ISO.get(ms);
+  if (s === undefined) {
+    if (ISO.size > 50_000) ISO.clear();
+    s = rfc3339(ms);
+    ISO.set(ms, s);
+  }
+  return s;
+}
+
 const RANGE = new Map<string, { lo: number; hi: number }>();
 function validRange(metric: string): { lo: number; hi: number } {
   let r = RANGE.get(metric);
@@ -153,7 +165,7 @@ export class DeviceSim {
   }
 
   private emit(d: Draft, out: Transmission[]): void {
-    const at = rfc3339(d.atMs);
+    const at = isoCached(d.atMs);
     const device = this.patient.device;
     const readings: SimReading[] = d.values.map(([metric, raw]) => {
       const { lo, hi } = validRange(metric);
@@ -161,10 +173,11 @@ export class DeviceSim {
       return { device, seq: this.seq++, at, metric, value };
     });
     const sentAt = this.holding(d.atMs) ? this.holdEnd : d.atMs;
-    const base = { device, patientId: this.patient.id, site: this.patient.site, kind: d.kind, atMs: d.atMs, readings };
-    out.push({ ...base, sentAt, duplicate: false });
+    const { id: patientId, site } = this.patient;
+    out.push({ device, patientId, site, kind: d.kind, atMs: d.atMs, sentAt, duplicate: false, readings });
     if (d.kind === 'nightly' && this.rng.chance(this.noise.duplicateRate)) {
-      out.push({ ...base, sentAt: sentAt + this.rng.int(1, 30) * MINUTE_MS, duplicate: true });
+      const later = sentAt + this.rng.int(1, 30) * MINUTE_MS;
+      out.push({ device, patientId, site, kind: d.kind, atMs: d.atMs, sentAt: later, duplicate: true, readings });
     }
   }
 }
