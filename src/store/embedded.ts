@@ -74,7 +74,10 @@ async function reachable(url: string): Promise<boolean> {
 
 /** PostgreSQL refuses to run as root; as root, hand the directory to the `postgres` user. */
 function prepareDataDir(dataDir: string): void {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Parents keep the default mode (the server must traverse them); only the data
+  // directory itself is private. mkdirSync's mode would apply to every level.
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  if (!fs.existsSync(dataDir)) fs.mkdirSync(dataDir, { mode: 0o700 });
   if (os.userInfo().uid !== 0) return;
   let uid: number;
   let gid: number;

@@ -25,7 +25,8 @@ export default async function setup(project: TestProject) {
   const base = fs.mkdtempSync(path.join(os.platform() === 'linux' ? '/var/tmp' : os.tmpdir(), 'telemetry-test-'));
   fs.chmodSync(base, 0o755);
   const port = 55000 + Math.floor(Math.random() * 5000);
-  const server = await startEmbedded(path.join(base, 'pg'), port, pino({ level: 'warn' }));
+  // Nested like the default ./data/pg, so the suite proves the parents stay traversable.
+  const server = await startEmbedded(path.join(base, 'data', 'pg'), port, pino({ level: 'warn' }));
   project.provide('pgAdminUrl', server.url('postgres'));
   return async () => {
     await server.stop();
