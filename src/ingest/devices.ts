@@ -13,27 +13,50 @@ export interface DeviceRef {
  */
 export class DeviceRegistry {
   private cache = new Map<string, DeviceRef>();
+  // Concurrent batches naming the same new device share one lookup, so a burst of
+  // first contacts costs one query per device, not one per batch.
+  private pending = new Map<string, Promise<DeviceRef | undefined>>();
 
   constructor(private readonly db: Db) {}
 
   async resolve(serials: Iterable<string>, siteId: number, gatewayId: number): Promise<Map<string, DeviceRef>> {
     const out = new Map<string, DeviceRef>();
+    const waits: Array<Promise<void>> = [];
     const unknown: string[] = [];
     for (const s of serials) {
       const hit = this.cache.get(s);
       if (hit) out.set(s, hit);
-      else unknown.push(s);
+      else {
+        const p = this.pending.get(s);
+        if (p) waits.push(p.then((ref) => void (ref && out.set(s, ref))));
+        else unknown.push(s);
+      }
     }
-    if (unknown.length === 0) return out;
+    if (unknown.length > 0) {
+      const lookup = this.register(unknown, siteId, gatewayId);
+      const settled = lookup.finally(() => unknown.forEach((s) => this.pending.delete(s)));
+      for (const s of unknown) {
+        const one = settled.then((m) => m.get(s));
+        one.catch(() => {}); // the batch that started the lookup reports the failure
+        this.pending.set(s, one);
+      }
+      for (const [s, ref] of await settled) out.set(s, ref);
+    }
+    await Promise.all(waits);
+    return out;
+  }
+
+  private async register(serials: string[], siteId: number, gatewayId: number): Promise<Map<string, DeviceRef>> {
     await sql`
       INSERT INTO devices (serial, site_id, first_gateway_id)
-      SELECT s, ${siteId}, ${gatewayId} FROM unnest(${unknown}::text[]) AS s
+      SELECT s, ${siteId}, ${gatewayId} FROM unnest(${serials}::text[]) AS s
       ON CONFLICT (serial) DO NOTHING`.execute(this.db);
     const rows = await this.db
       .selectFrom('devices')
       .select(['id', 'serial', 'site_id'])
-      .where('serial', 'in', unknown)
+      .where('serial', 'in', serials)
       .execute();
+    const out = new Map<string, DeviceRef>();
     for (const r of rows) {
       const ref = { id: r.id, siteId: r.site_id };
       if (this.cache.size < 1_000_000) this.cache.set(r.serial, ref);

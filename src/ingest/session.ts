@@ -8,6 +8,11 @@ import type { IngestService } from './service.ts';
 
 export const CLOSE = { shutdown: 1001, policy: 1008, tooBig: 1009, internal: 1011 } as const;
 
+// A gateway that sends faster than batches are stored stops being read (TCP
+// backpressure) until it is answered, so no socket can queue unbounded work.
+const PAUSE_AT = 64;
+const RESUME_AT = 16;
+
 /**
  * One gateway socket. Every frame is answered (ack, status or error) and a bad
  * frame never closes the socket; an unexpected fault closes only this one (1011).
@@ -69,7 +74,11 @@ export class GatewaySession {
         : this.service.status(this.gateway, msg.devices).then((devices) => this.send({ type: 'status', id: msg.id, devices }));
     const tracked = work.catch((err: unknown) => this.onFailure(msg.id, err));
     this.inflight.add(tracked);
-    void tracked.finally(() => this.inflight.delete(tracked));
+    if (this.inflight.size >= PAUSE_AT && !this.socket.isPaused) this.socket.pause();
+    void tracked.finally(() => {
+      this.inflight.delete(tracked);
+      if (this.inflight.size <= RESUME_AT && this.socket.isPaused && !this.draining) this.socket.resume();
+    });
   }
 
   private onFailure(id: string, err: unknown): void {
@@ -92,6 +101,9 @@ export class GatewaySession {
   }
 
   close(code: number, reason: string): void {
+    // A paused socket could not read the peer's close frame, and the close
+    // handshake would hang until ws's timeout.
+    if (this.socket.isPaused) this.socket.resume();
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
     }
