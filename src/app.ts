@@ -13,13 +13,17 @@ import { GroupCommitWriter } from './ingest/writer.ts';
 import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
 import { watchRevocations } from './ingest/revocation.ts';
-import { ingestRoutes } from './ingest/routes.ts';
+import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
+import { idcoRoutes } from './ingest/idco-routes.ts';
+import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Db;
     metrics: Metrics;
+    /** The MLLP listener's port, or null when it is off. */
+    mllpPort(): number | null;
   }
 }
 
@@ -73,18 +77,39 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const auth = new GatewayAuthenticator(db);
   const revocations = watchRevocations(databaseUrl, db, auth, hub, app.log);
 
+  let mllp: MllpServer | null = null;
+  app.decorate('mllpPort', () => mllp?.port() ?? null);
+  const { mllpPort, mllpGatewayKey } = config.idco;
+  if (mllpPort !== null && mllpGatewayKey !== null) {
+    app.addHook('onReady', async () => {
+      mllp = await startMllpServer({
+        host: config.idco.mllpHost,
+        port: mllpPort,
+        gatewayKey: mllpGatewayKey,
+        maxBytes: config.idco.maxMessageBytes,
+        auth,
+        service,
+        log: app.log,
+      });
+      app.log.info({ port: mllp.port() }, 'HL7 MLLP listener ready');
+    });
+  }
+
   await app.register(websocket, {
     options: { maxPayload: config.ingest.maxFrameBytes, perMessageDeflate: false },
     // Shutdown: refuse new frames, commit and ack every batch already received
-    // (and queued HTTP batches), then close with 1001.
+    // (and queued HTTP and MLLP messages), then close with 1001.
     preClose: async () => {
+      await mllp?.close();
       await hub.drain(config.ingest.retryAfterMs);
       await writer.drain();
       hub.closeAll();
     },
   });
   await app.register(healthRoutes, { db, metrics });
-  await app.register(ingestRoutes, { service, auth, hub, metrics, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
+  const requireGateway = gatewayAuthHook(auth, config.ingest.retryAfterMs);
+  await app.register(ingestRoutes, { service, auth, hub, metrics, requireGateway, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
+  await app.register(idcoRoutes, { service, requireGateway, maxBytes: config.idco.maxMessageBytes });
 
   app.addHook('onClose', async () => {
     await revocations.stop();

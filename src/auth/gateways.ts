@@ -28,12 +28,20 @@ export class GatewayAuthenticator {
     const hit = this.cache.get(cacheKey);
     const now = Date.now();
     if (hit && hit.expires > now) return hit.identity;
-    const row = await this.db
-      .selectFrom('gateways')
-      .select(['id', 'site_id'])
-      .where('key_hash', '=', hash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+    let row;
+    try {
+      row = await this.db
+        .selectFrom('gateways')
+        .select(['id', 'site_id'])
+        .where('key_hash', '=', hash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+    } catch (err) {
+      // With the database unreachable nobody can revoke a key either, so the last
+      // answer still holds; the sender then learns `unavailable` from ingest itself.
+      if (hit) return hit.identity;
+      throw err;
+    }
     const identity = row ? { gatewayId: row.id, siteId: row.site_id } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(cacheKey, { identity, expires: now + this.ttlMs });

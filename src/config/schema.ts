@@ -32,6 +32,14 @@ export interface Config {
     readonly statementTimeoutMs: number;
     readonly connectTimeoutMs: number;
   };
+  readonly idco: {
+    readonly maxMessageBytes: number;
+    /** null: no MLLP listener. */
+    readonly mllpPort: number | null;
+    readonly mllpHost: string;
+    /** The gateway key whose site MLLP messages belong to (MLLP has no auth of its own). */
+    readonly mllpGatewayKey: string | null;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -91,6 +99,10 @@ export const VARS = {
   DB_POOL_SIZE: { kind: 'int', def: 10, min: 2, max: 200, doc: 'PostgreSQL connections' },
   DB_STATEMENT_TIMEOUT_MS: { kind: 'int', def: 15_000, min: 100, max: 600_000, doc: 'longest a statement may run' },
   DB_CONNECT_TIMEOUT_MS: { kind: 'int', def: 3000, min: 100, max: 60_000, doc: 'longest to wait for a connection' },
+  IDCO_MAX_BYTES: { kind: 'int', def: 8 * MiB, min: 1024, max: 64 * MiB, doc: 'largest HL7 IDCO message (HTTP body or MLLP frame)' },
+  MLLP_PORT: { kind: 'string', def: null, doc: 'port of the HL7 MLLP listener; unset = no listener, 0 = any free port' },
+  MLLP_HOST: { kind: 'string', def: '127.0.0.1', doc: 'address of the MLLP listener' },
+  MLLP_GATEWAY_KEY: { kind: 'string', def: null, doc: 'gateway key whose site MLLP messages belong to; required with MLLP_PORT' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -126,6 +138,17 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     issues.push({ variable: 'DATABASE_URL', problem: 'must start with postgres:// or postgresql://' });
   }
   const rateLimit = int('GATEWAY_RATE_LIMIT');
+  const mllpPortRaw = str('MLLP_PORT');
+  let mllpPort: number | null = null;
+  if (mllpPortRaw !== null) {
+    if (!/^\d+$/.test(mllpPortRaw) || Number(mllpPortRaw) > 65535) {
+      issues.push({ variable: 'MLLP_PORT', problem: `expected a port number 0..65535, got "${mllpPortRaw}"` });
+    } else mllpPort = Number(mllpPortRaw);
+  }
+  const mllpGatewayKey = str('MLLP_GATEWAY_KEY');
+  if (mllpPort !== null && mllpGatewayKey === null) {
+    issues.push({ variable: 'MLLP_GATEWAY_KEY', problem: 'required when MLLP_PORT is set: MLLP has no authentication of its own' });
+  }
   const config: Config = {
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT'),
@@ -152,6 +175,12 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       poolSize: int('DB_POOL_SIZE'),
       statementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS'),
       connectTimeoutMs: int('DB_CONNECT_TIMEOUT_MS'),
+    },
+    idco: {
+      maxMessageBytes: int('IDCO_MAX_BYTES'),
+      mllpPort,
+      mllpHost: str('MLLP_HOST') ?? '127.0.0.1',
+      mllpGatewayKey,
     },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };

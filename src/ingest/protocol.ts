@@ -95,6 +95,8 @@ export function parseReadingsBody(
 export interface ValidationContext {
   readonly now: number;
   readonly futureToleranceMs: number;
+  /** Lowest seq accepted: 0 for gateways; readings the service derives itself (HL7 IDCO) use negative seqs. */
+  readonly minSeq?: number;
 }
 
 export function validateReading(raw: unknown, index: number, ctx: ValidationContext): ValidReading | Rejection {
@@ -103,7 +105,7 @@ export function validateReading(raw: unknown, index: number, ctx: ValidationCont
   if (typeof device !== 'string' || !DEVICE_RE.test(device)) {
     return reject(index, 'bad_reading', '`device` must be 1-64 characters of A-Z a-z 0-9 . _ : -');
   }
-  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) {
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < (ctx.minSeq ?? 0) || seq > MAX_SEQ) {
     return reject(index, 'bad_reading', '`seq` must be an integer from 0 to 2^53-1');
   }
   if (typeof at !== 'string') return reject(index, 'bad_reading', '`at` must be an RFC 3339 time string');

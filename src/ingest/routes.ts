@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket';
 import type {} from '@fastify/swagger';
 import { ServiceError } from '../errors.ts';
@@ -22,20 +22,25 @@ export interface IngestRouteDeps {
   readonly hub: GatewayHub;
   readonly metrics: Metrics;
   readonly limits: Limits;
+  readonly requireGateway: (req: FastifyRequest) => Promise<void>;
 }
 
-export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
-  // Runs before the body is read, so an unauthorised sender costs no parsing.
-  const requireGateway = async (req: FastifyRequest, _reply: FastifyReply) => {
+/** An onRequest hook: runs before the body is read, so an unauthorised sender costs no parsing. */
+export function gatewayAuthHook(auth: GatewayAuthenticator, retryAfterMs: number) {
+  return async (req: FastifyRequest) => {
     let gw: GatewayIdentity | null;
     try {
-      gw = await deps.auth.authenticate(req.headers.authorization);
+      gw = await auth.authenticate(req.headers.authorization);
     } catch {
-      throw new ServiceError('unavailable', 'storage unavailable', 2000);
+      throw new ServiceError('unavailable', 'storage unavailable', retryAfterMs);
     }
     if (!gw) throw new ServiceError('unauthorized');
     req.gateway = gw;
   };
+}
+
+export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
+  const requireGateway = deps.requireGateway;
 
   app.get('/v1/ingest', { websocket: true, onRequest: requireGateway, schema: { hide: true } }, (socket, req) => {
     const session = new GatewaySession(socket, req.gateway!, deps.service, deps.limits, deps.metrics, req.log);

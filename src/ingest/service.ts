@@ -4,7 +4,7 @@ import type { Db } from '../store/db.ts';
 import { lastSeqBySerial } from '../store/readings.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { isRejection, validateReading, type ValidReading } from './protocol.ts';
+import { isRejection, MAX_SEQ, validateReading, type ValidReading } from './protocol.ts';
 import { DeviceRegistry } from './devices.ts';
 import { newBucket, takeTokens, type Bucket } from './rate-limit.ts';
 import type { GroupCommitWriter, WriteBatch } from './writer.ts';
@@ -22,6 +22,13 @@ export interface IngestOptions {
   readonly retryAfterMs: number;
   readonly gatewayRateLimit: number;
   readonly gatewayRateBurst: number;
+}
+
+export interface IngestExtras {
+  /** Accept negative seqs (readings the service derives, e.g. from HL7 IDCO). */
+  readonly derivedSeq?: boolean;
+  /** Entries to quarantine with the batch that are not readings (e.g. unmapped OBX segments). */
+  readonly quarantine?: ReadonlyArray<{ code: string; message: string; raw: unknown }>;
 }
 
 export interface DeviceStatus {
@@ -48,13 +55,19 @@ export class IngestService {
    * Store one batch. Resolves after commit with the ack counts; rejects with a
    * ServiceError (`rate_limited`, `unavailable`) when nothing of it was stored.
    */
-  async ingest(gw: GatewayIdentity, batchId: string | null, raws: readonly unknown[], transport: Transport): Promise<AckCounts> {
+  async ingest(
+    gw: GatewayIdentity,
+    batchId: string | null,
+    raws: readonly unknown[],
+    transport: Transport,
+    extras: IngestExtras = {},
+  ): Promise<AckCounts> {
     const now = this.clock();
     this.checkRate(gw.gatewayId, raws.length, now);
 
     const rejected: Rejection[] = [];
     const valid: ValidReading[] = [];
-    const ctx = { now, futureToleranceMs: this.opts.futureToleranceMs };
+    const ctx = { now, futureToleranceMs: this.opts.futureToleranceMs, minSeq: extras.derivedSeq ? -MAX_SEQ : 0 };
     for (let i = 0; i < raws.length; i++) {
       const r = validateReading(raws[i], i, ctx);
       if (isRejection(r)) rejected.push(r);
@@ -84,7 +97,10 @@ export class IngestService {
     const result = await this.writer.submit({
       ...batch,
       context,
-      quarantine: rejected.map((r) => ({ ...context, idx: r.index, code: r.code, message: r.message, raw: raws[r.index] })),
+      quarantine: [
+        ...rejected.map((r) => ({ ...context, idx: r.index, code: r.code, message: r.message, raw: raws[r.index] })),
+        ...(extras.quarantine ?? []).map((q) => ({ ...context, idx: null, ...q })),
+      ],
     });
     for (const c of result.conflicts) rejected.push({ index: c.index, code: 'seq_conflict', message: c.message });
     rejected.sort((a, b) => a.index - b.index);

@@ -136,13 +136,17 @@ export interface LastSeen {
   readonly lastAt: Date;
 }
 
-/** Highest stored seq (and its event time) per device serial, within one site. */
+/**
+ * Highest stored gateway seq (and its event time) per device serial, within one
+ * site. Negative seqs belong to readings derived from HL7 messages, not to any
+ * gateway's sequence, so they are left out.
+ */
 export async function lastSeqBySerial(db: Executor, siteId: number, serials: readonly string[]): Promise<Map<string, LastSeen>> {
   const res = await sql<{ serial: string; seq: number; at: Date }>`
     SELECT d.serial, r.seq, r.at
     FROM devices d
     CROSS JOIN LATERAL (
-      SELECT seq, at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
+      SELECT seq, at FROM readings WHERE device_id = d.id AND seq >= 0 ORDER BY seq DESC LIMIT 1
     ) r
     WHERE d.serial = ANY(${serials}::text[]) AND d.site_id = ${siteId}`.execute(db);
   return new Map(res.rows.map((r) => [r.serial, { lastSeq: r.seq, lastAt: r.at }]));

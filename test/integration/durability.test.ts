@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -73,6 +74,13 @@ describe('PostgreSQL crashes mid-batch', () => {
     });
     expect(http.status).toBe(503);
     expect(http.headers.get('retry-after')).toBe('1');
+    const idco = await fetch(`${svc.httpUrl}/v1/idco`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${key}` },
+      body: fs.readFileSync(new URL('../fixtures/idco/pacemaker-legacy-cr.hl7', import.meta.url)),
+    });
+    expect(idco.status).toBe(503);
+    expect(await idco.text()).toMatch(/MSA\|AR\|MSG-0007/);
 
     // The same service process recovers by itself once the database is back.
     await server.start();

@@ -83,7 +83,8 @@ export function buildAck(input: AckInput): string {
   const segments = [msh];
   const reason = (input.reason ?? '').replace(/\s+/g, ' ').trim();
   if (input.code === 'AA') {
-    segments.push(['MSA', 'AA', receivedId].join(f));
+    // MSA-3 is optional on AA; when given it tells the sender's engineer what was kept.
+    segments.push((reason ? ['MSA', 'AA', receivedId, esc(reason.slice(0, MSA3_MAX))] : ['MSA', 'AA', receivedId]).join(f));
   } else {
     const text = reason || (input.code === 'AR' ? 'message not processed; resend later' : 'message cannot be used');
     segments.push(['MSA', input.code, receivedId, esc(text.slice(0, MSA3_MAX))].join(f));

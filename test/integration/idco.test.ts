@@ -1,0 +1,117 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
+import { TestGateway } from '../helpers/gateway.ts';
+import { MllpClient, seg } from '../helpers/mllp.ts';
+
+const fixture = (name: string) => fs.readFileSync(new URL(`../fixtures/idco/${name}`, import.meta.url));
+const CRT_D = fixture('crt-d-remote-crlf.hl7'); // BSX-112233: 13 readings, 7 unmapped, MSH-10 BSX-000042
+const PACER = fixture('pacemaker-legacy-cr.hl7'); // STJ-7788123: 4 readings, 3 unmapped, MSH-10 MSG-0007
+
+let tdb: TestDatabase;
+let svc: RunningService;
+let key: string;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+  const gw = await seedGateway(tdb.db, 'idco');
+  key = gw.key;
+  svc = await startService(tdb.db, tdb.url, { MLLP_PORT: '0', MLLP_GATEWAY_KEY: key, IDCO_MAX_BYTES: String(64 * 1024) });
+});
+afterAll(async () => {
+  await svc?.close();
+  await tdb?.drop();
+});
+
+const post = (body: Buffer | string, headers: Record<string, string> = {}) =>
+  fetch(`${svc.httpUrl}/v1/idco`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${key}`, ...headers },
+    body,
+  });
+
+const storedFor = async (serial: string) =>
+  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM readings r JOIN devices d ON d.id = r.device_id WHERE d.serial = ${serial}`.execute(tdb.db)).rows[0]!.n;
+
+describe('HL7 v2 IDCO ingest', () => {
+  it('stores a message once whether it comes over HTTP or MLLP, acking each with its control id', async () => {
+    const first = await post(CRT_D);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toContain('application/hl7-v2');
+    const ack = await first.text();
+    expect(seg(ack, 'MSH')?.[8]).toMatch(/^ACK/);
+    expect(seg(ack, 'MSA')?.slice(1, 3)).toEqual(['AA', 'BSX-000042']);
+    expect(seg(ack, 'MSA')?.[3]).toContain('accepted 13, duplicates 0');
+    expect(await storedFor('BSX-112233')).toBe(13);
+
+    const mllp = await MllpClient.connect(svc.app.mllpPort()!);
+    const again = await mllp.send(CRT_D, 7); // split across several TCP writes
+    expect(seg(again, 'MSA')?.slice(1, 3)).toEqual(['AA', 'BSX-000042']);
+    expect(seg(again, 'MSA')?.[3]).toContain('accepted 0, duplicates 13');
+
+    const pacer = await mllp.send(PACER);
+    expect(seg(pacer, 'MSA')?.slice(1, 3)).toEqual(['AA', 'MSG-0007']);
+    expect(await storedFor('STJ-7788123')).toBe(4);
+    expect(await (await post(PACER)).text()).toContain('accepted 0, duplicates 4');
+    expect(await storedFor('BSX-112233')).toBe(13);
+    expect(await storedFor('STJ-7788123')).toBe(4);
+    mllp.end();
+  });
+
+  it('quarantines observations whose codes the vocabulary does not know, with their OBX', async () => {
+    const rows = await tdb.db.selectFrom('quarantine').select(['code', 'message', 'raw', 'source']).where('batch_id', '=', 'BSX-000042').execute();
+    // 7 unmapped per delivery; the message came twice (HTTP, MLLP)
+    expect(rows).toHaveLength(14);
+    expect(rows.every((r) => r.source === 'idco')).toBe(true);
+    expect(rows.some((r) => r.code === 'unknown_metric' && String((r.raw as { obx: string }).obx).startsWith('OBX|'))).toBe(true);
+  });
+
+  it('keeps derived readings out of a gateway\'s resume point', async () => {
+    const gw = await TestGateway.open(svc.wsUrl, key);
+    gw.sendRaw(JSON.stringify({ type: 'status', id: 's', devices: ['BSX-112233'] }));
+    expect(await gw.reply('s')).toMatchObject({ devices: { 'BSX-112233': null } });
+    gw.close();
+  });
+
+  it.each([
+    ['not HL7 at all', 'hello there'],
+    ['an empty body', ''],
+    ['binary noise', Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0b, 0x1c])],
+    ['an ADT message', 'MSH|^~\\&|A|B|C|D|20260304||ADT^A01|X1|P|2.5\rPID|||1\r'],
+  ])('answers %s with HTTP 400 and an AE carrying an ERR segment', async (_what, body) => {
+    const res = await post(body as string);
+    expect(res.status).toBe(400);
+    const ack = await res.text();
+    expect(seg(ack, 'MSA')?.[1]).toBe('AE');
+    expect(seg(ack, 'ERR')).toBeDefined();
+  });
+
+  it('answers AE over MLLP too, and keeps the connection for the next message', async () => {
+    const mllp = await MllpClient.connect(svc.app.mllpPort()!);
+    expect(seg(await mllp.send('garbage'), 'MSA')?.[1]).toBe('AE');
+    expect(seg(await mllp.send(PACER), 'MSA')?.[1]).toBe('AA');
+    mllp.end();
+  });
+
+  it('closes an MLLP connection whose frame exceeds the limit, and only that one', async () => {
+    const big = await MllpClient.connect(svc.app.mllpPort()!);
+    const other = await MllpClient.connect(svc.app.mllpPort()!);
+    big.writeRaw(Buffer.concat([Buffer.from([0x0b]), Buffer.alloc(70 * 1024, 0x41)]));
+    await big.closed;
+    expect(seg(await other.send(PACER), 'MSA')?.[1]).toBe('AA');
+    other.end();
+  });
+
+  it('refuses an unknown key, a JSON body and an oversized message at the HTTP level', async () => {
+    expect((await post(PACER, { authorization: 'Bearer nope' })).status).toBe(401);
+    const json = await post('{"a":1}', { 'content-type': 'application/json' });
+    expect(json.status).toBe(415);
+    expect(await json.json()).toMatchObject({ code: 'unsupported_media_type' });
+    const big = await post(Buffer.alloc(70 * 1024, 0x41));
+    expect(big.status).toBe(413);
+    const text = await post(PACER, { 'content-type': 'text/plain; charset=utf-8' });
+    expect(text.status).toBe(200);
+  });
+});
