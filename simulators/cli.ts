@@ -37,10 +37,8 @@ async function main(): Promise<number> {
       ...cli.sim,
       signal: abort.signal,
       onProgress: (p) => bar?.update(Math.floor(p.simDays), { sent: p.sent, acked: p.acked }),
-      log: (line) => {
-        if (bar) bar.stop();
-        process.stderr.write(`${line}\n`);
-      },
+      // Clear the bar's line first; its next update draws it again below the message.
+      log: (line) => process.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`),
     });
     bar?.stop();
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
