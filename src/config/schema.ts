@@ -184,6 +184,10 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };
+  // A batch and its quarantine rows must fit in the queue, or full batches could never be stored.
+  if (config.ingest.maxQueuedRows < 2 * config.ingest.maxBatchReadings) {
+    issues.push({ variable: 'INGEST_MAX_QUEUED_ROWS', problem: `must be at least twice INGEST_MAX_BATCH (${2 * config.ingest.maxBatchReadings})` });
+  }
   if (config.ingest.idleTimeoutMs <= config.ingest.pingIntervalMs) {
     issues.push({ variable: 'INGEST_IDLE_MS', problem: 'must be longer than INGEST_PING_MS' });
   }

@@ -26,6 +26,11 @@ describe('loadConfig', () => {
     }
   });
 
+  it('requires room in the write queue for a full batch', () => {
+    expect(() => loadConfig({ INGEST_MAX_QUEUED_ROWS: '9999' })).toThrow(/INGEST_MAX_QUEUED_ROWS/);
+    expect(loadConfig({ INGEST_MAX_QUEUED_ROWS: '200', INGEST_MAX_BATCH: '100' }).ingest.maxQueuedRows).toBe(200);
+  });
+
   it('requires the idle timeout to exceed the ping interval', () => {
     expect(() => loadConfig({ INGEST_PING_MS: '5000', INGEST_IDLE_MS: '5000' })).toThrow(/INGEST_IDLE_MS/);
   });
