@@ -17,7 +17,7 @@ export function normalValue(metric: string, p: Patient, day: number, weekend: bo
     case 'hrv_sdaam': return b.hrv + rng.normal(0, 7);
     // Daily impedance is a mean of many measurements, hence the small day-to-day noise.
     case 'thoracic_impedance': return b.thoracicImpedance * (1 + p.drift.thoracicImpedance * years) + rng.normal(0, 0.8);
-    case 'respiratory_rate': return b.respiratoryRate + rng.normal(0, 0.5);
+    case 'respiratory_rate': return b.respiratoryRate + rng.normal(0, 0.35);
     case 'af_burden': return b.backgroundAfRate > 0 && rng.chance(b.backgroundAfRate) ? rng.uniform(0.02, 0.1) : 0;
     case 'rv_pacing_pct': return Math.min(99.9, b.rvPacingPct + rng.normal(0, 1));
     case 'crt_pacing_pct': return Math.min(99.9, b.crtPacingPct + rng.normal(0, 0.6));

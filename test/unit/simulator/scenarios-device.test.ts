@@ -93,13 +93,15 @@ describe('battery', () => {
 });
 
 describe('CRT pacing loss', () => {
-  it('is under 90 % on at least 5 of 7 days, on CRT devices only', () => {
+  it('is under 90 % on six days of seven, on CRT devices only', () => {
     const c = only('crt_pacing_loss', 60);
     for (const e of eventsOf(c, 'crt_pacing_loss')) {
       const p = c.cohort.patients.find((x) => x.id === e.patientId);
       expect(['crt_d', 'crt_p']).toContain(p?.type);
       const week = get(c, e.device, 'crt_pacing_pct').filter((s) => s.at >= ms(e.onset) && s.at < ms(e.onset) + 7 * DAY);
-      expect(week.filter((s) => s.value < 90).length).toBeGreaterThanOrEqual(5);
+      // A lost night can take a day out of the week; of the days reported, one at most is >= 90 %.
+      expect(week.length).toBeGreaterThanOrEqual(5);
+      expect(week.filter((s) => s.value >= 90).length).toBeLessThanOrEqual(1);
       const before = get(c, e.device, 'crt_pacing_pct').filter((s) => s.at < ms(e.onset));
       expect(Math.min(...before.map((s) => s.value))).toBeGreaterThanOrEqual(90);
     }
