@@ -21,8 +21,12 @@ export interface ServiceProcess {
 }
 
 /** Start src/server.ts with the given environment; resolves once /health/ready answers 200. */
-export async function startServiceProcess(env: Record<string, string | undefined>, extraNodeArgs: string[] = []): Promise<ServiceProcess> {
-  const port = await freePort();
+export async function startServiceProcess(
+  env: Record<string, string | undefined>,
+  extraNodeArgs: string[] = [],
+  port?: number,
+): Promise<ServiceProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', 'src/server.ts'], {
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
