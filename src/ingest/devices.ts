@@ -33,6 +33,7 @@ export class DeviceRegistry {
       }
     }
     if (unknown.length > 0) {
+      unknown.sort(); // the same lock order for concurrent registrations
       const lookup = this.register(unknown, siteId, gatewayId);
       const settled = lookup.finally(() => unknown.forEach((s) => this.pending.delete(s)));
       for (const s of unknown) {

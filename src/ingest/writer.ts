@@ -145,7 +145,9 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   // A key may appear twice within a group; the database sees each key once.
   const unique = new Map<string, ReadingRow>();
   for (const b of batches) for (const r of b.rows) if (!unique.has(key(r))) unique.set(key(r), r);
-  const uniqueRows = [...unique.values()];
+  // Key order: concurrent groups then take their unique-index locks in the same
+  // order, so two flushes holding keys the other needs cannot deadlock.
+  const uniqueRows = [...unique.values()].sort((a, b) => a.deviceId - b.deviceId || a.seq - b.seq);
 
   // Fast path: nothing was stored before, so every key is ours, and the group is
   // one statement. A resend (some keys already stored) fails it as a whole and
