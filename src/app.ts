@@ -63,10 +63,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
 
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
   const writer = new GroupCommitWriter(db, config.ingest, {
-    flushed: (rows, seconds) => {
+    flushed: (_rows, seconds) => {
       metrics.commitSeconds.observe(seconds);
       metrics.queuedRows.set(writer.pendingRows);
-      void rows;
     },
     failed: (err) => {
       metrics.commitFailures.inc();

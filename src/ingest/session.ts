@@ -21,6 +21,7 @@ export class GatewaySession {
   lastSeen = Date.now();
   private readonly inflight = new Set<Promise<void>>();
   private draining = false;
+  private retryAfterMs = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -50,7 +51,6 @@ export class GatewaySession {
     this.retryAfterMs = retryAfterMs;
     await Promise.allSettled([...this.inflight]);
   }
-  private retryAfterMs = 0;
 
   private onMessage(data: RawData, isBinary: boolean): void {
     this.lastSeen = Date.now();
