@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   running.beforeShutdown(() => stop.abort());
   let lastReport = 0;
   const summary = await runSimulation({
-    signal: stop.signal,
+    closeNow: stop.signal,
     patients,
     days,
     seed,

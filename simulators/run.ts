@@ -41,7 +41,10 @@ export interface SimulationOptions extends Omit<CohortOptions, 'start'> {
   readonly resume?: boolean;
   readonly onProgress?: (p: Progress) => void;
   readonly log?: (line: string) => void;
+  /** Stop generating, then wait for the acks of what was sent. */
   readonly signal?: AbortSignal;
+  /** Close every gateway at once: no reconnecting, no waiting for acks (the service is going away). */
+  readonly closeNow?: AbortSignal;
 }
 
 export interface Progress {
@@ -99,7 +102,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   }
   summary.lateTransmissions = late.lateTransmissions;
   summary.lateFlushes = late.flushes;
-  summary.aborted = options.signal?.aborted ?? false;
+  summary.aborted = (options.signal?.aborted ?? false) || (options.closeNow?.aborted ?? false);
   summary.elapsedMs = Math.round(performance.now() - t0);
   const settled = options.out ? summary.sent : summary.accepted + summary.duplicates + summary.rejected + summary.confirmedByStatus + summary.skippedOnResume;
   summary.readingsPerSecond = Math.round(settled / Math.max(0.001, summary.elapsedMs / 1000));
@@ -129,7 +132,7 @@ async function pump(
     options.onProgress({ simTime, simDays: (simTime - simStart) / DAY_MS, totalDays: cohort.options.days, ...counts() });
   };
   for (const t of cohort.transmissions()) {
-    if (options.signal?.aborted) return;
+    if (options.signal?.aborted || options.closeNow?.aborted) return;
     if (factor !== Infinity) {
       const due = wallStart + (t.sentAt - simStart) / factor;
       const wait = due - performance.now();
@@ -180,29 +183,32 @@ async function sendAll(
     }
     return { sent, acked };
   };
-  // An abort closes every client at once (no reconnecting, no waiting for acks that
+  // closeNow closes every client at once (no reconnecting, no waiting for acks that
   // cannot come); what was not acked is simply not counted as stored.
-  const aborted = new Promise<void>((resolve) => {
-    if (options.signal?.aborted) resolve();
-    options.signal?.addEventListener('abort', () => {
+  const closedNow = new Promise<void>((resolve) => {
+    const sig = options.closeNow;
+    if (!sig) return;
+    const close = () => {
       for (const c of all) void c.close();
       resolve();
-    }, { once: true });
+    };
+    if (sig.aborted) close();
+    else sig.addEventListener('abort', close, { once: true });
   });
   try {
-    await Promise.race([Promise.all(all.map((c) => c.connect())), aborted]);
+    await Promise.race([Promise.all(all.map((c) => c.connect())), closedNow]);
     await pump(cohort, late, options, factor, async (t) => {
       summary.transmissions++;
       const gw = byDevice.get(t.device);
       const client = gw && clients.get(gw);
       if (!client) throw new Error(`no gateway for device ${t.device}`);
       client.enqueue(t.readings);
-      while (flow.outstanding >= flow.limit && !options.signal?.aborted) {
-        await Promise.race([flow.room(), aborted]);
+      while (flow.outstanding >= flow.limit && !options.closeNow?.aborted) {
+        await Promise.race([flow.room(), closedNow]);
         checkFatal();
       }
     }, counts);
-    await Promise.race([Promise.all(all.map((c) => c.drain())), aborted]);
+    await Promise.race([Promise.all(all.map((c) => c.drain())), closedNow]);
   } catch (e) {
     if (e instanceof GatewayFatalError) log(`error: ${e.message}`);
     throw e;

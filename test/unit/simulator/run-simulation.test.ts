@@ -22,6 +22,18 @@ afterEach(async () => {
 const base = { patients: 14, days: 12, seed: 'run', start: '2025-03-01', log: quiet } as const;
 
 describe('runSimulation', () => {
+  it('closeNow stops at once, even with the service gone and acks outstanding', async () => {
+    const fake = await startFakeIngest({ key: KEY });
+    const stop = new AbortController();
+    // Service gone mid-run: without closeNow the gateways would reconnect forever.
+    const timer = setTimeout(() => void fake.close().then(() => stop.abort()), 300);
+    const summary = await runSimulation({ ...base, days: 120, url: fake.url, key: KEY, speed: 864_000, closeNow: stop.signal });
+    clearTimeout(timer);
+    expect(summary.aborted).toBe(true);
+    expect(summary.accepted).toBeGreaterThan(0);
+    expect(summary.accepted).toBeLessThan(summary.readings);
+  });
+
   it('streams a cohort through bedside gateways and relays until every reading is acked', async () => {
     server = await startFakeIngest({ key: KEY, unavailableAt: 5 });
     dir = await mkdtemp(join(tmpdir(), 'sim-'));
