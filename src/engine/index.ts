@@ -1,0 +1,12 @@
+// The pure anomaly engine's public surface. No IO, no clock: time is the reading's `at`.
+export { DEFAULT_CONFIG, mergeConfig } from './config.ts';
+export type { DeepPartial, EngineConfig } from './config.ts';
+export { connectivityCheck } from './connectivity.ts';
+export type { SilentDevice } from './connectivity.ts';
+export { riskStatus } from './hf/risk.ts';
+export { acknowledgeResolved } from './policy.ts';
+export { processReading } from './process.ts';
+export { newDeviceState } from './state.ts';
+export type {
+  AlertDecision, AlertKind, DeviceState, EngineReading, Evidence, Priority, ProcessResult, RiskStatus,
+} from './types.ts';
