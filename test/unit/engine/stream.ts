@@ -42,3 +42,8 @@ export class Device {
 export function wobble(day: number, amplitude: number): number {
   return amplitude * Math.sin(day * 2.1);
 }
+
+/** The engine's day number (UTC days since 1970) of test day `n`. */
+export function engineDay(n: number): number {
+  return Math.floor(T0 / DAY) + n;
+}
