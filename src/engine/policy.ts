@@ -26,11 +26,10 @@ export function decide(state: DeviceState, finding: Finding, reading: EngineRead
 
 /**
  * The service calls this when a clinician resolves the device's alert of `kind`; the next
- * trigger of that kind then opens a new alert. Returns a new state; the input is not changed.
+ * trigger of that kind then opens a new alert. Like processReading it updates the state in
+ * place and returns it.
  */
 export function acknowledgeResolved(state: DeviceState, kind: AlertKind): DeviceState {
-  if (!(kind in state.open)) return state;
-  const open = { ...state.open };
-  delete open[kind];
-  return { ...state, open };
+  delete state.open[kind];
+  return state;
 }
