@@ -4,22 +4,37 @@ import { isLearned, updateBaseline } from './baseline.ts';
 import type { EngineConfig } from './config.ts';
 import { afBurden, afFastRate } from './detectors/af.ts';
 import { battery } from './detectors/battery.ts';
-import { captureThreshold } from './detectors/capture.ts';
+import { CAPTURE_METRICS, captureThreshold } from './detectors/capture.ts';
 import type { Detector, DetectorInput } from './detectors/context.ts';
 import { crtPacingLoss } from './detectors/crt.ts';
-import { leadIntegrity } from './detectors/lead.ts';
+import { IMPEDANCE_METRICS, leadIntegrity } from './detectors/lead.ts';
 import { shockDelivered, ventricularArrhythmia } from './detectors/ventricular.ts';
-import { hfDecompensation } from './hf/risk.ts';
+import { HF_EVENT_METRICS, hfDecompensation } from './hf/risk.ts';
+import { HF_INPUTS } from './hf/score.ts';
 import { decide } from './policy.ts';
 import { scoreReading } from './score.ts';
 import { dayOf } from './time.ts';
 import type { AlertDecision, DeviceState, EngineReading, ProcessResult } from './types.ts';
 
-/** Order is the order of decisions on one reading: the most urgent kinds first. */
-const DETECTORS: readonly Detector[] = [
-  ventricularArrhythmia, shockDelivered, leadIntegrity, battery, captureThreshold,
-  afBurden, afFastRate, crtPacingLoss, hfDecompensation,
+/** Which metrics wake which detector. Order is the order of decisions: most urgent first. */
+const ROUTES: readonly (readonly [Iterable<string>, Detector])[] = [
+  [['vt_episodes', 'vf_episodes'], ventricularArrhythmia],
+  [['shocks_delivered'], shockDelivered],
+  [[...IMPEDANCE_METRICS, 'nsvt_episodes', 'short_vv_intervals'], leadIntegrity],
+  [['battery_status', 'battery_longevity'], battery],
+  [CAPTURE_METRICS, captureThreshold],
+  [['af_burden'], afBurden],
+  [['af_burden', 'af_ventricular_rate'], afFastRate],
+  [['crt_pacing_pct'], crtPacingLoss],
+  [['thoracic_impedance', ...HF_INPUTS, ...HF_EVENT_METRICS], hfDecompensation],
 ];
+
+// Routing per metric keeps a reading's cost to the detectors that read it.
+const DETECTORS_BY_METRIC = new Map<string, Detector[]>();
+for (const [metrics, detector] of ROUTES) {
+  for (const m of metrics) DETECTORS_BY_METRIC.set(m, [...(DETECTORS_BY_METRIC.get(m) ?? []), detector]);
+}
+const NONE: readonly Detector[] = [];
 
 const NO_DECISIONS: readonly AlertDecision[] = Object.freeze([]);
 
@@ -44,7 +59,7 @@ export function processReading(state: DeviceState, reading: EngineReading, confi
     reading, def, day: dayOf(reading.at), baseline, learned: isLearned(baseline, reading.at, config), state, config,
   };
   let decisions: AlertDecision[] | null = null;
-  for (const detect of DETECTORS) {
+  for (const detect of DETECTORS_BY_METRIC.get(def.name) ?? NONE) {
     const finding = detect(input);
     if (finding) (decisions ??= []).push(decide(state, finding, reading, score));
   }

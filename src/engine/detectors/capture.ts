@@ -4,7 +4,7 @@ import { round1 } from '../score.ts';
 import type { Finding } from '../types.ts';
 import type { Detector } from './context.ts';
 
-const CAPTURE_METRICS = new Set(['ra_capture_threshold', 'rv_capture_threshold', 'lv_capture_threshold']);
+export const CAPTURE_METRICS = new Set(['ra_capture_threshold', 'rv_capture_threshold', 'lv_capture_threshold']);
 
 export const captureThreshold: Detector = ({ reading, config, baseline, learned }): Finding | null => {
   if (!CAPTURE_METRICS.has(reading.metric)) return null;

@@ -7,7 +7,7 @@ import { round1 } from '../score.ts';
 import type { Finding, LeadState } from '../types.ts';
 import type { Detector, DetectorInput } from './context.ts';
 
-const IMPEDANCE_METRICS = new Set(['ra_lead_impedance', 'rv_lead_impedance', 'lv_lead_impedance', 'shock_impedance']);
+export const IMPEDANCE_METRICS = new Set(['ra_lead_impedance', 'rv_lead_impedance', 'lv_lead_impedance', 'shock_impedance']);
 
 /** Counters of the oversensing criteria belong to the RV lead, as in the published rule. */
 const RULE_LEAD = 'rv';

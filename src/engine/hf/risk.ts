@@ -7,9 +7,9 @@ import type { EngineConfig } from '../config.ts';
 import type { Detector } from '../detectors/context.ts';
 import type { DeviceState, HfState, RiskStatus } from '../types.ts';
 import { updateFluidIndex } from './fluid.ts';
-import { HF_INPUTS, hfScore, smoothInput } from './score.ts';
+import { explainHf, HF_INPUTS, hfScore, smoothInput } from './score.ts';
 
-const VENTRICULAR = new Set(['vt_episodes', 'vf_episodes', 'shocks_delivered']);
+export const HF_EVENT_METRICS = new Set(['vt_episodes', 'vf_episodes', 'shocks_delivered']);
 
 export function newHfState(): HfState {
   return {
@@ -29,27 +29,24 @@ export const hfDecompensation: Detector = ({ reading, day, state, config }) => {
   const { metric, value } = reading;
   if (metric === 'thoracic_impedance') updateFluidIndex(hf, value, day, config);
   else if (HF_INPUTS.has(metric)) smoothInput(state, metric, value, day, config);
-  else if (VENTRICULAR.has(metric) && value > 0) hf.lastVentricularDay = day;
+  else if (HF_EVENT_METRICS.has(metric) && value > 0) hf.lastVentricularDay = day;
   else return null;
 
   closeDays(hf, day, config);
-  const s = hfScore(state, day, reading.at, config);
-  hf.lastScore = Math.max(hf.lastScore, s.score);
-  if (s.score >= config.hf.mediumLevel) hf.lastMediumDay = day;
-  if (s.score < config.hf.highLevel) return null;
+  const score = hfScore(state, day, reading.at, config);
+  hf.lastScore = Math.max(hf.lastScore, score);
+  if (score >= config.hf.mediumLevel) hf.lastMediumDay = day;
+  if (score < config.hf.highLevel) return null;
   hf.lastHighDay = day;
 
-  const high = s.fluidIndex >= config.hf.highPriorityFactor * config.hf.fluidThreshold;
+  const high = hf.fluidIndex >= config.hf.highPriorityFactor * config.hf.fluidThreshold;
   const priority = high ? 'high' : config.priorities.hf_decompensation;
   // While latched, speak again only to raise an alert still open to high priority.
   if (hf.latched && !(high && state.open.hf_decompensation === 'medium')) return null;
   hf.latched = true;
   hf.daysBelowRecovery = 0;
-  return {
-    kind: 'hf_decompensation', priority,
-    summary: s.parts.join('; '),
-    evidence: { ...s.evidence, riskStatus: 'High' },
-  };
+  const { summary, evidence } = explainHf(state, day, reading.at, config);
+  return { kind: 'hf_decompensation', priority, summary, evidence: { ...evidence, riskStatus: 'High' } };
 };
 
 /** Closes the previous day's score when a new day starts, counting days below recovery. */
