@@ -20,7 +20,7 @@ export function decide(state: DeviceState, finding: Finding, reading: EngineRead
     trigger: { seq: reading.seq, metric: reading.metric, value: reading.value, at: reading.at },
     summary: finding.summary,
     evidence: finding.evidence,
-    score,
+    score: finding.score ?? score,
   };
 }
 

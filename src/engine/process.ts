@@ -45,9 +45,11 @@ const NO_DECISIONS: readonly AlertDecision[] = Object.freeze([]);
  * seen is a duplicate or a late reading and is ignored (score 0, no decisions): the caller
  * replays late readings from an earlier snapshot (see docs/engine.md).
  */
-export function processReading(state: DeviceState, reading: EngineReading, config: EngineConfig): ProcessResult {
-  const def = lookupMetric(reading.metric);
-  if (!def || !Number.isFinite(reading.value)) return { state, score: 0, decisions: NO_DECISIONS };
+export function processReading(state: DeviceState, input: EngineReading, config: EngineConfig): ProcessResult {
+  const def = lookupMetric(input.metric);
+  if (!def || !Number.isFinite(input.value)) return { state, score: 0, decisions: NO_DECISIONS };
+  // The vocabulary also resolves MDC codes; detectors and decisions speak metric names.
+  const reading = def.name === input.metric ? input : { ...input, metric: def.name };
   if (state.lastSeq !== null && reading.seq <= state.lastSeq) return { state, score: 0, decisions: NO_DECISIONS };
   state.lastSeq = reading.seq;
   state.firstAt ??= reading.at;
@@ -55,12 +57,12 @@ export function processReading(state: DeviceState, reading: EngineReading, confi
 
   const baseline = state.baselines[def.name];
   const score = scoreReading(reading.value, reading.at, def, baseline, config);
-  const input: DetectorInput = {
+  const detectorInput: DetectorInput = {
     reading, def, day: dayOf(reading.at), baseline, learned: isLearned(baseline, reading.at, config), state, config,
   };
   let decisions: AlertDecision[] | null = null;
   for (const detect of DETECTORS_BY_METRIC.get(def.name) ?? NONE) {
-    const finding = detect(input);
+    const finding = detect(detectorInput);
     if (finding) (decisions ??= []).push(decide(state, finding, reading, score));
   }
   // Counters and statuses have no useful mean; everything else learns after detection, so a

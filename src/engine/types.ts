@@ -102,6 +102,8 @@ export interface Finding {
   readonly priority: Priority;
   readonly summary: string;
   readonly evidence: Evidence;
+  /** The alert's score when it is not the reading's own (the HF alert carries its daily score). */
+  readonly score?: number;
 }
 
 export interface ProcessResult {

@@ -46,7 +46,10 @@ export const hfDecompensation: Detector = ({ reading, day, state, config }) => {
   hf.latched = true;
   hf.daysBelowRecovery = 0;
   const { summary, evidence } = explainHf(state, day, reading.at, config);
-  return { kind: 'hf_decompensation', priority, summary, evidence: { ...evidence, riskStatus: 'High' } };
+  return {
+    kind: 'hf_decompensation', priority, summary, evidence: { ...evidence, riskStatus: 'High' },
+    score: Math.round(score * 100) / 100,
+  };
 };
 
 /** Closes the previous day's score when a new day starts, counting days below recovery. */

@@ -22,6 +22,14 @@ describe('ventricular arrhythmia and shocks', () => {
   });
 });
 
+describe('metric keys', () => {
+  it('accepts an MDC reference for a metric and reports the metric name', () => {
+    const d = new Device();
+    expect(d.send(0, 'MDC_IDC_MSMT_BATTERY_STATUS', 3)).toMatchObject([{ kind: 'battery', trigger: { metric: 'battery_status' } }]);
+    expect(d.send(0, '737824', 1)).toMatchObject([{ kind: 'shock_delivered', trigger: { metric: 'shocks_delivered' } }]);
+  });
+});
+
 describe('battery', () => {
   it('opens at ERI (medium), stays quiet while ERI repeats, raises to high at EOS', () => {
     const d = new Device();

@@ -59,7 +59,8 @@ describe('heart-failure risk and hysteresis', () => {
   it('opens once on entering High and re-arms only after 7 days below the recovery level', () => {
     const d = new Device(nightOnly);
     expect(d.nights(0, 40, { night_heart_rate: 60 })).toEqual([]);
-    expect(d.send(40, 'night_heart_rate', 67)).toMatchObject([{ kind: 'hf_decompensation', action: 'open', priority: 'medium' }]);
+    // The alert's score is the day's HF score, (67 - 60) / 10, not the reading score.
+    expect(d.send(40, 'night_heart_rate', 67)).toMatchObject([{ kind: 'hf_decompensation', action: 'open', priority: 'medium', score: 0.7 }]);
     // Between recovery and high, then high again: the same decompensation, no new trigger.
     expect(d.nights(41, 5, { night_heart_rate: 63.5 })).toEqual([]);
     expect(d.send(46, 'night_heart_rate', 67)).toEqual([]);
