@@ -1,5 +1,6 @@
 // Fixed-length rings of daily values. Each slot remembers its day, so a stale slot left by a
-// missing day is recognised in O(1) instead of being cleared by a scan.
+// missing day is recognised in O(1) instead of being cleared by a scan. Plain arrays, not typed
+// arrays: the device state must survive JSON.stringify / JSON.parse unchanged.
 import type { DayRing } from './types.ts';
 
 export function newRing(length: number): DayRing {
