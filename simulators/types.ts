@@ -1,4 +1,7 @@
 // Types shared by the generator, the scenarios and the gateway client.
+import type { AlertKind } from '../src/domain/types.ts';
+
+export type { AlertKind };
 
 export type DeviceType = 'pacemaker' | 'icd' | 'crt_d' | 'crt_p';
 export type Vendor = 'MDT' | 'BSX' | 'ABT' | 'BIO';
@@ -75,17 +78,6 @@ export interface Patient {
 }
 
 /** Alert kinds of the alert contract, used as ground-truth labels. */
-export type AlertKind =
-  | 'hf_decompensation'
-  | 'ventricular_arrhythmia'
-  | 'shock_delivered'
-  | 'lead_integrity'
-  | 'capture_threshold'
-  | 'battery'
-  | 'af_burden'
-  | 'af_fast_ventricular_rate'
-  | 'crt_pacing_loss'
-  | 'connectivity_loss';
 
 export type ScenarioName =
   | 'hf_decompensation'

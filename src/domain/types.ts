@@ -46,3 +46,16 @@ export interface Rejection {
   readonly code: ReadingRejectCode;
   readonly message: string;
 }
+
+/** The alert kinds of alerts contract v1. */
+export type AlertKind =
+  | 'ventricular_arrhythmia'
+  | 'shock_delivered'
+  | 'lead_integrity'
+  | 'capture_threshold'
+  | 'battery'
+  | 'af_burden'
+  | 'af_fast_ventricular_rate'
+  | 'crt_pacing_loss'
+  | 'hf_decompensation'
+  | 'connectivity_loss';

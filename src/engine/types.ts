@@ -1,18 +1,8 @@
 // Types of the pure anomaly engine. The device state is plain JSON (numbers, strings, arrays,
 // records) so the service can snapshot it and restore it with JSON.parse.
+import type { AlertKind } from '../domain/types.ts';
 
-/** The alert kinds of the alert contract (docs: /alerts contract, version 1). */
-export type AlertKind =
-  | 'ventricular_arrhythmia'
-  | 'shock_delivered'
-  | 'lead_integrity'
-  | 'capture_threshold'
-  | 'battery'
-  | 'af_burden'
-  | 'af_fast_ventricular_rate'
-  | 'crt_pacing_loss'
-  | 'hf_decompensation'
-  | 'connectivity_loss';
+export type { AlertKind };
 
 export type Priority = 'low' | 'medium' | 'high';
 
