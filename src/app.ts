@@ -63,7 +63,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
 
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
   const writer = new GroupCommitWriter(db, config.ingest, {
-    flushed: (_rows, seconds) => {
+    flushed: (seconds) => {
       metrics.commitSeconds.observe(seconds);
       metrics.queuedRows.set(writer.pendingRows);
     },

@@ -40,7 +40,7 @@ export interface WriterOptions {
 }
 
 export interface WriterObserver {
-  flushed(rows: number, seconds: number): void;
+  flushed(seconds: number): void;
   failed(err: unknown): void;
 }
 
@@ -123,7 +123,7 @@ export class GroupCommitWriter {
     const started = process.hrtime.bigint();
     writeGroup(this.db, group.map((p) => p.batch))
       .then((results) => {
-        this.observer.flushed(rows, Number(process.hrtime.bigint() - started) / 1e9);
+        this.observer.flushed(Number(process.hrtime.bigint() - started) / 1e9);
         group.forEach((p, i) => p.resolve(results[i]!));
       })
       .catch((err: unknown) => {
@@ -144,7 +144,12 @@ const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
 export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
   // A key may appear twice within a group; the database sees each key once.
   const unique = new Map<string, ReadingRow>();
-  for (const b of batches) for (const r of b.rows) if (!unique.has(key(r))) unique.set(key(r), r);
+  for (const b of batches) {
+    for (const r of b.rows) {
+      const k = key(r);
+      if (!unique.has(k)) unique.set(k, r);
+    }
+  }
   // Key order: concurrent groups then take their unique-index locks in the same
   // order, so two flushes holding keys the other needs cannot deadlock.
   const uniqueRows = [...unique.values()].sort((a, b) => a.deviceId - b.deviceId || a.seq - b.seq);
@@ -153,7 +158,7 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   // one statement. A resend (some keys already stored) fails it as a whole and
   // takes the slow path, which asks which keys.
   const quarantine = batches.flatMap((b) => b.quarantine);
-  const fast = classify(batches, new Set(unique.keys()), unique);
+  const fast = classify(batches, unique, unique);
   if (fast.conflicts.length === 0) {
     try {
       await insertNew(db, uniqueRows, quarantine);
@@ -181,7 +186,7 @@ interface Classified {
 /** Each row: inserted (first of its key, if the key was inserted), duplicate, or conflict. */
 function classify(
   batches: readonly WriteBatch[],
-  inserted: ReadonlySet<string>,
+  inserted: { has(key: string): boolean },
   stored: ReadonlyMap<string, StoredContent>,
 ): Classified {
   const conflictRows: QuarantineRow[] = [];
