@@ -4,9 +4,6 @@
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import pg from 'pg';
-import pino from 'pino';
-import { createDb } from '../src/store/db.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
 import { createGateway, createSite } from '../src/admin/commands.ts';
 import { benchDatabase, percentile, serviceRssMiB, startBenchService } from './lib.ts';
 
@@ -130,8 +127,7 @@ async function rawCeiling(url: string, total: number, per: number): Promise<numb
 
 async function main() {
   const database = await benchDatabase();
-  const h = createDb({ url: database.url, poolSize: 2, statementTimeoutMs: 60_000, connectTimeoutMs: 5000 }, pino({ level: 'silent' }));
-  await migrateToLatest(h.db);
+  const h = database;
   await createSite(h.db, 'bench', 'Benchmark site');
   const keys: string[] = [];
   for (let g = 0; g < GATEWAYS; g++) keys.push((await createGateway(h.db, 'bench', `bench-${g}`)).key);

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { startEmbedded } from '../src/store/embedded.ts';
 import { freePort, startServiceProcess, type ServiceProcess } from '../test/helpers/process.ts';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/db.ts';
 
 // Shared plumbing of the benchmarks: a database, the service as a child process.
 
-/** A fresh database on DATABASE_URL's server, or on a throwaway embedded one. */
-export async function benchDatabase(): Promise<{ url: string; dispose(): Promise<void>; where: string }> {
+/** A fresh, migrated database on DATABASE_URL's server, or on a throwaway embedded one. */
+export async function benchDatabase(): Promise<TestDatabase & { where: string; dispose(): Promise<void> }> {
   let adminUrl = process.env.DATABASE_URL;
   let stop = async () => {};
   let where = 'DATABASE_URL';
@@ -23,22 +24,13 @@ export async function benchDatabase(): Promise<{ url: string; dispose(): Promise
       fs.rmSync(dir, { recursive: true, force: true });
     };
   }
-  const name = `bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const version = (await admin.query('SHOW server_version')).rows[0].server_version as string;
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
+  const database = await createTestDatabase(adminUrl);
+  const version = (await sql<{ server_version: string }>`SHOW server_version`.execute(database.db)).rows[0]!.server_version;
   return {
-    url: u.toString(),
+    ...database,
     where: `${where}, PostgreSQL ${version}`,
     async dispose() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await database.drop();
       await stop();
     },
   };

@@ -2,7 +2,8 @@
 import type { Cohort } from './cohort.ts';
 import type { GatewayStats } from './gateway/client.ts';
 
-export interface SimulationSummary {
+/** The gateways' counters added up (`enqueued` is reported as `readings`), and the run's own figures. */
+export interface SimulationSummary extends Omit<GatewayStats, 'enqueued'> {
   mode: 'send' | 'file';
   patients: number;
   days: number;
@@ -11,23 +12,8 @@ export interface SimulationSummary {
   transmissions: number;
   /** Readings generated and handed over (file: written). */
   readings: number;
-  /** Readings sent for the first time. */
-  sent: number;
-  /** Readings the service accepted (stored). */
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  /** Readings sent again (after a disconnect or an `unavailable`). */
-  resent: number;
-  confirmedByStatus: number;
-  skippedOnResume: number;
-  failed: number;
-  retries: number;
-  reconnects: number;
   lateTransmissions: number;
   lateFlushes: number;
-  errors: Record<string, number>;
-  rejectCodes: Record<string, number>;
   aborted: boolean;
   elapsedMs: number;
   readingsPerSecond: number;
