@@ -57,6 +57,48 @@ export interface QuarantineTable {
   raw: ColumnType<unknown, string, string>;
 }
 
+export type Role = 'clinician' | 'analyst' | 'admin';
+
+export interface UsersTable {
+  id: Generated<number>;
+  /** Lower-cased. */
+  email: string;
+  name: string;
+  role: Role;
+  /** scrypt$N$r$p$salt$hash (see src/auth/passwords.ts). */
+  password_hash: string;
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
+export interface UserSitesTable {
+  user_id: number;
+  site_id: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie's token. */
+  token_hash: Buffer;
+  user_id: number;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+/** Append-only: UPDATE, DELETE and TRUNCATE raise (a trigger). */
+export interface AuditLogTable {
+  /** bigserial; read as a number (see db.ts). */
+  id: Generated<number>;
+  at: Timestamp;
+  user_id: number | null;
+  role: string | null;
+  action: string;
+  route: string | null;
+  patient_id: number | null;
+  device_id: number | null;
+  detail: ColumnType<unknown, string | undefined, never>;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -64,4 +106,8 @@ export interface Database {
   metrics: MetricsTable;
   readings: ReadingsTable;
   quarantine: QuarantineTable;
+  users: UsersTable;
+  user_sites: UserSitesTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
 }
