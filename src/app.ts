@@ -16,6 +16,10 @@ import { watchRevocations } from './ingest/revocation.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
 import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
+import { DEFAULT_CONFIG } from './engine/index.ts';
+import { ScoringService } from './scoring/service.ts';
+import { SNAPSHOT_DEFAULTS, startSnapshots } from './scoring/snapshots.ts';
+import { AlertFeed } from './alerts/feed.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +28,8 @@ declare module 'fastify' {
     metrics: Metrics;
     /** The MLLP listener's port, or null when it is off. */
     mllpPort(): number | null;
+    /** Alert events as they commit, for the live stream. */
+    alertFeed: AlertFeed;
   }
 }
 
@@ -61,6 +67,14 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const feed = new AlertFeed();
+  app.decorate('alertFeed', feed);
+  const scoring = new ScoringService(db, {
+    config: DEFAULT_CONFIG,
+    ...SNAPSHOT_DEFAULTS,
+    log: app.log,
+    onAlertEvents: (events) => feed.publish(events),
+  });
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
   const writer = new GroupCommitWriter(db, config.ingest, {
     flushed: (seconds) => {
@@ -71,8 +85,15 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       metrics.commitFailures.inc();
       app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'group commit failed; its batches were answered `unavailable`');
     },
+    alertEvents: (events) => feed.publish(events),
   });
-  const service = new IngestService(db, writer, metrics, config.ingest);
+  const service = new IngestService(db, writer, metrics, config.ingest, scoring);
+  const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, app.log);
+  app.addHook('onReady', async () => {
+    // Late readings stored before a crash but not yet taken in: replay them now.
+    const n = await scoring.recover();
+    if (n > 0) app.log.info({ devices: n }, 'replayed devices with pending late readings');
+  });
   const auth = new GatewayAuthenticator(db);
   const revocations = watchRevocations(databaseUrl, db, auth, hub, app.log);
 
@@ -103,6 +124,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       await hub.drain(config.ingest.retryAfterMs);
       await writer.drain();
       hub.closeAll();
+      // Everything is stored: snapshot every changed device, so a restart replays little.
+      await snapshots.stop();
     },
   });
   await app.register(healthRoutes, { db, metrics });

@@ -4,6 +4,7 @@ export type { DeepPartial, EngineConfig } from './config.ts';
 export { connectivityCheck } from './connectivity.ts';
 export type { SilentDevice } from './connectivity.ts';
 export { riskStatus } from './hf/risk.ts';
+export { comesAfter } from './order.ts';
 export { acknowledgeResolved } from './policy.ts';
 export { processReading } from './process.ts';
 export { newDeviceState } from './state.ts';

@@ -11,6 +11,7 @@ import { IMPEDANCE_METRICS, leadIntegrity } from './detectors/lead.ts';
 import { shockDelivered, ventricularArrhythmia } from './detectors/ventricular.ts';
 import { HF_EVENT_METRICS, hfDecompensation } from './hf/risk.ts';
 import { HF_INPUTS } from './hf/score.ts';
+import { comesAfter } from './order.ts';
 import { decide } from './policy.ts';
 import { scoreReading } from './score.ts';
 import { dayOf } from './time.ts';
@@ -39,18 +40,18 @@ const NONE: readonly Detector[] = [];
 const NO_DECISIONS: readonly AlertDecision[] = Object.freeze([]);
 
 /**
- * Readings of one device must arrive in event-time order. The state is updated IN PLACE and
- * returned (copying it per reading would cost more than the whole computation); snapshot it
- * with JSON.stringify when a copy is needed. A reading with a seq at or below the last one
- * seen is a duplicate or a late reading and is ignored (score 0, no decisions): the caller
- * replays late readings from an earlier snapshot (see docs/engine.md).
+ * Readings of one device must arrive in event-time order, (at, seq). The state is updated IN
+ * PLACE and returned (copying it per reading would cost more than the whole computation);
+ * snapshot it with JSON.stringify when a copy is needed. A reading that does not come after
+ * the last one taken in (see comesAfter) is a duplicate or a late reading and is ignored
+ * (score 0, no decisions): the caller replays late readings from an earlier snapshot.
  */
 export function processReading(state: DeviceState, input: EngineReading, config: EngineConfig): ProcessResult {
   const def = lookupMetric(input.metric);
   if (!def || !Number.isFinite(input.value)) return { state, score: 0, decisions: NO_DECISIONS };
   // The vocabulary also resolves MDC codes; detectors and decisions speak metric names.
   const reading = def.name === input.metric ? input : { ...input, metric: def.name };
-  if (state.lastSeq !== null && reading.seq <= state.lastSeq) return { state, score: 0, decisions: NO_DECISIONS };
+  if (!comesAfter(state, reading.at, reading.seq)) return { state, score: 0, decisions: NO_DECISIONS };
   state.lastSeq = reading.seq;
   state.firstAt ??= reading.at;
   state.lastAt = reading.at;

@@ -7,7 +7,9 @@ import type { Metrics } from '../observability/metrics.ts';
 import { isRejection, MAX_SEQ, validateReading, type ValidReading } from './protocol.ts';
 import { DeviceRegistry } from './devices.ts';
 import { newBucket, takeTokens, type Bucket } from './rate-limit.ts';
-import type { GroupCommitWriter, WriteBatch } from './writer.ts';
+import type { GroupCommitWriter, WriteBatch, WriteResult } from './writer.ts';
+import type { ScoringService } from '../scoring/service.ts';
+import type { ReadingRow } from '../store/readings.ts';
 
 export type Transport = 'ws' | 'http' | 'idco';
 
@@ -46,6 +48,8 @@ export class IngestService {
     private readonly writer: GroupCommitWriter,
     private readonly metrics: Metrics,
     private readonly opts: IngestOptions,
+    /** The engine; null stores readings unscored (the benchmark's baseline). */
+    private readonly scoring: ScoringService | null = null,
     private readonly clock: () => number = Date.now,
   ) {
     this.devices = new DeviceRegistry(db);
@@ -81,27 +85,53 @@ export class IngestService {
       throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
     }
 
-    const batch: { rows: WriteBatch['rows'][number][]; indexes: number[]; raws: unknown[] } = { rows: [], indexes: [], raws: [] };
+    const rows: Array<Omit<ReadingRow, 'score'> & { siteId: number }> = [];
+    const indexes: number[] = [];
+    const kept: unknown[] = [];
     for (const v of valid) {
       const ref = refs.get(v.device);
       if (!ref || ref.siteId !== gw.siteId) {
         rejected.push({ index: v.index, code: 'forbidden_device', message: `device ${v.device} belongs to another site` });
         continue;
       }
-      batch.rows.push({ deviceId: ref.id, seq: v.seq, at: v.at, metricId: v.metricId, value: v.value, gatewayId: gw.gatewayId });
-      batch.indexes.push(v.index);
-      batch.raws.push(raws[v.index]);
+      rows.push({ deviceId: ref.id, siteId: ref.siteId, seq: v.seq, at: v.at, metricId: v.metricId, value: v.value, gatewayId: gw.gatewayId });
+      indexes.push(v.index);
+      kept.push(raws[v.index]);
     }
 
     const context = { gatewayId: gw.gatewayId, siteId: gw.siteId, source: transport, batchId };
-    const result = await this.writer.submit({
-      ...batch,
-      context,
-      quarantine: [
-        ...rejected.map((r) => ({ ...context, idx: r.index, code: r.code, message: r.message, raw: raws[r.index] })),
-        ...(extras.quarantine ?? []).map((q) => ({ ...context, idx: null, ...q })),
-      ],
-    });
+    const quarantine = [
+      ...rejected.map((r) => ({ ...context, idx: r.index, code: r.code, message: r.message, raw: raws[r.index] })),
+      ...(extras.quarantine ?? []).map((q) => ({ ...context, idx: null, ...q })),
+    ];
+    const size = rows.length + quarantine.length;
+    const submit = (scores: readonly (number | null)[] | null, effects: WriteBatch['effects']): Promise<WriteResult> => {
+      const scoredRows: ReadingRow[] = rows.map((r, i) => ({
+        deviceId: r.deviceId, seq: r.seq, at: r.at, metricId: r.metricId, value: r.value, gatewayId: r.gatewayId,
+        score: scores ? scores[i]! : null,
+      }));
+      return this.writer.submit({ rows: scoredRows, indexes, raws: kept, context, quarantine, effects });
+    };
+    let result: WriteResult;
+    if (this.scoring && rows.length > 0) {
+      const writer = this.writer;
+      const retryAfterMs = this.opts.retryAfterMs;
+      try {
+        result = await this.scoring.scoreAndSubmit(
+          rows,
+          (scored) => submit(scored.scores, scored.effects),
+          // Refused before scoring, so no device state takes in rows that are not stored.
+          () => {
+            if (!writer.accepts(size)) throw new ServiceError('unavailable', 'the service is overloaded', retryAfterMs);
+          },
+        );
+      } catch (e) {
+        if (e instanceof ServiceError) throw e;
+        throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
+      }
+    } else {
+      result = await submit(null, undefined);
+    }
     for (const c of result.conflicts) rejected.push({ index: c.index, code: 'seq_conflict', message: c.message });
     rejected.sort((a, b) => a.index - b.index);
 

@@ -10,6 +10,7 @@ import {
   type StoredContent,
 } from '../store/readings.ts';
 import { ServiceError } from '../errors.ts';
+import { applyEffects, hasEffects, NO_EFFECTS, type AlertEventRow, type EngineEffects, type ReadingKey } from '../store/engine.ts';
 
 // Group commit: batches from every socket queue here and are written together,
 // one transaction per flush, so one fsync covers thousands of readings. A batch's
@@ -23,12 +24,16 @@ export interface WriteBatch {
   readonly raws: readonly unknown[];
   readonly quarantine: readonly QuarantineRow[];
   readonly context: Omit<QuarantineRow, 'idx' | 'code' | 'message' | 'raw'>;
+  /** The engine's decisions and risk changes for these rows, written in the same transaction. */
+  readonly effects?: EngineEffects;
 }
 
 export interface WriteResult {
   readonly inserted: number;
   readonly duplicates: number;
   readonly conflicts: ReadonlyArray<{ index: number; message: string }>;
+  /** Rows stored out of their device's event-time order (see src/scoring). */
+  readonly lateInserted: readonly ReadingKey[];
 }
 
 export interface WriterOptions {
@@ -42,6 +47,8 @@ export interface WriterOptions {
 export interface WriterObserver {
   flushed(seconds: number): void;
   failed(err: unknown): void;
+  /** Alert events committed by a flush, in cursor order. */
+  alertEvents?(events: readonly AlertEventRow[]): void;
 }
 
 interface Pending {
@@ -67,6 +74,11 @@ export class GroupCommitWriter {
 
   get pendingRows(): number {
     return this.queuedRows;
+  }
+
+  /** Whether a batch of this many rows would be queued now (not refused as overload). */
+  accepts(size: number): boolean {
+    return !this.closed && this.queuedRows + size <= this.opts.maxQueuedRows;
   }
 
   submit(batch: WriteBatch): Promise<WriteResult> {
@@ -122,8 +134,9 @@ export class GroupCommitWriter {
     this.inflight++;
     const started = process.hrtime.bigint();
     writeGroup(this.db, group.map((p) => p.batch))
-      .then((results) => {
+      .then(({ results, events }) => {
         this.observer.flushed(Number(process.hrtime.bigint() - started) / 1e9);
+        if (events.length > 0) this.observer.alertEvents?.(events);
         group.forEach((p, i) => p.resolve(results[i]!));
       })
       .catch((err: unknown) => {
@@ -140,8 +153,14 @@ export class GroupCommitWriter {
 
 const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
 
-/** Write one group in one transaction; returns a result per batch, in order. */
-export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<WriteResult[]> {
+export interface GroupResult {
+  /** One per batch, in order. */
+  readonly results: WriteResult[];
+  readonly events: AlertEventRow[];
+}
+
+/** Write one group in one transaction, with the engine's effects of the rows it stores. */
+export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<GroupResult> {
   // A key may appear twice within a group; the database sees each key once.
   const unique = new Map<string, ReadingRow>();
   for (const b of batches) {
@@ -157,12 +176,15 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   // Fast path: nothing was stored before, so every key is ours, and the group is
   // one statement. A resend (some keys already stored) fails it as a whole and
   // takes the slow path, which asks which keys.
+  // Engine effects are rare (alerts, risk changes, late readings); without them the
+  // group stays one autocommit statement.
   const quarantine = batches.flatMap((b) => b.quarantine);
+  const withEffects = batches.some((b) => b.effects && hasEffects(b.effects));
   const fast = classify(batches, unique, unique);
-  if (fast.conflicts.length === 0) {
+  if (fast.conflicts.length === 0 && !withEffects) {
     try {
       await insertNew(db, uniqueRows, quarantine);
-      return fast.results;
+      return { results: fast.results, events: [] };
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
     }
@@ -174,8 +196,23 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
     for (const k of inserted) stored.set(k, unique.get(k)!);
     const { results, conflicts } = classify(batches, inserted, stored);
     await insertQuarantine(trx, [...quarantine, ...conflicts]);
-    return results;
+    const events = withEffects ? await applyEffects(trx, storedEffects(batches, inserted)) : [];
+    return { results, events };
   });
+}
+
+/**
+ * The effects of rows this group actually stored: a decision or risk change whose
+ * reading turned out to be stored already (a resend) was applied with that reading.
+ */
+function storedEffects(batches: readonly WriteBatch[], inserted: ReadonlySet<string>): EngineEffects {
+  const all = batches.map((b) => b.effects ?? NO_EFFECTS);
+  const stored = (deviceId: number, seq: number) => inserted.has(`${deviceId}:${seq}`);
+  return {
+    decisions: all.flatMap((e) => e.decisions.filter((d) => stored(d.deviceId, d.decision.trigger.seq))),
+    risks: all.flatMap((e) => e.risks.filter((r) => stored(r.deviceId, r.seq))),
+    late: all.flatMap((e) => e.late.filter((l) => stored(l.deviceId, l.seq))),
+  };
 }
 
 interface Classified {
@@ -192,6 +229,8 @@ function classify(
   const conflictRows: QuarantineRow[] = [];
   const claimed = new Set<string>();
   const results = batches.map((b) => {
+    const lateInserted: ReadingKey[] = [];
+    for (const l of b.effects?.late ?? []) if (inserted.has(key(l))) lateInserted.push(l);
     let ins = 0;
     let dup = 0;
     const conflicts: Array<{ index: number; message: string }> = [];
@@ -211,7 +250,7 @@ function classify(
       conflicts.push({ index: b.indexes[i]!, message });
       conflictRows.push({ ...b.context, idx: b.indexes[i]!, code: 'seq_conflict', message, raw: b.raws[i] });
     });
-    return { inserted: ins, duplicates: dup, conflicts };
+    return { inserted: ins, duplicates: dup, conflicts, lateInserted };
   });
   return { results, conflicts: conflictRows };
 }

@@ -11,6 +11,8 @@ export interface ReadingRow {
   readonly metricId: number;
   readonly value: number;
   readonly gatewayId: number;
+  /** The engine's score; null for a reading its device's state had not taken in. */
+  readonly score: number | null;
 }
 
 export interface QuarantineRow {
@@ -41,6 +43,11 @@ export function numericArray(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 
+/** Like numericArray, with NULL elements. */
+export function nullableNumericArray(values: readonly (number | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : v)).join(',')}}`;
+}
+
 function columns(rows: readonly ReadingRow[]) {
   const n = rows.length;
   const device = new Array<number>(n);
@@ -49,6 +56,7 @@ function columns(rows: readonly ReadingRow[]) {
   const metric = new Array<number>(n);
   const value = new Array<number>(n);
   const gateway = new Array<number>(n);
+  const score = new Array<number | null>(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     device[i] = r.deviceId;
@@ -57,6 +65,7 @@ function columns(rows: readonly ReadingRow[]) {
     metric[i] = r.metricId;
     value[i] = r.value;
     gateway[i] = r.gatewayId;
+    score[i] = r.score;
   }
   return {
     device: numericArray(device),
@@ -65,13 +74,14 @@ function columns(rows: readonly ReadingRow[]) {
     metric: numericArray(metric),
     value: numericArray(value),
     gateway: numericArray(gateway),
+    score: nullableNumericArray(score),
   };
 }
 
 const readingsSelect = (c: ReturnType<typeof columns>) => sql`
-    SELECT d, s, to_timestamp(a / 1000), m, v, g
+    SELECT d, s, to_timestamp(a / 1000), m, v, g, sc
     FROM unnest(${c.device}::int4[], ${c.seq}::int8[], ${c.at}::float8[],
-                ${c.metric}::int2[], ${c.value}::float8[], ${c.gateway}::int4[]) AS t(d, s, a, m, v, g)`;
+                ${c.metric}::int2[], ${c.value}::float8[], ${c.gateway}::int4[], ${c.score}::float4[]) AS t(d, s, a, m, v, g, sc)`;
 
 function quarantineInsert(rows: readonly QuarantineRow[]) {
   const text = (s: string | null) => (s === null ? null : pgSafeText(s));
@@ -94,7 +104,7 @@ export async function insertNew(db: Executor, rows: readonly ReadingRow[], quara
     if (quarantine.length > 0) await quarantineInsert(quarantine).execute(db);
     return;
   }
-  const insert = sql`INSERT INTO readings (device_id, seq, at, metric, value, gateway_id) ${readingsSelect(columns(rows))}`;
+  const insert = sql`INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score) ${readingsSelect(columns(rows))}`;
   // A data-modifying WITH runs to completion even though nothing reads it.
   await (quarantine.length > 0 ? sql`WITH q AS (${quarantineInsert(quarantine)}) ${insert}` : insert).execute(db);
 }
@@ -107,7 +117,7 @@ export function isUniqueViolation(err: unknown): boolean {
 export async function insertReadingsReturning(db: Executor, rows: readonly ReadingRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const res = await sql<{ device_id: number; seq: number }>`
-    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id) ${readingsSelect(columns(rows))}
+    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score) ${readingsSelect(columns(rows))}
     ON CONFLICT DO NOTHING
     RETURNING device_id, seq`.execute(db);
   return new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));

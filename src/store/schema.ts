@@ -42,6 +42,8 @@ export interface ReadingsTable {
   value: number;
   gateway_id: number;
   received_at: Timestamp;
+  /** The engine's score, 0..1; null until a late reading's replay scores it. */
+  score: number | null;
 }
 
 export interface QuarantineTable {
@@ -99,6 +101,57 @@ export interface AuditLogTable {
   detail: ColumnType<unknown, string | undefined, never>;
 }
 
+export interface AlertsTable {
+  id: Generated<number>;
+  device_id: number;
+  site_id: number;
+  kind: string;
+  priority: 'low' | 'medium' | 'high';
+  status: ColumnType<'open' | 'acknowledged' | 'resolved', 'open' | 'acknowledged' | 'resolved' | undefined>;
+  opened_at: Timestamp;
+  last_seen_at: Timestamp;
+  raised_at: Timestamp;
+  occurrences: ColumnType<number, number | undefined>;
+  trigger: ColumnType<{ seq: number; metric: string; value: number; at: string }, string, string>;
+  score: number;
+  summary: string;
+  evidence: ColumnType<Record<string, number | string>, string, string>;
+  assignee_id: number | null;
+  snoozed_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  escalation_level: ColumnType<number, number | undefined>;
+  acknowledged_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  resolution: string | null;
+  updated_at: Timestamp;
+}
+
+export interface AlertEventsTable {
+  cursor: Generated<number>;
+  alert_id: number;
+  at: Timestamp;
+  type: string;
+  actor_id: number | null;
+  data: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+export interface DeviceRiskTable {
+  device_id: number;
+  status: 'Low' | 'Medium' | 'High';
+  score: number;
+  at: Timestamp;
+  seq: number;
+}
+
+export interface RiskChangesTable {
+  device_id: number;
+  at: Timestamp;
+  seq: number;
+  status: 'Low' | 'Medium' | 'High';
+  previous: 'Low' | 'Medium' | 'High';
+  score: number;
+  recorded_at: Timestamp;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -110,4 +163,8 @@ export interface Database {
   user_sites: UserSitesTable;
   sessions: SessionsTable;
   audit_log: AuditLogTable;
+  alerts: AlertsTable;
+  alert_events: AlertEventsTable;
+  device_risk: DeviceRiskTable;
+  risk_changes: RiskChangesTable;
 }

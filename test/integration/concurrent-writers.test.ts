@@ -27,12 +27,12 @@ describe('two group commits in flight with the same keys', () => {
   it('do not deadlock, whatever order their rows come in', async () => {
     const rows: ReadingRow[] = [];
     for (let d = 1; d <= 50; d++) {
-      for (let s = 0; s < 100; s++) rows.push({ deviceId: d, seq: s, at: Date.UTC(2026, 0, 1) + s * 60_000, metricId: 5, value: 70, gatewayId: 1 });
+      for (let s = 0; s < 100; s++) rows.push({ deviceId: d, seq: s, at: Date.UTC(2026, 0, 1) + s * 60_000, metricId: 5, value: 70, gatewayId: 1, score: 0 });
     }
     // Ascending against descending: unsorted, each would hold what the other needs.
     const [up, down] = await Promise.all([writeGroup(tdb.db, [batch(rows)]), writeGroup(tdb.db, [batch([...rows].reverse())])]);
-    expect(up![0]!.inserted + down![0]!.inserted).toBe(rows.length);
-    expect(up![0]!.duplicates + down![0]!.duplicates).toBe(rows.length);
+    expect(up.results[0]!.inserted + down.results[0]!.inserted).toBe(rows.length);
+    expect(up.results[0]!.duplicates + down.results[0]!.duplicates).toBe(rows.length);
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM readings`.execute(tdb.db)).rows[0]!.n).toBe(rows.length);
   });
 });

@@ -1,0 +1,250 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+import type { AlertDecision, RiskStatus } from '../engine/index.ts';
+
+// SQL of the engine's side effects: alerts raised and updated, risk changes, late
+// readings waiting for a replay, and snapshots of device state.
+
+type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
+
+/** One engine decision about one device. */
+export interface DecisionRow {
+  readonly deviceId: number;
+  readonly decision: AlertDecision;
+}
+
+export interface RiskChangeRow {
+  readonly deviceId: number;
+  readonly at: number;
+  readonly seq: number;
+  readonly status: RiskStatus;
+  readonly previous: RiskStatus;
+  readonly score: number;
+}
+
+/** A stored reading's place in its device's event-time order. */
+export interface ReadingKey {
+  readonly deviceId: number;
+  readonly at: number;
+  readonly seq: number;
+}
+
+export interface EngineEffects {
+  readonly decisions: readonly DecisionRow[];
+  readonly risks: readonly RiskChangeRow[];
+  /** Readings stored out of event-time order: their device needs a replay. */
+  readonly late: readonly ReadingKey[];
+}
+
+export const NO_EFFECTS: EngineEffects = Object.freeze({ decisions: [], risks: [], late: [] });
+
+export function hasEffects(e: EngineEffects): boolean {
+  return e.decisions.length > 0 || e.risks.length > 0 || e.late.length > 0;
+}
+
+/** A row of alert_events written by the engine, for the live stream. */
+export interface AlertEventRow {
+  readonly cursor: number;
+  readonly alertId: number;
+  readonly type: 'opened' | 'updated';
+}
+
+const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
+
+/**
+ * Serialises every writer of alert_events until commit, so cursors become visible in
+ * the order they were drawn: a stream reader resuming after cursor N can never miss a
+ * smaller cursor committed later.
+ */
+export async function lockAlertEvents(db: Executor): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(7226637)`.execute(db);
+}
+
+/**
+ * Apply the engine's decisions and risk changes and record late readings, inside the
+ * caller's transaction. Idempotent: a decision whose trigger reading was applied before
+ * (a replay) changes nothing. Returns the alert events written.
+ */
+export async function applyEffects(trx: Executor, effects: EngineEffects): Promise<AlertEventRow[]> {
+  if (effects.late.length > 0) await recordLate(trx, effects.late);
+  if (effects.risks.length > 0) await recordRisks(trx, effects.risks);
+  if (effects.decisions.length === 0) return [];
+  await lockAlertEvents(trx);
+  const events: AlertEventRow[] = [];
+  for (const d of effects.decisions) {
+    const e = await applyDecision(trx, d);
+    if (e) events.push(e);
+  }
+  return events;
+}
+
+async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionRow): Promise<AlertEventRow | null> {
+  const t = d.trigger;
+  const trigger = JSON.stringify({ seq: t.seq, metric: t.metric, value: t.value, at: new Date(t.at).toISOString() });
+  // Rank of a priority, for "raise only": low < medium < high.
+  const rank = (p: ReturnType<typeof sql>) => sql`array_position(ARRAY['low','medium','high'], ${p})`;
+  const res = await sql<{ cursor: number; alert_id: number; type: 'opened' | 'updated' }>`
+    WITH t AS (
+      INSERT INTO alert_triggers (device_id, kind, seq) VALUES (${deviceId}, ${d.kind}, ${t.seq})
+      ON CONFLICT DO NOTHING RETURNING device_id
+    ), a AS (
+      INSERT INTO alerts (device_id, site_id, kind, priority, opened_at, last_seen_at, trigger, score, summary, evidence)
+      SELECT ${deviceId}, d.site_id, ${d.kind}, ${d.priority}, ${ts(t.at)}, ${ts(t.at)}, ${trigger}::jsonb,
+             ${d.score}, ${d.summary}, ${JSON.stringify(d.evidence)}::jsonb
+      FROM t JOIN devices d ON d.id = t.device_id
+      ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE SET
+        occurrences = alerts.occurrences + 1,
+        priority = CASE WHEN ${rank(sql`excluded.priority`)} > ${rank(sql`alerts.priority`)}
+                        THEN excluded.priority ELSE alerts.priority END,
+        -- A late reading may show the problem began earlier than the alert says.
+        opened_at = least(alerts.opened_at, excluded.opened_at),
+        trigger = CASE WHEN excluded.opened_at < alerts.opened_at THEN excluded.trigger ELSE alerts.trigger END,
+        last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
+        -- Summary, evidence and score describe the latest reading that showed it.
+        summary = CASE WHEN excluded.last_seen_at >= alerts.last_seen_at THEN excluded.summary ELSE alerts.summary END,
+        evidence = CASE WHEN excluded.last_seen_at >= alerts.last_seen_at THEN excluded.evidence ELSE alerts.evidence END,
+        score = CASE WHEN excluded.last_seen_at >= alerts.last_seen_at THEN excluded.score ELSE alerts.score END,
+        updated_at = now()
+      RETURNING id, (xmax = 0) AS opened, priority, occurrences
+    ), linked AS (
+      UPDATE alert_triggers SET alert_id = a.id FROM a
+      WHERE alert_triggers.device_id = ${deviceId} AND alert_triggers.kind = ${d.kind} AND alert_triggers.seq = ${t.seq}
+    )
+    INSERT INTO alert_events (alert_id, type, data)
+    SELECT id, CASE WHEN opened THEN 'opened' ELSE 'updated' END,
+           jsonb_build_object('priority', priority, 'occurrences', occurrences, 'trigger', ${trigger}::jsonb)
+    FROM a
+    RETURNING cursor, alert_id, type`.execute(trx);
+  const row = res.rows[0];
+  return row ? { cursor: row.cursor, alertId: row.alert_id, type: row.type } : null;
+}
+
+async function recordRisks(trx: Executor, risks: readonly RiskChangeRow[]): Promise<void> {
+  const col = <T>(f: (r: RiskChangeRow) => T) => risks.map(f);
+  await sql`
+    WITH r AS (
+      SELECT * FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
+                           ${col((r) => r.status)}::text[], ${col((r) => r.previous)}::text[], ${col((r) => r.score)}::float4[])
+        AS t(device_id, at_ms, seq, status, previous, score)
+    ), ins AS (
+      INSERT INTO risk_changes (device_id, at, seq, status, previous, score)
+      SELECT device_id, to_timestamp(at_ms / 1000), seq, status, previous, score FROM r
+      ON CONFLICT DO NOTHING
+    )
+    INSERT INTO device_risk (device_id, status, score, at, seq)
+    SELECT DISTINCT ON (device_id) device_id, status, score, to_timestamp(at_ms / 1000), seq
+    FROM r ORDER BY device_id, at_ms DESC, seq DESC
+    ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, score = excluded.score, at = excluded.at, seq = excluded.seq
+    WHERE (excluded.at, excluded.seq) >= (device_risk.at, device_risk.seq)`.execute(trx);
+}
+
+async function recordLate(trx: Executor, late: readonly ReadingKey[]): Promise<void> {
+  await sql`
+    INSERT INTO engine_pending (device_id, at, seq)
+    SELECT DISTINCT ON (device_id) device_id, to_timestamp(at_ms / 1000), seq
+    FROM unnest(${late.map((l) => l.deviceId)}::int4[], ${late.map((l) => l.at)}::float8[], ${late.map((l) => l.seq)}::int8[])
+      AS t(device_id, at_ms, seq)
+    ORDER BY device_id, at_ms, seq
+    ON CONFLICT (device_id) DO UPDATE SET at = excluded.at, seq = excluded.seq
+    WHERE (excluded.at, excluded.seq) < (engine_pending.at, engine_pending.seq)`.execute(trx);
+}
+
+export interface Position {
+  readonly at: number;
+  readonly seq: number;
+}
+
+export async function pendingOf(db: Executor, deviceId: number): Promise<Position | null> {
+  const res = await sql<{ at: Date; seq: number }>`SELECT at, seq FROM engine_pending WHERE device_id = ${deviceId}`.execute(db);
+  const r = res.rows[0];
+  return r ? { at: r.at.getTime(), seq: r.seq } : null;
+}
+
+export async function pendingDevices(db: Executor): Promise<number[]> {
+  const res = await sql<{ device_id: number }>`SELECT device_id FROM engine_pending ORDER BY device_id`.execute(db);
+  return res.rows.map((r) => r.device_id);
+}
+
+export interface Snapshot extends Position {
+  readonly state: unknown;
+}
+
+/** The newest snapshot strictly before `bound` (or the newest of all). */
+export async function snapshotBefore(db: Executor, deviceId: number, bound: Position | null): Promise<Snapshot | null> {
+  const res = await sql<{ at: Date; seq: number; state: unknown }>`
+    SELECT at, seq, state FROM engine_snapshots
+    WHERE device_id = ${deviceId} ${bound ? sql`AND (at, seq) < (${ts(bound.at)}, ${bound.seq}::int8)` : sql``}
+    ORDER BY at DESC, seq DESC LIMIT 1`.execute(db);
+  const r = res.rows[0];
+  return r ? { at: r.at.getTime(), seq: r.seq, state: r.state } : null;
+}
+
+export interface StoredReading {
+  readonly seq: number;
+  readonly at: number;
+  readonly metric: number;
+  readonly value: number;
+  readonly score: number | null;
+}
+
+/** A device's stored readings after `from` (all when null), in event-time order. */
+export async function readingsAfter(db: Executor, deviceId: number, from: Position | null): Promise<StoredReading[]> {
+  const res = await sql<{ seq: number; at: Date; metric: number; value: number; score: number | null }>`
+    SELECT seq, at, metric, value, score FROM readings
+    WHERE device_id = ${deviceId} ${from ? sql`AND (at, seq) > (${ts(from.at)}, ${from.seq}::int8)` : sql``}
+    ORDER BY at, seq`.execute(db);
+  return res.rows.map((r) => ({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score }));
+}
+
+export interface ScoreUpdate {
+  readonly seq: number;
+  readonly score: number;
+}
+
+/** The result of a replay, in one transaction: scores of late readings, effects, pending cleared. */
+export async function applyReplay(
+  db: Db,
+  deviceId: number,
+  scores: readonly ScoreUpdate[],
+  effects: EngineEffects,
+  pending: Position | null,
+): Promise<AlertEventRow[]> {
+  return db.transaction().execute(async (trx) => {
+    if (scores.length > 0) {
+      await sql`
+        UPDATE readings r SET score = u.score
+        FROM unnest(${scores.map((s) => s.seq)}::int8[], ${scores.map((s) => s.score)}::float4[]) AS u(seq, score)
+        WHERE r.device_id = ${deviceId} AND r.seq = u.seq`.execute(trx);
+    }
+    const events = await applyEffects(trx, effects);
+    // Cleared only if no earlier late reading arrived meanwhile (that one needs its own replay).
+    if (pending) {
+      await sql`DELETE FROM engine_pending WHERE device_id = ${deviceId}
+                AND at = ${ts(pending.at)} AND seq = ${pending.seq}::int8`.execute(trx);
+    }
+    return events;
+  });
+}
+
+export interface SnapshotRow extends Position {
+  readonly deviceId: number;
+  /** JSON text of the state. */
+  readonly state: string;
+}
+
+/** Save snapshots and drop those of the same devices older than `keepMs` before the new one. */
+export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], keepMs: number): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <T>(f: (r: SnapshotRow) => T) => rows.map(f);
+  await sql`
+    WITH s AS (
+      SELECT * FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
+                           ${col((r) => r.state)}::jsonb[]) AS t(device_id, at_ms, seq, state)
+    ), pruned AS (
+      DELETE FROM engine_snapshots e USING s
+      WHERE e.device_id = s.device_id AND e.at < to_timestamp((s.at_ms - ${keepMs}::float8) / 1000)
+    )
+    INSERT INTO engine_snapshots (device_id, at, seq, state)
+    SELECT device_id, to_timestamp(at_ms / 1000), seq, state FROM s
+    ON CONFLICT (device_id, at, seq) DO UPDATE SET state = excluded.state, saved_at = now()`.execute(db);
+}
