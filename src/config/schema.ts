@@ -40,6 +40,12 @@ export interface Config {
     /** The gateway key whose site MLLP messages belong to (MLLP has no auth of its own). */
     readonly mllpGatewayKey: string | null;
   };
+  readonly sessions: {
+    readonly idleMs: number;
+    readonly maxMs: number;
+    /** Secure cookies, and state-changing requests only from https pages. */
+    readonly secure: boolean;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -103,6 +109,9 @@ export const VARS = {
   MLLP_PORT: { kind: 'string', def: null, doc: 'port of the HL7 MLLP listener; unset = no listener, 0 = any free port' },
   MLLP_HOST: { kind: 'string', def: '127.0.0.1', doc: 'address of the MLLP listener' },
   MLLP_GATEWAY_KEY: { kind: 'string', def: null, doc: 'gateway key whose site MLLP messages belong to; required with MLLP_PORT' },
+  SESSION_IDLE_MINUTES: { kind: 'int', def: 30, min: 1, max: 24 * 60, doc: 'a clinician session ends after this long without a request' },
+  SESSION_MAX_HOURS: { kind: 'int', def: 12, min: 1, max: 30 * 24, doc: 'a clinician session ends this long after sign-in, however active' },
+  COOKIE_SECURE: { kind: 'string', def: 'false', doc: 'mark the session cookie Secure and accept only https origins; set true behind TLS', choices: ['true', 'false'] },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -182,6 +191,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       mllpHost: str('MLLP_HOST') ?? '127.0.0.1',
       mllpGatewayKey,
     },
+    sessions: {
+      idleMs: int('SESSION_IDLE_MINUTES') * 60_000,
+      maxMs: int('SESSION_MAX_HOURS') * 3_600_000,
+      secure: str('COOKIE_SECURE') === 'true',
+    },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };
   // A batch and its quarantine rows must fit in the queue, or full batches could never be stored.
@@ -190,6 +204,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   }
   if (config.ingest.idleTimeoutMs <= config.ingest.pingIntervalMs) {
     issues.push({ variable: 'INGEST_IDLE_MS', problem: 'must be longer than INGEST_PING_MS' });
+  }
+  if (config.sessions.idleMs > config.sessions.maxMs) {
+    issues.push({ variable: 'SESSION_IDLE_MINUTES', problem: 'must not exceed SESSION_MAX_HOURS' });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config);

@@ -36,6 +36,20 @@ describe('loadConfig', () => {
   });
 });
 
+describe('session settings', () => {
+  it('default to a 30-minute idle timeout, a 12-hour lifetime and cookies without Secure', () => {
+    expect(loadConfig({}).sessions).toEqual({ idleMs: 30 * 60_000, maxMs: 12 * 3_600_000, secure: false });
+  });
+  it('read SESSION_IDLE_MINUTES, SESSION_MAX_HOURS and COOKIE_SECURE', () => {
+    const c = loadConfig({ SESSION_IDLE_MINUTES: '15', SESSION_MAX_HOURS: '8', COOKIE_SECURE: 'true' });
+    expect(c.sessions).toEqual({ idleMs: 15 * 60_000, maxMs: 8 * 3_600_000, secure: true });
+  });
+  it('refuse a COOKIE_SECURE other than true or false, and an idle timeout longer than the lifetime', () => {
+    expect(() => loadConfig({ COOKIE_SECURE: 'yes' })).toThrow(/COOKIE_SECURE/);
+    expect(() => loadConfig({ SESSION_IDLE_MINUTES: '120', SESSION_MAX_HOURS: '1' })).toThrow(/SESSION_IDLE_MINUTES: must not exceed/);
+  });
+});
+
 describe('the README', () => {
   const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   it('documents every configuration variable', () => {
