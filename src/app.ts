@@ -9,6 +9,8 @@ import { loggerOptions } from './observability/logger.ts';
 import { installErrorHandlers } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { GatewayAuthenticator } from './auth/gateways.ts';
+import { SessionStore } from './auth/sessions.ts';
+import { sessionRoutes } from './auth/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
 import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
@@ -132,6 +134,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const requireGateway = gatewayAuthHook(auth, config.ingest.retryAfterMs);
   await app.register(ingestRoutes, { service, auth, hub, metrics, requireGateway, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
   await app.register(idcoRoutes, { service, requireGateway, maxBytes: config.idco.maxMessageBytes });
+  // Clinician sessions; routes for people take requireUser(sessions, ...roles) as their guard.
+  const sessions = new SessionStore(db, config.sessions);
+  await app.register(sessionRoutes, { db, sessions });
 
   app.addHook('onClose', async () => {
     await revocations.stop();
