@@ -139,14 +139,30 @@ export class ScoringService {
     );
   }
 
-  /** At start: replay devices whose late readings were stored but not yet taken in. */
+  /**
+   * Replay every device with late readings stored but not yet taken in: at start (a crash
+   * between storing and replaying) and periodically (a replay that failed, on a device
+   * that sends nothing more). Returns how many devices it replayed.
+   */
   async recover(): Promise<number> {
-    const ids = await pendingDevices(this.db);
-    for (const id of ids) {
-      const siteId = await this.siteOf(id);
-      if (siteId !== null) await this.rebuild(id, this.entry(id, siteId)).catch(() => undefined);
+    let n = 0;
+    for (const id of await pendingDevices(this.db)) {
+      const e = this.entries.get(id);
+      if (e?.rebuilding) continue;
+      const siteId = e?.siteId ?? (await this.siteOf(id));
+      if (siteId === null) continue;
+      await this.rebuild(id, this.entry(id, siteId)).then(() => n++, () => undefined);
     }
-    return ids.length;
+    return n;
+  }
+
+  /** Wait for every replay in progress (shutdown: after the writer has drained). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const running = [...this.entries.values()].flatMap((e) => (e.rebuilding ? [e.rebuilding.catch(() => undefined)] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
   }
 
   /** Save a snapshot of every device due one (all changed devices when `all`). */

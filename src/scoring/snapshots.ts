@@ -8,8 +8,8 @@ export const SNAPSHOT_DEFAULTS = Object.freeze({
   snapshotEveryDays: 7,
   /** Snapshots this many event days older than a device's newest are deleted. */
   snapshotKeepDays: 60,
-  /** How often devices due a snapshot are looked for (wall clock). */
-  intervalMs: 10_000,
+  /** How often devices due a snapshot, and replays that failed, are looked for (wall clock). */
+  intervalMs: 1_000,
 });
 
 export interface SnapshotTimer {
@@ -19,10 +19,20 @@ export interface SnapshotTimer {
 
 export function startSnapshots(scoring: ScoringService, intervalMs: number, log: FastifyBaseLogger): SnapshotTimer {
   let running: Promise<unknown> = Promise.resolve();
+  let busy = false;
   const tick = () => {
-    running = scoring.snapshot().catch((err: unknown) => {
-      log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot failed; retried later');
-    });
+    if (busy) return;
+    busy = true;
+    running = (async () => {
+      await scoring.snapshot();
+      await scoring.recover();
+    })()
+      .catch((err: unknown) => {
+        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot or replay failed; retried later');
+      })
+      .finally(() => {
+        busy = false;
+      });
   };
   const timer = setInterval(tick, intervalMs);
   timer.unref();
@@ -30,6 +40,7 @@ export function startSnapshots(scoring: ScoringService, intervalMs: number, log:
     async stop() {
       clearInterval(timer);
       await running;
+      await scoring.drain();
       try {
         const n = await scoring.snapshot(true);
         if (n > 0) log.info({ devices: n }, 'engine state saved');

@@ -83,15 +83,15 @@ async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionR
   const trigger = JSON.stringify({ seq: t.seq, metric: t.metric, value: t.value, at: new Date(t.at).toISOString() });
   // Rank of a priority, for "raise only": low < medium < high.
   const rank = (p: ReturnType<typeof sql>) => sql`array_position(ARRAY['low','medium','high'], ${p})`;
+  // Runs under lockAlertEvents, so the NOT EXISTS check cannot race another writer.
   const res = await sql<{ cursor: number; alert_id: number; type: 'opened' | 'updated' }>`
-    WITH t AS (
-      INSERT INTO alert_triggers (device_id, kind, seq) VALUES (${deviceId}, ${d.kind}, ${t.seq})
-      ON CONFLICT DO NOTHING RETURNING device_id
-    ), a AS (
+    WITH a AS (
       INSERT INTO alerts (device_id, site_id, kind, priority, opened_at, last_seen_at, trigger, score, summary, evidence)
       SELECT ${deviceId}, d.site_id, ${d.kind}, ${d.priority}, ${ts(t.at)}, ${ts(t.at)}, ${trigger}::jsonb,
              ${d.score}, ${d.summary}, ${JSON.stringify(d.evidence)}::jsonb
-      FROM t JOIN devices d ON d.id = t.device_id
+      FROM devices d
+      WHERE d.id = ${deviceId} AND NOT EXISTS (
+        SELECT 1 FROM alert_triggers WHERE device_id = ${deviceId} AND kind = ${d.kind} AND seq = ${t.seq}::int8)
       ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE SET
         occurrences = alerts.occurrences + 1,
         priority = CASE WHEN ${rank(sql`excluded.priority`)} > ${rank(sql`alerts.priority`)}
@@ -106,9 +106,8 @@ async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionR
         score = CASE WHEN excluded.last_seen_at >= alerts.last_seen_at THEN excluded.score ELSE alerts.score END,
         updated_at = now()
       RETURNING id, (xmax = 0) AS opened, priority, occurrences
-    ), linked AS (
-      UPDATE alert_triggers SET alert_id = a.id FROM a
-      WHERE alert_triggers.device_id = ${deviceId} AND alert_triggers.kind = ${d.kind} AND alert_triggers.seq = ${t.seq}
+    ), applied AS (
+      INSERT INTO alert_triggers (device_id, kind, seq, alert_id) SELECT ${deviceId}, ${d.kind}, ${t.seq}::int8, id FROM a
     )
     INSERT INTO alert_events (alert_id, type, data)
     SELECT id, CASE WHEN opened THEN 'opened' ELSE 'updated' END,

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
+import { createCohort, runSimulation, type CohortOptions } from '../../simulators/index.ts';
+import { DEFAULT_CONFIG, newDeviceState, processReading, type AlertDecision } from '../../src/engine/index.ts';
+
+// The simulator against the running service: the alerts stored are those the pure engine
+// gives for the same cohort taken in event-time order, whether the service runs throughout or
+// restarts midway, and every hard-limit event of the ground truth has its alert.
+//
+// The simulator's gateways deliver some readings after newer ones of the same device (about
+// one in a thousand). The service replays the device and applies what the in-order run
+// decides; a decision it took before the late reading arrived is not withdrawn (the alert
+// contract). So: the same alerts, opened at the same time, every in-order trigger applied,
+// and occurrences at least those of the in-order run.
+
+const DAY = 86_400_000;
+let tdb: TestDatabase;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+});
+afterAll(async () => {
+  await tdb?.drop();
+});
+
+interface AlertView {
+  device: string;
+  kind: string;
+  priority: string;
+  openedAt: number;
+  lastSeenAt: number;
+  occurrences: number;
+  triggers: Set<number>;
+}
+
+const RANK = { low: 0, medium: 1, high: 2 } as const;
+
+/** What the service should hold: per device and kind, every decision folded into one alert. */
+function inOrderAlerts(options: CohortOptions): AlertView[] {
+  const byDevice = new Map<string, Array<{ seq: number; at: number; metric: string; value: number }>>();
+  for (const r of createCohort(options).readings()) {
+    let list = byDevice.get(r.device);
+    if (!list) byDevice.set(r.device, (list = []));
+    list.push({ seq: r.seq, at: Date.parse(r.at), metric: r.metric, value: r.value });
+  }
+  const out = new Map<string, AlertView>();
+  for (const [device, list] of byDevice) {
+    list.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const state = newDeviceState();
+    for (const r of list) {
+      for (const d of processReading(state, r, DEFAULT_CONFIG).decisions) fold(out, device, d);
+    }
+  }
+  return sorted([...out.values()]);
+}
+
+function fold(out: Map<string, AlertView>, device: string, d: AlertDecision): void {
+  const k = `${device}/${d.kind}`;
+  const a = out.get(k);
+  if (!a) {
+    out.set(k, { device, kind: d.kind, priority: d.priority, openedAt: d.trigger.at, lastSeenAt: d.trigger.at, occurrences: 1, triggers: new Set([d.trigger.seq]) });
+    return;
+  }
+  a.occurrences++;
+  a.triggers.add(d.trigger.seq);
+  a.lastSeenAt = Math.max(a.lastSeenAt, d.trigger.at);
+  a.openedAt = Math.min(a.openedAt, d.trigger.at);
+  if (RANK[d.priority] > RANK[a.priority as keyof typeof RANK]) a.priority = d.priority;
+}
+
+const sorted = (a: AlertView[]) => a.sort((x, y) => (x.device + x.kind < y.device + y.kind ? -1 : 1));
+
+async function storedAlerts(): Promise<AlertView[]> {
+  const res = await sql<{ serial: string; kind: string; priority: string; opened_at: Date; last_seen_at: Date; occurrences: number; triggers: number[] }>`
+    SELECT d.serial, a.kind, a.priority, a.opened_at, a.last_seen_at, a.occurrences,
+           (SELECT array_agg(t.seq) FROM alert_triggers t WHERE t.alert_id = a.id) AS triggers
+    FROM alerts a JOIN devices d ON d.id = a.device_id`.execute(tdb.db);
+  return sorted(res.rows.map((r) => ({
+    device: r.serial, kind: r.kind, priority: r.priority, openedAt: r.opened_at.getTime(),
+    lastSeenAt: r.last_seen_at.getTime(), occurrences: r.occurrences, triggers: new Set(r.triggers.map(Number)),
+  })));
+}
+
+/** The stored alerts against the in-order run (see the top of this file). */
+async function expectInOrderAlerts(options: CohortOptions): Promise<AlertView[]> {
+  const stored = await storedAlerts();
+  const expected = inOrderAlerts(options);
+  const key = (a: AlertView) => `${a.device}/${a.kind}/${a.openedAt}`;
+  expect(stored.map(key)).toEqual(expected.map(key));
+  stored.forEach((s, i) => {
+    const e = expected[i]!;
+    expect([...e.triggers].filter((t) => !s.triggers.has(t)), key(e)).toEqual([]);
+    expect(s.occurrences).toBe(s.triggers.size);
+    expect(s.occurrences).toBeGreaterThanOrEqual(e.occurrences);
+  });
+  const left = await sql<{ unscored: number; pending: number }>`
+    SELECT (SELECT count(*)::int FROM readings WHERE score IS NULL) AS unscored,
+           (SELECT count(*)::int FROM engine_pending) AS pending`.execute(tdb.db);
+  expect(left.rows[0]).toEqual({ unscored: 0, pending: 0 });
+  return stored;
+}
+
+async function reset(): Promise<void> {
+  await sql`TRUNCATE readings, alerts, alert_events, alert_triggers, engine_snapshots, engine_pending, risk_changes, device_risk`.execute(tdb.db);
+}
+
+const cohortOf = (seed: number): CohortOptions => ({
+  patients: 60, days: 150, seed, sites: ['simsite'], start: Math.floor(Date.now() / DAY) * DAY - 150 * DAY,
+});
+
+describe('the simulator against the service', () => {
+  it('stores the alerts of the engine run in event-time order, and an alert for every hard-limit event', async () => {
+    await reset();
+    const { key } = await seedGateway(tdb.db, 'simsite');
+    const svc = await startService(tdb.db, tdb.url);
+    const options = cohortOf(21);
+    try {
+      const summary = await runSimulation({ ...options, url: svc.wsUrl, key, speed: 'max' });
+      expect(summary.rejected).toBe(0);
+    } finally {
+      await svc.close();
+    }
+    const stored = await expectInOrderAlerts(options);
+    expect(stored.length).toBeGreaterThan(5);
+
+    // Every VT/VF, shock, battery and lead event of the ground truth is alerted.
+    const hard = new Set(['ventricular_arrhythmia', 'shock_delivered', 'battery', 'lead_integrity']);
+    const truth = createCohort(options).truth.filter((t) => !t.benign && hard.has(t.kind));
+    expect(truth.length).toBeGreaterThan(0);
+    for (const t of truth) {
+      const alert = stored.find((a) => a.device === t.device && a.kind === t.kind);
+      expect(alert, `${t.kind} of ${t.device}`).toBeDefined();
+    }
+  });
+
+  it('gives the same alerts when the service restarts midway', async () => {
+    await reset();
+    const { key } = await seedGateway(tdb.db, 'simsite');
+    const options = cohortOf(21);
+    let svc: RunningService = await startService(tdb.db, tdb.url);
+    const stop = new AbortController();
+    await runSimulation({
+      ...options, url: svc.wsUrl, key, speed: 'max', signal: stop.signal,
+      onProgress: (p) => {
+        if (p.simDays >= 70) stop.abort();
+      },
+    });
+    await svc.close();
+    const midway = await sql<{ n: number }>`SELECT count(*)::int AS n FROM readings`.execute(tdb.db);
+    expect(midway.rows[0]!.n).toBeGreaterThan(0);
+
+    svc = await startService(tdb.db, tdb.url);
+    try {
+      await runSimulation({ ...options, url: svc.wsUrl, key, speed: 'max', resume: true });
+    } finally {
+      await svc.close();
+    }
+    await expectInOrderAlerts(options);
+  });
+});
