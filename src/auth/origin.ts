@@ -17,7 +17,7 @@ export function isStateChanging(method: string): boolean {
  * With `requireHttps`, the page must also have been served over https.
  */
 export function sameOrigin(headers: { origin?: string | string[]; referer?: string | string[]; host?: string | string[] }, requireHttps: boolean): boolean {
-  const host = typeof headers.host === 'string' ? headers.host.toLowerCase() : null;
+  const host = typeof headers.host === 'string' && /^[A-Za-z0-9.:[\]-]+$/.test(headers.host) ? headers.host : null;
   const claimed = typeof headers.origin === 'string' ? headers.origin : typeof headers.referer === 'string' ? headers.referer : null;
   if (!host || !claimed || claimed === 'null') return false;
   let url: URL;
@@ -27,7 +27,12 @@ export function sameOrigin(headers: { origin?: string | string[]; referer?: stri
     return false;
   }
   if (url.protocol !== 'https:' && (requireHttps || url.protocol !== 'http:')) return false;
-  return url.host.toLowerCase() === host;
+  // Parsed the same way, so `host:80` and `host` compare equal for http.
+  try {
+    return url.host === new URL(`${url.protocol}//${host}`).host;
+  } catch {
+    return false;
+  }
 }
 
 /** A preHandler refusing (403 `cross_origin`) state-changing requests from other origins. */

@@ -9,6 +9,9 @@ describe('sameOrigin', () => {
     [{ host, referer: 'http://127.0.0.1:3000/dashboard?x=1' }, false, true],
     // Origin wins over Referer when both are present.
     [{ host, origin: 'http://evil.example', referer: 'http://127.0.0.1:3000/' }, false, false],
+    [{ host: 'localhost:80', origin: 'http://localhost' }, false, true],
+    [{ host: 'localhost:80', origin: 'https://localhost' }, false, false],
+    [{ host: 'a/b', origin: 'http://a' }, false, false],
     [{ host, origin: 'http://127.0.0.1:3001' }, false, false],
     [{ host, origin: 'http://127.0.0.1:3000.evil.example' }, false, false],
     [{ host, origin: 'null' }, false, false],
