@@ -3,7 +3,8 @@ import pino from 'pino';
 import { loadConfig } from '../config/index.ts';
 import { openDatabase } from '../store/open.ts';
 import { migrateToLatest } from '../store/migrate.ts';
-import { createGateway, createSite, listGateways, listQuarantine, listSites, revoke } from './commands.ts';
+import { isRole } from '../auth/users.ts';
+import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -14,6 +15,11 @@ const USAGE = `Usage: npm run admin -- <command>
   gateway revoke <id>                      revoke a key; its open sockets close (1008)
   quarantine list [--limit N] [--site <code>] [--code <reason>]
                                            rejected readings, newest first
+  user create <email> --name <name> --role clinician|analyst|admin
+      [--site <code>]... --password-stdin  create a user; the password (12+ characters)
+                                           is read from stdin, never from the command line
+  user disable <email>                     disable a user and end their sessions
+  user list [--json]
 
 Connects to DATABASE_URL, or to the embedded PostgreSQL under DATA_DIR
 (started for the command if the service is not running).`;
@@ -24,7 +30,10 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       name: { type: 'string' },
-      site: { type: 'string' },
+      // Repeatable for `user create`; the other commands take one.
+      site: { type: 'string', multiple: true },
+      role: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
       code: { type: 'string' },
       limit: { type: 'string', default: '50' },
       json: { type: 'boolean', default: false },
@@ -32,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [noun, verb, arg] = positionals;
+  const site = values.site?.at(-1);
   if (values.help || !noun) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -54,8 +64,8 @@ async function main(argv: string[]): Promise<number> {
         out(await listSites(db));
         return 0;
       case 'gateway create': {
-        if (!values.site || !values.name) throw new UsageError('gateway create --site <code> --name <name>');
-        const gw = await createGateway(db, values.site, values.name);
+        if (!site || !values.name) throw new UsageError('gateway create --site <code> --name <name>');
+        const gw = await createGateway(db, site, values.name);
         if (values.json) console.log(JSON.stringify(gw));
         else {
           console.log(`gateway ${gw.id} "${gw.name}" created for site "${gw.site}".`);
@@ -76,8 +86,30 @@ async function main(argv: string[]): Promise<number> {
       case 'quarantine list': {
         const limit = Number(values.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit takes 1 to 10000');
-        const rows = await listQuarantine(db, { limit, site: values.site, code: values.code });
+        const rows = await listQuarantine(db, { limit, site, code: values.code });
         out(values.json ? rows : rows.map((r) => ({ ...r, raw: JSON.stringify(r.raw).slice(0, 80) })));
+        return 0;
+      }
+      case 'user create': {
+        const usage = 'user create <email> --name <name> --role clinician|analyst|admin [--site <code>]... --password-stdin';
+        if (!arg || !values.name || !values.role) throw new UsageError(usage);
+        if (!isRole(values.role)) throw new UsageError(`--role takes clinician, analyst or admin\n  ${usage}`);
+        if (!values['password-stdin']) throw new UsageError(`the password is read from stdin: pass --password-stdin\n  ${usage}`);
+        const password = await readPassword();
+        const user = await createUser(db, { email: arg, name: values.name, role: values.role, sites: values.site ?? [], password });
+        if (values.json) console.log(JSON.stringify(user));
+        else console.log(`user ${user.id} "${user.email}" (${user.role}) created; sites: ${user.sites.join(', ') || 'none'}`);
+        return 0;
+      }
+      case 'user disable': {
+        if (!arg) throw new UsageError('user disable <email>');
+        const changed = await disableUser(db, arg);
+        console.log(changed ? `user "${arg}" disabled; their sessions are ended` : `user "${arg}" was disabled already`);
+        return 0;
+      }
+      case 'user list': {
+        const users = await listUsers(db);
+        out(values.json ? users : users.map((u) => ({ ...u, sites: u.sites.join(' ') })));
         return 0;
       }
       default:
@@ -89,6 +121,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** The whole of stdin, less one trailing newline (as `echo` or a password manager leaves it). */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password (end with Enter, then Ctrl-D): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -2,6 +2,8 @@ import type { Db } from '../store/db.ts';
 import { generateGatewayKey, hashGatewayKey, keyPrefix } from '../auth/keys.ts';
 import { revokeGateway } from '../auth/gateways.ts';
 
+export { createUser, disableUser, listUsers } from '../auth/users.ts';
+
 // Administrative operations, each a plain function of the database: the CLI and
 // the tests call the same code.
 

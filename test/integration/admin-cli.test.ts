@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startService, type RunningService } from '../helpers/service.ts';
 import { readings, TestGateway } from '../helpers/gateway.ts';
+import { postSession, signIn } from '../helpers/people.ts';
 
 const run = promisify(execFile);
 let tdb: TestDatabase;
@@ -28,6 +29,20 @@ async function admin(...args: string[]): Promise<{ code: number; stdout: string;
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** Run the CLI with `input` on its stdin. */
+function adminWithStdin(input: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: tdb.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 describe('npm run admin', () => {
@@ -58,6 +73,45 @@ describe('npm run admin', () => {
     const q = await admin('quarantine', 'list', '--site', 'q', '--json');
     const rows = JSON.parse(q.stdout) as Array<{ code: string; batch_id: string; raw: { value: number } }>;
     expect(rows).toEqual([expect.objectContaining({ code: 'out_of_range', batch_id: 'qb', raw: expect.objectContaining({ value: -5 }) })]);
+  });
+
+  it('creates a clinician whose password comes from stdin, lists and disables them', async () => {
+    await admin('site', 'create', 'ppl', '--name', 'People site');
+    await admin('site', 'create', 'ppl2', '--name', 'People site 2');
+    const password = 'correct horse battery staple';
+    const created = await adminWithStdin(`${password}\n`, 'user', 'create', 'Dr.Who@Clinic.Example', '--name', 'Dr Who', '--role', 'clinician',
+      '--site', 'ppl', '--site', 'ppl2', '--password-stdin');
+    expect(created).toMatchObject({ code: 0, stdout: expect.stringContaining('"dr.who@clinic.example" (clinician) created; sites: ppl, ppl2') });
+    expect(created.stdout + created.stderr).not.toContain(password);
+    // The trailing newline of stdin is not part of the password.
+    const cookie = await signIn(svc.httpUrl, 'dr.who@clinic.example', password);
+
+    const list = await admin('user', 'list', '--json');
+    const users = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
+    expect(users).toEqual([expect.objectContaining({ email: 'dr.who@clinic.example', name: 'Dr Who', role: 'clinician', sites: ['ppl', 'ppl2'], disabled_at: null })]);
+    expect(list.stdout).not.toMatch(/scrypt|password/);
+
+    expect(await admin('user', 'disable', 'dr.who@clinic.example')).toMatchObject({ code: 0, stdout: expect.stringContaining('disabled') });
+    expect((await fetch(`${svc.httpUrl}/v1/session`, { headers: { cookie } })).status).toBe(401);
+    expect((await postSession(svc.httpUrl, { email: 'dr.who@clinic.example', password })).status).toBe(401);
+    expect((await admin('user', 'disable', 'dr.who@clinic.example')).stdout).toContain('disabled already');
+    const again = await adminWithStdin(password, 'user', 'create', 'dr.who@clinic.example', '--name', 'X', '--role', 'admin', '--password-stdin');
+    expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('exists already') });
+  });
+
+  it.each([
+    [['user', 'create', 'a@clinic.example', '--name', 'A', '--role', 'clinician'], 'a long enough password', 2, '--password-stdin'],
+    [['user', 'create', 'a@clinic.example', '--name', 'A', '--role', 'nurse', '--password-stdin'], 'a long enough password', 2, '--role takes'],
+    [['user', 'create', 'a@clinic.example', '--name', 'A', '--role', 'clinician', '--password-stdin'], 'too short', 1, 'at least 12'],
+    [['user', 'create', 'a@clinic.example', '--name', 'A', '--role', 'clinician', '--site', 'nowhere', '--password-stdin'], 'a long enough password', 1, 'no site "nowhere"'],
+    [['user', 'create', 'not-an-email', '--name', 'A', '--role', 'clinician', '--password-stdin'], 'a long enough password', 1, 'not an email'],
+    [['user', 'create', 'a@clinic.example', '--role', 'clinician', '--password-stdin'], 'a long enough password', 2, 'usage'],
+    [['user', 'disable', 'nobody@clinic.example'], '', 1, 'no user "nobody@clinic.example"'],
+  ])('explains %j (stdin %j, exit %i)', async (args, input, code, text) => {
+    const r = await adminWithStdin(input, ...args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(text);
+    expect(r.stderr).not.toContain(input || 'no input');
   });
 
   it.each([
