@@ -22,6 +22,7 @@ import { DEFAULT_CONFIG } from './engine/index.ts';
 import { ScoringService } from './scoring/service.ts';
 import { SNAPSHOT_DEFAULTS, startSnapshots } from './scoring/snapshots.ts';
 import { AlertFeed } from './alerts/feed.ts';
+import { alertRoutes } from './alerts/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -137,6 +138,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   // Clinician sessions; routes for people take requireUser(sessions, ...roles) as their guard.
   const sessions = new SessionStore(db, config.sessions);
   await app.register(sessionRoutes, { db, sessions });
+  await app.register(alertRoutes, { db, sessions });
 
   app.addHook('onClose', async () => {
     await revocations.stop();

@@ -1,0 +1,97 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { ALERT_KINDS } from '../domain/alert-kinds.ts';
+import { ServiceError } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { alertHistory, getAlert, listAlerts, type StoredAlert } from '../store/alerts.ts';
+import { recordAudit } from '../auth/audit.ts';
+import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
+import type { SessionStore } from '../auth/sessions.ts';
+import { alertId, parseAlertId, presentAlert } from './present.ts';
+
+export interface AlertRoutesOptions {
+  readonly db: Db;
+  readonly sessions: SessionStore;
+}
+
+const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+const PRIORITIES = ['low', 'medium', 'high'] as const;
+export const MAX_LIMIT = 1000;
+
+/** A comma-separated filter value, each item one of `allowed`. */
+function listParam(name: string, raw: unknown, allowed: readonly string[]): string[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string') throw new ServiceError('bad_message', `${name} must be given once`);
+  const items = raw.split(',').map((s) => s.trim());
+  const bad = items.find((i) => !allowed.includes(i));
+  if (bad !== undefined) throw new ServiceError('bad_message', `${name} must be one or more of ${allowed.join(', ')} (comma-separated)`);
+  return items;
+}
+
+function intParam(name: string, raw: unknown, min: number, max: number, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new ServiceError('bad_message', `${name} must be a whole number`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ServiceError('bad_message', `${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+const visibleSites = (user: SessionUser): readonly number[] | null => (user.role === 'admin' ? null : user.siteIds);
+
+/** An alert the user may see, or not_found: another site's alert is indistinguishable from none. */
+async function visibleAlert(db: Db, user: SessionUser, rawId: string): Promise<StoredAlert> {
+  const id = parseAlertId(rawId);
+  const alert = id === null ? null : await getAlert(db, id);
+  if (!alert || !canSeeSite(user, alert.site_id)) throw new ServiceError('not_found', 'no such alert');
+  return alert;
+}
+
+const KNOWN = new Set(['status', 'priority', 'kind', 'patient', 'after', 'limit']);
+
+/** Alerts of the caller's sites (alerts contract v1, API). Clinicians and admins; audited. */
+export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, { db, sessions }) => {
+  const guard = requireUser(sessions, 'clinician', 'admin');
+
+  app.get('/v1/alerts', { preHandler: guard, schema: { tags: ['alerts'], summary: 'alerts of the caller’s sites, oldest first' } }, async (req) => {
+    const user = signedInUser(req);
+    const q = req.query as Record<string, unknown>;
+    const unknown = Object.keys(q).find((k) => !KNOWN.has(k));
+    if (unknown) throw new ServiceError('bad_message', `unknown query parameter: ${unknown}`);
+    if (q.patient !== undefined) throw new ServiceError('bad_message', 'the patient filter needs enrolled patients, which this service does not hold yet');
+    let afterId: number | undefined;
+    if (q.after !== undefined && q.after !== '') {
+      const parsed = typeof q.after === 'string' ? parseAlertId(q.after) : null;
+      if (parsed === null) throw new ServiceError('bad_message', 'after must be an alert id (a-000123)');
+      afterId = parsed;
+    }
+    const limit = intParam('limit', q.limit, 1, MAX_LIMIT, 100);
+    const rows = await listAlerts(db, {
+      siteIds: visibleSites(user),
+      status: listParam('status', q.status, STATUSES),
+      priority: listParam('priority', q.priority, PRIORITIES),
+      kind: listParam('kind', q.kind, ALERT_KINDS),
+      afterId,
+      limit,
+    });
+    await recordAudit(db, {
+      user, action: 'alert.list', route: '/v1/alerts',
+      detail: { count: rows.length, devices: [...new Set(rows.map((r) => r.device_id))] },
+    });
+    const last = rows.at(-1);
+    return { alerts: rows.map(presentAlert), next: rows.length === limit && last ? alertId(last.id) : null };
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/alerts/:id/history',
+    { preHandler: guard, schema: { tags: ['alerts'], summary: 'every change of one alert, oldest first' } },
+    async (req) => {
+      const user = signedInUser(req);
+      const alert = await visibleAlert(db, user, req.params.id);
+      const events = await alertHistory(db, alert.id);
+      await recordAudit(db, { user, action: 'alert.history', route: '/v1/alerts/:id/history', deviceId: alert.device_id });
+      return {
+        alert: alertId(alert.id),
+        history: events.map((e) => ({ cursor: e.cursor, at: e.at.toISOString(), type: e.type, actor: e.actor, ...e.data })),
+      };
+    },
+  );
+};
