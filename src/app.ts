@@ -21,6 +21,7 @@ import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
 import { DEFAULT_CONFIG } from './engine/index.ts';
 import { ScoringService } from './scoring/service.ts';
 import { SNAPSHOT_DEFAULTS, startSnapshots } from './scoring/snapshots.ts';
+import { startConnectivityMonitor } from './scoring/connectivity.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
 
@@ -74,7 +75,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   app.decorate('alertFeed', feed);
   const scoring = new ScoringService(db, {
     config: DEFAULT_CONFIG,
-    ...SNAPSHOT_DEFAULTS,
+    snapshotEveryDays: config.engine.snapshotEveryDays,
+    snapshotKeepDays: SNAPSHOT_DEFAULTS.snapshotKeepDays,
     log: app.log,
     onAlertEvents: (events) => feed.publish(events),
   });
@@ -92,6 +94,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   });
   const service = new IngestService(db, writer, metrics, config.ingest, scoring);
   const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, app.log);
+  const connectivity = startConnectivityMonitor(db, DEFAULT_CONFIG, config.engine.connectivityCheckMs, app.log, (events) => feed.publish(events));
   app.addHook('onReady', async () => {
     // Late readings stored before a crash but not yet taken in: replay them now.
     const n = await scoring.recover();
@@ -141,6 +144,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(alertRoutes, { db, sessions });
 
   app.addHook('onClose', async () => {
+    await connectivity.stop();
     await revocations.stop();
   });
   return app;

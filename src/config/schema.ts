@@ -46,6 +46,12 @@ export interface Config {
     /** Secure cookies, and state-changing requests only from https pages. */
     readonly secure: boolean;
   };
+  readonly engine: {
+    /** Event days between two snapshots of a device's engine state. */
+    readonly snapshotEveryDays: number;
+    /** Wall-clock interval of the connectivity_loss check. */
+    readonly connectivityCheckMs: number;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -112,6 +118,8 @@ export const VARS = {
   SESSION_IDLE_MINUTES: { kind: 'int', def: 30, min: 1, max: 24 * 60, doc: 'a clinician session ends after this long without a request' },
   SESSION_MAX_HOURS: { kind: 'int', def: 12, min: 1, max: 30 * 24, doc: 'a clinician session ends this long after sign-in, however active' },
   COOKIE_SECURE: { kind: 'string', def: 'false', doc: 'mark the session cookie Secure and accept only https origins; set true behind TLS', choices: ['true', 'false'] },
+  ENGINE_SNAPSHOT_DAYS: { kind: 'int', def: 7, min: 1, max: 365, doc: 'event days between snapshots of a device\'s engine state (a restart or a late reading replays at most about this much)' },
+  ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 5000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -195,6 +203,10 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       idleMs: int('SESSION_IDLE_MINUTES') * 60_000,
       maxMs: int('SESSION_MAX_HOURS') * 3_600_000,
       secure: str('COOKIE_SECURE') === 'true',
+    },
+    engine: {
+      snapshotEveryDays: int('ENGINE_SNAPSHOT_DAYS'),
+      connectivityCheckMs: int('ENGINE_CONNECTIVITY_CHECK_MS'),
     },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };

@@ -4,8 +4,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ScoringService } from './service.ts';
 
 export const SNAPSHOT_DEFAULTS = Object.freeze({
-  /** Event days between two snapshots of a device. */
-  snapshotEveryDays: 7,
   /** Snapshots this many event days older than a device's newest are deleted. */
   snapshotKeepDays: 60,
   /** How often devices due a snapshot, and replays that failed, are looked for (wall clock). */
