@@ -79,6 +79,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         throw new ServiceError('bad_credentials');
       }
       limits.account.reset(accountKey);
+      // A session the browser already holds is replaced, not left alive beside the new one.
+      await sessions.destroy(sessionToken(request));
       const { token } = await sessions.create(user.id);
       const signedIn = await sessions.resolve(token);
       if (!signedIn) throw new ServiceError('internal');

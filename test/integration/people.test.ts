@@ -69,6 +69,15 @@ describe('signing in and out', () => {
     ]);
   });
 
+  it('replaces the session a browser already holds when it signs in again', async () => {
+    const u = await seedUser(tdb.db, 'clinician', ['mri']);
+    const first = await signIn(svc.httpUrl, u.email);
+    const again = await postSession(svc.httpUrl, { email: u.email, password: PASSWORD }, { cookie: first });
+    expect(again.status).toBe(200);
+    expect((await get(first)).status).toBe(401);
+    expect(await tdb.db.selectFrom('sessions').select('user_id').where('user_id', '=', u.id).execute()).toHaveLength(1);
+  });
+
   it('ignores the case of the email; an admin sees every site', async () => {
     const u = await seedUser(tdb.db, 'admin');
     const res = await postSession(svc.httpUrl, { email: `  ${u.email.toUpperCase()} `, password: PASSWORD });
