@@ -2,10 +2,10 @@
 // Drives the real service over loopback WebSockets and prints durable readings/s and
 // ack latency beside the raw PostgreSQL ceiling for the same rows, in the same run.
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import pg from 'pg';
 import { createGateway, createSite } from '../src/admin/commands.ts';
-import { benchDatabase, percentile, serviceRssMiB, startBenchService } from './lib.ts';
+import { benchDatabase, startBenchService } from './lib.ts';
+import { phase, phaseTable, type PhaseResult } from './drive.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,81 +19,8 @@ const SECONDS = Number(values.seconds);
 const GATEWAYS = Number(values.gateways);
 const WINDOW = Number(values.window);
 const DEVICES = Number(values.devices);
-// Metrics whose valid range holds every value sent (70..76), so every reading is accepted.
-const METRICS = ['thoracic_impedance', 'heart_rate', 'activity', 'night_heart_rate', 'hrv_sdaam'];
 const T0 = Date.UTC(2026, 0, 1);
-
-interface PhaseResult {
-  batch: number;
-  readings: number;
-  seconds: number;
-  perSec: number;
-  p50: number;
-  p99: number;
-  max: number;
-  errors: number;
-  rssMiB: number;
-}
-
-/** One gateway: keeps WINDOW batches in flight until the deadline. */
-async function driveGateway(url: string, key: string, g: number, batch: number, deadline: number, latencies: number[], seqs: number[]) {
-  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${key}` }, perMessageDeflate: false });
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  const sentAt = new Map<string, number>();
-  let n = 0;
-  let acked = 0;
-  let errors = 0;
-  // Frames are built as strings: the gateway's cost is not what is measured.
-  const send = () => {
-    const parts = new Array<string>(batch);
-    for (let i = 0; i < batch; i++) {
-      const d = (n * batch + i) % DEVICES;
-      const seq = seqs[d]!++;
-      parts[i] = `{"device":"B${g}-${d}","seq":${seq},"at":"${new Date(T0 + seq * 60_000).toISOString()}","metric":"${METRICS[seq % METRICS.length]}","value":${70 + (seq % 7)}}`;
-    }
-    const id = `${g}-${n++}`;
-    sentAt.set(id, performance.now());
-    ws.send(`{"type":"readings","id":"${id}","readings":[${parts.join(',')}]}`);
-  };
-  return new Promise<{ acked: number; errors: number }>((resolve) => {
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { type: string; id: string; accepted?: number };
-      const t = sentAt.get(m.id);
-      sentAt.delete(m.id);
-      if (m.type === 'ack' && t !== undefined) {
-        latencies.push(performance.now() - t);
-        acked += m.accepted ?? 0;
-      } else errors++;
-      if (performance.now() < deadline) send();
-      else if (sentAt.size === 0) {
-        ws.close();
-        resolve({ acked, errors });
-      }
-    });
-    for (let i = 0; i < WINDOW; i++) send();
-  });
-}
-
-async function phase(port: number, keys: string[], batch: number, seqs: number[][]): Promise<PhaseResult> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const deadline = start + SECONDS * 1000;
-  const results = await Promise.all(keys.map((k, g) => driveGateway(`ws://127.0.0.1:${port}/v1/ingest`, k, g, batch, deadline, latencies, seqs[g]!)));
-  const seconds = (performance.now() - start) / 1000;
-  const readings = results.reduce((s, r) => s + r.acked, 0);
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    batch,
-    readings,
-    seconds,
-    perSec: readings / seconds,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted[sorted.length - 1] ?? NaN,
-    errors: results.reduce((s, r) => s + r.errors, 0),
-    rssMiB: await serviceRssMiB(port),
-  };
-}
+const load = { seconds: SECONDS, window: WINDOW, devices: DEVICES, prefix: 'B' };
 
 /**
  * The ceiling: one process inserting the same kind of rows with the statement the
@@ -139,7 +66,7 @@ async function main() {
   const results: PhaseResult[] = [];
   try {
     for (const batch of [1, 10, 100]) {
-      const r = await phase(svc.port, keys, batch, seqs);
+      const r = await phase(svc.port, keys, batch, load, seqs);
       results.push(r);
       console.log(`  batch ${String(batch).padStart(3)}: ${Math.round(r.perSec).toLocaleString('en')} readings/s`);
     }
@@ -152,12 +79,7 @@ async function main() {
   const ceiling = Math.max(...ceilings.map((c) => c.rate));
   await database.dispose();
 
-  const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-  console.log('\n| batch | readings acked | readings/s | ack p50 ms | ack p99 ms | ack max ms | errors | service RSS MiB |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of results) {
-    console.log(`| ${r.batch} | ${r.readings.toLocaleString('en')} | ${Math.round(r.perSec).toLocaleString('en')} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.errors} | ${fmt(r.rssMiB)} |`);
-  }
+  console.log(`\n${phaseTable(results.map((r) => ({ label: String(r.batch), r })), 'batch')}`);
   const best = results.at(-1)!;
   console.log(`\nraw PostgreSQL ceiling, one process inserting ${rows.toLocaleString('en')} rows with unnest, autocommit:`);
   for (const c of ceilings) console.log(`  ${c.per.toLocaleString('en')} rows a statement: ${Math.round(c.rate).toLocaleString('en')} rows/s`);

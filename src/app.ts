@@ -18,10 +18,7 @@ import { watchRevocations } from './ingest/revocation.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
 import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
-import { DEFAULT_CONFIG } from './engine/index.ts';
-import { ScoringService } from './scoring/service.ts';
-import { SNAPSHOT_DEFAULTS, startSnapshots } from './scoring/snapshots.ts';
-import { startConnectivityMonitor } from './scoring/connectivity.ts';
+import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
 
@@ -73,13 +70,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
 
   const feed = new AlertFeed();
   app.decorate('alertFeed', feed);
-  const scoring = new ScoringService(db, {
-    config: DEFAULT_CONFIG,
-    snapshotEveryDays: config.engine.snapshotEveryDays,
-    snapshotKeepDays: SNAPSHOT_DEFAULTS.snapshotKeepDays,
-    log: app.log,
-    onAlertEvents: (events) => feed.publish(events),
-  });
+  const engine = startEngine(db, config, app.log, (events) => feed.publish(events));
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
   const writer = new GroupCommitWriter(db, config.ingest, {
     flushed: (seconds) => {
@@ -92,14 +83,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     },
     alertEvents: (events) => feed.publish(events),
   });
-  const service = new IngestService(db, writer, metrics, config.ingest, scoring);
-  const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, app.log);
-  const connectivity = startConnectivityMonitor(db, DEFAULT_CONFIG, config.engine.connectivityCheckMs, app.log, (events) => feed.publish(events));
-  app.addHook('onReady', async () => {
-    // Late readings stored before a crash but not yet taken in: replay them now.
-    const n = await scoring.recover();
-    if (n > 0) app.log.info({ devices: n }, 'replayed devices with pending late readings');
-  });
+  const service = new IngestService(db, writer, metrics, config.ingest, engine.scoring);
+  app.addHook('onReady', () => engine.recover());
   const auth = new GatewayAuthenticator(db);
   const revocations = watchRevocations(databaseUrl, db, auth, hub, app.log);
 
@@ -130,8 +115,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       await hub.drain(config.ingest.retryAfterMs);
       await writer.drain();
       hub.closeAll();
-      // Everything is stored: snapshot every changed device, so a restart replays little.
-      await snapshots.stop();
+      // Everything is stored: finish replays and snapshot every changed device.
+      await engine.drain();
     },
   });
   await app.register(healthRoutes, { db, metrics });
@@ -144,7 +129,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(alertRoutes, { db, sessions });
 
   app.addHook('onClose', async () => {
-    await connectivity.stop();
+    await engine.stop();
     await revocations.stop();
   });
   return app;

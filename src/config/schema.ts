@@ -47,6 +47,8 @@ export interface Config {
     readonly secure: boolean;
   };
   readonly engine: {
+    /** false: readings stored unscored and no alert raised (benchmark baseline only). */
+    readonly scoring: boolean;
     /** Event days between two snapshots of a device's engine state. */
     readonly snapshotEveryDays: number;
     /** Wall-clock interval of the connectivity_loss check. */
@@ -118,6 +120,7 @@ export const VARS = {
   SESSION_IDLE_MINUTES: { kind: 'int', def: 30, min: 1, max: 24 * 60, doc: 'a clinician session ends after this long without a request' },
   SESSION_MAX_HOURS: { kind: 'int', def: 12, min: 1, max: 30 * 24, doc: 'a clinician session ends this long after sign-in, however active' },
   COOKIE_SECURE: { kind: 'string', def: 'false', doc: 'mark the session cookie Secure and accept only https origins; set true behind TLS', choices: ['true', 'false'] },
+  ENGINE_SCORING: { kind: 'string', def: 'on', doc: 'off stores readings unscored and raises no alert: only to measure ingest alone (bench:engine), never for patients', choices: ['on', 'off'] },
   ENGINE_SNAPSHOT_DAYS: { kind: 'int', def: 7, min: 1, max: 365, doc: 'event days between snapshots of a device\'s engine state (a restart or a late reading replays at most about this much)' },
   ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 5000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
@@ -205,6 +208,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       secure: str('COOKIE_SECURE') === 'true',
     },
     engine: {
+      scoring: str('ENGINE_SCORING') === 'on',
       snapshotEveryDays: int('ENGINE_SNAPSHOT_DAYS'),
       connectivityCheckMs: int('ENGINE_CONNECTIVITY_CHECK_MS'),
     },

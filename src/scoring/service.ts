@@ -272,7 +272,10 @@ export class ScoringService {
         const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, this.opts.config, decisions, risks);
         if (s.score === null) scores.push({ seq: s.seq, score });
       }
-      const events = await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [] }, pending);
+      // A device with nothing stored yet (most often: first seen) has nothing to apply.
+      const events = stored.length > 0 || pending
+        ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [] }, pending)
+        : [];
       e.tracked = tracked;
       e.snapshotDay = snap ? dayOf(snap.at) : null;
       e.dirty = stored.length > 0;
