@@ -21,6 +21,7 @@ import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
 import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import { alertStreamRoutes, STREAM_DEFAULTS } from './alerts/stream.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -127,6 +128,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const sessions = new SessionStore(db, config.sessions);
   await app.register(sessionRoutes, { db, sessions });
   await app.register(alertRoutes, { db, sessions });
+  await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS });
 
   app.addHook('onClose', async () => {
     await engine.stop();

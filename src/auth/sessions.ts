@@ -62,8 +62,11 @@ export class SessionStore {
     return { token, expiresAt };
   }
 
-  /** The signed-in user, or null when the token is unknown, idle, expired or its user disabled. */
-  async resolve(token: string | undefined): Promise<SessionUser | null> {
+  /**
+   * The signed-in user, or null when the token is unknown, idle, expired or its user
+   * disabled. A request counts as activity (it extends the idle timeout) unless `touch` is false.
+   */
+  async resolve(token: string | undefined, opts: { touch?: boolean } = {}): Promise<SessionUser | null> {
     if (!token || token.length > 100) return null;
     const hash = hashSessionToken(token);
     const row = await this.db
@@ -78,7 +81,8 @@ export class SessionStore {
       await this.db.deleteFrom('sessions').where('token_hash', '=', hash).execute();
       return null;
     }
-    if (now - row.last_seen_at.getTime() >= TOUCH_MS) {
+    // A live stream re-checking its session is not the user being active: touch: false.
+    if (opts.touch !== false && now - row.last_seen_at.getTime() >= TOUCH_MS) {
       await this.db.updateTable('sessions').set({ last_seen_at: new Date(now) }).where('token_hash', '=', hash).execute();
     }
     const sites = await this.db.selectFrom('user_sites').select('site_id').where('user_id', '=', row.id).orderBy('site_id').execute();

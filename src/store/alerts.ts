@@ -69,3 +69,36 @@ export async function alertHistory(db: Executor, alertId: number): Promise<Alert
     ORDER BY e.cursor`.execute(db);
   return res.rows;
 }
+
+export interface StreamEvent {
+  readonly cursor: number;
+  readonly at: Date;
+  readonly type: string;
+  readonly actor: string | null;
+  readonly alert: StoredAlert;
+}
+
+/** Events after `cursor` of alerts of the given sites (all when null), oldest first, with each alert as it is now. */
+export async function eventsAfter(db: Executor, cursor: number, siteIds: readonly number[] | null, limit: number): Promise<StreamEvent[]> {
+  const res = await sql<StoredAlert & { e_cursor: number; e_at: Date; e_type: string; e_actor: string | null }>`
+    SELECT e.cursor AS e_cursor, e.at AS e_at, e.type AS e_type, ua.email AS e_actor, ${alertColumns}
+    FROM alert_events e
+    JOIN alerts a ON a.id = e.alert_id
+    JOIN devices d ON d.id = a.device_id
+    JOIN sites s ON s.id = a.site_id
+    LEFT JOIN users u ON u.id = a.assignee_id
+    LEFT JOIN users ua ON ua.id = e.actor_id
+    WHERE e.cursor > ${cursor}::int8 ${siteIds ? sql`AND a.site_id = ANY(${siteIds}::int4[])` : sql``}
+    ORDER BY e.cursor
+    LIMIT ${limit}`.execute(db);
+  return res.rows.map(({ e_cursor, e_at, e_type, e_actor, ...alert }) => ({ cursor: e_cursor, at: e_at, type: e_type, actor: e_actor, alert }));
+}
+
+/** The unresolved alerts of the sites and the newest cursor, read from one snapshot of the database. */
+export async function openAlertsSnapshot(db: Db, siteIds: readonly number[] | null): Promise<{ alerts: StoredAlert[]; cursor: number }> {
+  return db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const c = await sql<{ cursor: number | null }>`SELECT max(cursor) AS cursor FROM alert_events`.execute(trx);
+    const alerts = await listAlerts(trx, { siteIds, status: ['open', 'acknowledged'], limit: 100_000 });
+    return { alerts, cursor: c.rows[0]?.cursor ?? 0 };
+  });
+}
