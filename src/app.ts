@@ -21,6 +21,8 @@ import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
 import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
+import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
+import { startEscalation } from './alerts/escalation.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS } from './alerts/stream.ts';
 
 declare module 'fastify' {
@@ -128,6 +130,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const sessions = new SessionStore(db, config.sessions);
   await app.register(sessionRoutes, { db, sessions });
   await app.register(alertRoutes, { db, sessions });
+  // Acknowledge, resolve, assign, snooze, comment; and escalation of unacknowledged high alerts.
+  await app.register(lifecycleRoutes, { db, sessions, feed, maxSnoozeMs: config.alerts.maxSnoozeMs });
+  const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
+  app.addHook('onClose', () => escalation.stop());
   await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS });
 
   app.addHook('onClose', async () => {

@@ -54,6 +54,13 @@ export interface Config {
     /** Wall-clock interval of the connectivity_loss check. */
     readonly connectivityCheckMs: number;
   };
+  readonly alerts: {
+    /** Wall-clock time an open high alert may stay unacknowledged before each escalation. */
+    readonly escalationMs: number;
+    readonly escalationCheckMs: number;
+    /** The longest snooze. */
+    readonly maxSnoozeMs: number;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -123,6 +130,9 @@ export const VARS = {
   ENGINE_SCORING: { kind: 'string', def: 'on', doc: 'off stores readings unscored and raises no alert: only to measure ingest alone (bench:engine), never for patients', choices: ['on', 'off'] },
   ENGINE_SNAPSHOT_DAYS: { kind: 'int', def: 7, min: 1, max: 365, doc: 'event days between snapshots of a device\'s engine state (a restart or a late reading replays at most about this much)' },
   ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 5000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
+  ALERT_ESCALATION_MINUTES: { kind: 'int', def: 15, min: 1, max: 24 * 60, doc: 'an open high alert unacknowledged this long (wall-clock) is escalated, and again after each further period' },
+  ALERT_ESCALATION_CHECK_MS: { kind: 'int', def: 30_000, min: 100, max: 3_600_000, doc: 'how often alerts are checked for escalation' },
+  ALERT_SNOOZE_MAX_HOURS: { kind: 'int', def: 7 * 24, min: 1, max: 30 * 24, doc: 'the longest snooze a clinician may set' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -212,6 +222,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       snapshotEveryDays: int('ENGINE_SNAPSHOT_DAYS'),
       connectivityCheckMs: int('ENGINE_CONNECTIVITY_CHECK_MS'),
     },
+    alerts: {
+      escalationMs: int('ALERT_ESCALATION_MINUTES') * 60_000,
+      escalationCheckMs: int('ALERT_ESCALATION_CHECK_MS'),
+      maxSnoozeMs: int('ALERT_SNOOZE_MAX_HOURS') * 3_600_000,
+    },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };
   // A batch and its quarantine rows must fit in the queue, or full batches could never be stored.
@@ -223,6 +238,10 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   }
   if (config.sessions.idleMs > config.sessions.maxMs) {
     issues.push({ variable: 'SESSION_IDLE_MINUTES', problem: 'must not exceed SESSION_MAX_HOURS' });
+  }
+  // A check rarer than the period would escalate late by up to a whole check.
+  if (config.alerts.escalationCheckMs >= config.alerts.escalationMs) {
+    issues.push({ variable: 'ALERT_ESCALATION_CHECK_MS', problem: 'must be shorter than ALERT_ESCALATION_MINUTES' });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config);

@@ -123,6 +123,10 @@ export interface AlertsTable {
   resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   resolution: string | null;
   updated_at: Timestamp;
+  acknowledged_by: number | null;
+  resolved_by: number | null;
+  /** When the alert was last escalated; the next escalation counts from it. */
+  escalated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface AlertEventsTable {

@@ -1,0 +1,121 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { ServiceError } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { getAlert, type StoredAlert } from '../store/alerts.ts';
+import { alertStatus, applyTransition, eligibleAssignee, type AlertChange, type AlertEventSink } from '../store/alert-lifecycle.ts';
+import { recordAudit } from '../auth/audit.ts';
+import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
+import type { SessionStore } from '../auth/sessions.ts';
+import {
+  ALLOWED_FROM, EVENT_OF, checkTransition, parseAcknowledge, parseAssign, parseCommentRequest, parseResolve, parseSnooze,
+  type LifecycleAction,
+} from './lifecycle.ts';
+import { parseAlertId, presentAlert } from './present.ts';
+
+export interface LifecycleRoutesOptions {
+  readonly db: Db;
+  readonly sessions: SessionStore;
+  /** Where committed events go (the app's AlertFeed). */
+  readonly feed: AlertEventSink;
+  /** The longest snooze, ms. */
+  readonly maxSnoozeMs: number;
+  /** Milliseconds since the epoch, for checking snooze times; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** A comment is at most 2,000 characters; 32 KiB leaves room for JSON escapes of any of them. */
+const BODY_LIMIT = 32 * 1024;
+
+/** What a validated request changes, and the data its history event keeps. */
+interface Step {
+  readonly change: AlertChange;
+  readonly data: Record<string, unknown>;
+}
+
+const withComment = (data: Record<string, unknown>, comment: string | null) => (comment === null ? data : { ...data, comment });
+
+/**
+ * The alert lifecycle (alerts contract v1): acknowledge, resolve, assign, snooze and
+ * comment. Clinicians of the alert's site and admins; each change is one transaction
+ * (alerts row, history event, audit row) and is published on the feed after commit.
+ */
+export const lifecycleRoutes: FastifyPluginAsync<LifecycleRoutesOptions> = async (app, { db, sessions, feed, maxSnoozeMs, now = Date.now }) => {
+  // onRequest: an unknown caller or another origin is refused before its body is read.
+  const guard = requireUser(sessions, 'clinician', 'admin');
+
+  const route = (
+    action: LifecycleAction,
+    description: string,
+    step: (body: unknown, alert: StoredAlert, user: SessionUser) => Step | Promise<Step>,
+  ) => {
+    app.post<{ Params: { id: string } }>(
+      `/v1/alerts/:id/${action}`,
+      { onRequest: guard, bodyLimit: BODY_LIMIT, schema: { tags: ['alerts'], summary: `${action} an alert`, description } },
+      async (req) => {
+        const user = signedInUser(req);
+        const id = parseAlertId(req.params.id);
+        const found = id === null ? null : await getAlert(db, id);
+        // Another site's alert is indistinguishable from none.
+        if (!found || !canSeeSite(user, found.site_id)) throw new ServiceError('not_found', 'no such alert');
+        const alert = found;
+        try {
+          checkTransition(action, alert.status);
+          const { change, data } = await step(req.body, alert, user);
+          const { event, updated } = await db.transaction().execute(async (trx) => {
+            const event = await applyTransition(trx, {
+              alertId: alert.id, from: ALLOWED_FROM[action], change, event: { type: EVENT_OF[action], actorId: user.id, data },
+            });
+            if (!event) {
+              // Another clinician moved it first; our UPDATE matched nothing and wrote nothing.
+              const status = await alertStatus(trx, alert.id);
+              throw new ServiceError('invalid_transition', `the alert was changed meanwhile and is now ${status ?? 'gone'}`);
+            }
+            await recordAudit(trx, { user, action: `alert.${action}`, route: routeOf(req), deviceId: alert.device_id, detail: { cursor: event.cursor } });
+            return { event, updated: await getAlert(trx, alert.id) };
+          });
+          feed.publish([event]);
+          if (!updated) throw new ServiceError('internal');
+          return presentAlert(updated);
+        } catch (err) {
+          // A refused transition still showed the caller the alert's status: keep a trace of it.
+          if (err instanceof ServiceError && err.code === 'invalid_transition') {
+            await recordAudit(db, { user, action: `alert.${action}`, route: routeOf(req), deviceId: alert.device_id, detail: { refused: err.code } });
+          }
+          throw err;
+        }
+      },
+    );
+  };
+
+  route('acknowledge', 'Body `{"comment"?: string}`. Only an open alert can be acknowledged.', (body, _a, user) => {
+    const { comment } = parseAcknowledge(body);
+    return { change: { kind: 'acknowledge', userId: user.id }, data: withComment({}, comment) };
+  });
+
+  route('resolve', 'Body `{"resolution": "actioned"|"not_actionable"|"patient_contacted"|"duplicate"|"other", "comment"?: string}`. An open alert may be resolved without being acknowledged first.', (body, _a, user) => {
+    const { resolution, comment } = parseResolve(body);
+    return { change: { kind: 'resolve', userId: user.id, resolution }, data: withComment({ resolution }, comment) };
+  });
+
+  route('assign', 'Body `{"assignee": <user id> | null}`: a clinician of the alert’s site or an admin; null unassigns.', async (body, alert) => {
+    const { assignee } = parseAssign(body);
+    if (assignee === null) return { change: { kind: 'assign', assigneeId: null }, data: { assignee: null, assigneeId: null } };
+    const user = await eligibleAssignee(db, assignee, alert.site_id);
+    if (!user) throw new ServiceError('bad_message', 'assignee must be an enabled clinician of the alert’s site, or an admin');
+    return { change: { kind: 'assign', assigneeId: user.id }, data: { assignee: user.email, assigneeId: user.id } };
+  });
+
+  route('snooze', 'Body `{"until": RFC 3339 date-time}`: in the future and at most ALERT_SNOOZE_MAX_HOURS ahead. A snoozed alert does not escalate until then.', (body) => {
+    const { until } = parseSnooze(body, now(), maxSnoozeMs);
+    return { change: { kind: 'snooze', until }, data: { until: new Date(until).toISOString() } };
+  });
+
+  route('comment', 'Body `{"comment": string}` (1 to 2,000 characters after trimming). Allowed in every status.', (body) => {
+    const { comment } = parseCommentRequest(body);
+    return { change: { kind: 'comment' }, data: { comment } };
+  });
+};
+
+function routeOf(req: FastifyRequest): string {
+  return req.routeOptions.url ?? '/v1/alerts/:id';
+}
