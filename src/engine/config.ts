@@ -45,13 +45,22 @@ export interface EngineConfig {
     readonly fluidThreshold: number;
     /** Priority high when the fluid index reaches this multiple of its threshold. */
     readonly highPriorityFactor: number;
-    /** Change that makes each input's component 1 (components are linear from 0, capped). */
+    /**
+     * Change that makes each input's component 1 (components are linear from 0, capped). The
+     * impedance fall is the smoothed daily impedance below its learned baseline, in percent.
+     */
     readonly scales: {
+      readonly impedanceFallPct: number;
       readonly nightHeartRateRise: number; readonly activityFallPct: number; readonly hrvFallPct: number;
       readonly respiratoryRateRise: number; readonly afBurdenHours: number; readonly crtPacingShortfall: number;
     };
+    /**
+     * Weight of each component in the daily score. The fluid index's weight equals highLevel, so
+     * the index alone reaches High exactly at fluidThreshold (OptiVol's own alert); below it,
+     * fluid needs a second sign.
+     */
     readonly weights: {
-      readonly fluid: number; readonly nightHeartRate: number; readonly activity: number; readonly hrv: number;
+      readonly fluid: number; readonly impedance: number; readonly nightHeartRate: number; readonly activity: number; readonly hrv: number;
       readonly respiratoryRate: number; readonly afBurden: number; readonly crtPacing: number; readonly ventricular: number;
     };
     /** Weight of a new day in each input's short average, so one odd night moves it little. */
@@ -93,15 +102,15 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
     learningDays: 34, referenceAlphaDown: 1 / 30, referenceAlphaUp: 1 / 10,
     fluidThreshold: 60, highPriorityFactor: 2,
     scales: {
-      nightHeartRateRise: 10, activityFallPct: 40, hrvFallPct: 30,
-      respiratoryRateRise: 2, afBurdenHours: 6, crtPacingShortfall: 10,
+      impedanceFallPct: 3, nightHeartRateRise: 8, activityFallPct: 30, hrvFallPct: 20,
+      respiratoryRateRise: 1.5, afBurdenHours: 6, crtPacingShortfall: 10,
     },
     weights: {
-      fluid: 0.35, nightHeartRate: 0.15, activity: 0.15, hrv: 0.1,
+      fluid: 0.45, impedance: 0.3, nightHeartRate: 0.15, activity: 0.15, hrv: 0.1,
       respiratoryRate: 0.15, afBurden: 0.1, crtPacing: 0.1, ventricular: 0.15,
     },
-    inputAlpha: 0.35, inputStaleDays: 3, ventricularDays: 7,
-    mediumLevel: 0.3, highLevel: 0.5, recoveryLevel: 0.25, recoveryDays: 7, riskWindowDays: 30,
+    inputAlpha: 0.5, inputStaleDays: 3, ventricularDays: 7,
+    mediumLevel: 0.3, highLevel: 0.45, recoveryLevel: 0.25, recoveryDays: 7, riskWindowDays: 30,
   },
   connectivity: { silentHours: 48 },
 });

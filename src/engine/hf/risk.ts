@@ -27,8 +27,10 @@ export function riskStatus(state: DeviceState, day: number, config: EngineConfig
 export const hfDecompensation: Detector = ({ reading, day, state, config }) => {
   const hf = state.hf;
   const { metric, value } = reading;
-  if (metric === 'thoracic_impedance') updateFluidIndex(hf, value, day, config);
-  else if (HF_INPUTS.has(metric)) smoothInput(state, metric, value, day, config);
+  if (metric === 'thoracic_impedance') {
+    updateFluidIndex(hf, value, day, config);
+    smoothInput(state, metric, value, day, config);
+  } else if (HF_INPUTS.has(metric)) smoothInput(state, metric, value, day, config);
   else if (HF_EVENT_METRICS.has(metric) && value > 0) hf.lastVentricularDay = day;
   else return null;
 

@@ -7,7 +7,10 @@ import { clamp01, round1 } from '../score.ts';
 import type { DeviceState, Evidence } from '../types.ts';
 import { fluidReady } from './fluid.ts';
 
-/** Daily metrics the score reads, smoothed over a few days before comparison. */
+/**
+ * Daily metrics the score reads, smoothed over a few days before comparison. thoracic_impedance
+ * is smoothed too, but is routed to the detector with the fluid index, so it is not listed here.
+ */
 export const HF_INPUTS = new Set([
   'night_heart_rate', 'activity', 'hrv_sdaam', 'respiratory_rate', 'af_burden', 'crt_pacing_pct',
 ]);
@@ -28,6 +31,11 @@ interface InputDef {
 }
 
 const INPUTS: readonly InputDef[] = [
+  // The daily impedance itself (HeartLogic's structure), against its learned baseline: it falls
+  // from the first days of fluid loading, while the fluid index, a sum, only grows with the
+  // square of the time since the fall began.
+  { metric: 'thoracic_impedance', sign: -1, pct: true, weight: 'impedance', scale: 'impedanceFallPct',
+    key: 'impedanceChangePct', text: (d) => `impedance -${round1(d)} %` },
   { metric: 'night_heart_rate', sign: 1, pct: false, weight: 'nightHeartRate', scale: 'nightHeartRateRise',
     key: 'nightHeartRateDelta', text: (d) => `night heart rate +${Math.round(d)}/min` },
   { metric: 'activity', sign: -1, pct: true, weight: 'activity', scale: 'activityFallPct',
