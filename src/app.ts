@@ -24,6 +24,8 @@ import { alertRoutes } from './alerts/routes.ts';
 import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
 import { startEscalation } from './alerts/escalation.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS } from './alerts/stream.ts';
+import { dashboardPlugin } from './dashboard/plugin.ts';
+import { patientRoutes } from './patients/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -135,6 +137,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
   await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS });
+  await app.register(dashboardPlugin);
+  await app.register(patientRoutes, { db, sessions });
 
   app.addHook('onClose', async () => {
     await engine.stop();

@@ -13,6 +13,7 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'not allowed for this caller' },
   cross_origin: { status: 403, message: "a state-changing request must come from the service's own origin (Origin header)" },
   not_found: { status: 404, message: 'no such resource' },
+  conflict: { status: 409, message: 'the request conflicts with what is stored (a duplicate, or a link that must be undone first)' },
   invalid_transition: { status: 409, message: 'the alert is not in a status that allows this action' },
   payload_too_large: { status: 413, message: 'the body is larger than the limit' },
   unsupported_media_type: { status: 415, message: 'unsupported Content-Type' },

@@ -4,6 +4,9 @@ import { loadConfig } from '../config/index.ts';
 import { openDatabase } from '../store/open.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { isRole } from '../auth/users.ts';
+import { createPatient, enrolDevice } from '../patients/service.ts';
+import { parsePatientRef, patientRef } from '../patients/identity.ts';
+import { listPatients } from '../store/patients.ts';
 import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
@@ -20,6 +23,12 @@ const USAGE = `Usage: npm run admin -- <command>
                                            is read from stdin, never from the command line
   user disable <email>                     disable a user and end their sessions
   user list [--json]
+  patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]
+                                           register a patient; prints its id (p-N)
+  patient enrol <p-N> <device serial> [--create-device]
+                                           link a device to a patient of its site; with
+                                           --create-device, register a device not yet heard from
+  patient list [--site <code>] [--json]
 
 Connects to DATABASE_URL, or to the embedded PostgreSQL under DATA_DIR
 (started for the command if the service is not running).`;
@@ -37,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
       code: { type: 'string' },
       limit: { type: 'string', default: '50' },
       json: { type: 'boolean', default: false },
+      family: { type: 'string' },
+      given: { type: 'string' },
+      dob: { type: 'string' },
+      nhs: { type: 'string' },
+      'create-device': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -110,6 +124,31 @@ async function main(argv: string[]): Promise<number> {
       case 'user list': {
         const users = await listUsers(db);
         out(values.json ? users : users.map((u) => ({ ...u, sites: u.sites.join(' ') })));
+        return 0;
+      }
+      case 'patient create': {
+        const usage = 'patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]';
+        if (!site || !values.family || !values.given || !values.dob) throw new UsageError(usage);
+        const id = await createPatient(db, { site, familyName: values.family, givenName: values.given, dateOfBirth: values.dob, nhsNumber: values.nhs ?? null }, Date.now());
+        console.log(values.json ? JSON.stringify({ id: patientRef(id) }) : `patient ${patientRef(id)} created`);
+        return 0;
+      }
+      case 'patient enrol': {
+        const serial = positionals[3];
+        const usage = 'patient enrol <p-N> <device serial> [--create-device]';
+        const id = arg ? parsePatientRef(arg) : null;
+        if (id === null || !serial) throw new UsageError(usage);
+        const p = await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirst();
+        if (!p) throw new Error(`no patient ${arg}`);
+        await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, { createDevice: values['create-device'] });
+        console.log(`device ${serial} enrolled to ${patientRef(p.id)}`);
+        return 0;
+      }
+      case 'patient list': {
+        const siteRow = site ? await db.selectFrom('sites').select('id').where('code', '=', site).executeTakeFirst() : undefined;
+        if (site && !siteRow) throw new Error(`no site "${site}"`);
+        const rows = await listPatients(db, { siteIds: siteRow ? [siteRow.id] : null, limit: 100_000 });
+        out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.given_name} ${r.family_name}`, dob: r.date_of_birth, nhs: r.nhs_number, devices: r.devices.join(' '), risk: r.risk_status ?? '' })));
         return 0;
       }
       default:

@@ -7,6 +7,7 @@ import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import { alertId, parseAlertId, presentAlert } from './present.ts';
+import { parsePatientRef } from '../patients/identity.ts';
 
 export interface AlertRoutesOptions {
   readonly db: Db;
@@ -56,7 +57,12 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     const q = req.query as Record<string, unknown>;
     const unknown = Object.keys(q).find((k) => !KNOWN.has(k));
     if (unknown) throw new ServiceError('bad_message', `unknown query parameter: ${unknown}`);
-    if (q.patient !== undefined) throw new ServiceError('bad_message', 'the patient filter needs enrolled patients, which this service does not hold yet');
+    let patientId: number | undefined;
+    if (q.patient !== undefined && q.patient !== '') {
+      const parsed = typeof q.patient === 'string' ? parsePatientRef(q.patient) : null;
+      if (parsed === null) throw new ServiceError('bad_message', 'patient must be a patient id (p-17)');
+      patientId = parsed;
+    }
     let afterId: number | undefined;
     if (q.after !== undefined && q.after !== '') {
       const parsed = typeof q.after === 'string' ? parseAlertId(q.after) : null;
@@ -69,6 +75,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
       status: listParam('status', q.status, STATUSES),
       priority: listParam('priority', q.priority, PRIORITIES),
       kind: listParam('kind', q.kind, ALERT_KINDS),
+      patientId,
       afterId,
       limit,
     });

@@ -13,14 +13,16 @@ export interface AlertFilter {
   readonly priority?: readonly string[];
   readonly kind?: readonly string[];
   readonly deviceIds?: readonly number[];
+  readonly patientId?: number;
   readonly ids?: readonly number[];
-  /** Keyset pagination: alerts with a larger id. */
+  /** Keyset pagination: alerts with a larger id (a smaller one with newestFirst). */
   readonly afterId?: number;
+  readonly newestFirst?: boolean;
   readonly limit: number;
 }
 
 const alertColumns = sql`
-  a.id, d.serial, s.code AS site, NULL::text AS patient, a.kind, a.priority, a.status,
+  a.id, d.serial, s.code AS site, 'p-' || en.patient_id AS patient, a.kind, a.priority, a.status,
   a.opened_at, a.last_seen_at, a.raised_at, a.occurrences, a.trigger, a.score, a.summary, a.evidence,
   u.email AS assignee, a.snoozed_until, a.escalation_level, a.device_id, a.site_id`;
 
@@ -33,16 +35,18 @@ export async function listAlerts(db: Executor, f: AlertFilter): Promise<StoredAl
   if (f.priority?.length) where.push(sql`a.priority = ANY(${f.priority}::text[])`);
   if (f.kind?.length) where.push(sql`a.kind = ANY(${f.kind}::text[])`);
   if (f.deviceIds) where.push(sql`a.device_id = ANY(${f.deviceIds}::int4[])`);
+  if (f.patientId !== undefined) where.push(sql`en.patient_id = ${f.patientId}`);
   if (f.ids) where.push(sql`a.id = ANY(${f.ids}::int8[])`);
-  if (f.afterId !== undefined) where.push(sql`a.id > ${f.afterId}::int8`);
+  if (f.afterId !== undefined) where.push(f.newestFirst ? sql`a.id < ${f.afterId}::int8` : sql`a.id > ${f.afterId}::int8`);
   const res = await sql<StoredAlert>`
     SELECT ${alertColumns}
     FROM alerts a
     JOIN devices d ON d.id = a.device_id
     JOIN sites s ON s.id = a.site_id
+    LEFT JOIN enrolments en ON en.device_id = a.device_id
     LEFT JOIN users u ON u.id = a.assignee_id
     WHERE ${sql.join(where, sql` AND `)}
-    ORDER BY a.id
+    ORDER BY a.id ${f.newestFirst ? sql`DESC` : sql`ASC`}
     LIMIT ${f.limit}`.execute(db);
   return res.rows;
 }
@@ -86,6 +90,7 @@ export async function eventsAfter(db: Executor, cursor: number, siteIds: readonl
     JOIN alerts a ON a.id = e.alert_id
     JOIN devices d ON d.id = a.device_id
     JOIN sites s ON s.id = a.site_id
+    LEFT JOIN enrolments en ON en.device_id = a.device_id
     LEFT JOIN users u ON u.id = a.assignee_id
     LEFT JOIN users ua ON ua.id = e.actor_id
     WHERE e.cursor > ${cursor}::int8 ${siteIds ? sql`AND a.site_id = ANY(${siteIds}::int4[])` : sql``}

@@ -156,6 +156,23 @@ export interface RiskChangesTable {
   recorded_at: Timestamp;
 }
 
+export interface PatientsTable {
+  id: Generated<number>;
+  site_id: number;
+  family_name: string;
+  given_name: string;
+  nhs_number: string | null;
+  date_of_birth: ColumnType<string, string, string>;
+  created_at: Timestamp;
+}
+
+export interface EnrolmentsTable {
+  device_id: number;
+  patient_id: number;
+  enrolled_at: Timestamp;
+  enrolled_by: number | null;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -168,6 +185,8 @@ export interface Database {
   sessions: SessionsTable;
   audit_log: AuditLogTable;
   alerts: AlertsTable;
+  patients: PatientsTable;
+  enrolments: EnrolmentsTable;
   alert_events: AlertEventsTable;
   device_risk: DeviceRiskTable;
   risk_changes: RiskChangesTable;

@@ -1,0 +1,133 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+
+// Patients, their devices, and what the patient pages read.
+
+type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
+
+export interface PatientRow {
+  readonly id: number;
+  readonly site_id: number;
+  readonly site: string;
+  readonly family_name: string;
+  readonly given_name: string;
+  readonly nhs_number: string | null;
+  readonly date_of_birth: string;
+  readonly devices: string[];
+  readonly risk_status: string | null;
+  readonly risk_score: number | null;
+  readonly risk_at: Date | null;
+  readonly open_high: number;
+  readonly open_medium: number;
+  readonly open_low: number;
+}
+
+export interface NewPatient {
+  readonly siteId: number;
+  readonly familyName: string;
+  readonly givenName: string;
+  readonly nhsNumber: string | null;
+  readonly dateOfBirth: string;
+}
+
+export async function insertPatient(db: Executor, p: NewPatient): Promise<number> {
+  const res = await sql<{ id: number }>`
+    INSERT INTO patients (site_id, family_name, given_name, nhs_number, date_of_birth)
+    VALUES (${p.siteId}, ${p.familyName}, ${p.givenName}, ${p.nhsNumber}, ${p.dateOfBirth}::date)
+    RETURNING id`.execute(db);
+  return res.rows[0]!.id;
+}
+
+export interface PatientFilter {
+  readonly siteIds: readonly number[] | null;
+  readonly ids?: readonly number[];
+  readonly afterId?: number;
+  readonly limit: number;
+}
+
+/**
+ * Patients with their devices, current heart-failure risk (the highest of their devices')
+ * and counts of unresolved alerts by priority.
+ */
+export async function listPatients(db: Executor, f: PatientFilter): Promise<PatientRow[]> {
+  const where = [sql`true`];
+  if (f.siteIds) where.push(sql`p.site_id = ANY(${f.siteIds}::int4[])`);
+  if (f.ids) where.push(sql`p.id = ANY(${f.ids}::int4[])`);
+  if (f.afterId !== undefined) where.push(sql`p.id > ${f.afterId}`);
+  const res = await sql<PatientRow>`
+    SELECT p.id, p.site_id, s.code AS site, p.family_name, p.given_name, p.nhs_number,
+           to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
+           coalesce(dv.devices, '{}') AS devices,
+           r.status AS risk_status, r.score AS risk_score, r.at AS risk_at,
+           coalesce(al.high, 0)::int AS open_high, coalesce(al.medium, 0)::int AS open_medium, coalesce(al.low, 0)::int AS open_low
+    FROM patients p
+    JOIN sites s ON s.id = p.site_id
+    LEFT JOIN LATERAL (
+      SELECT array_agg(d.serial ORDER BY d.serial) AS devices FROM enrolments e JOIN devices d ON d.id = e.device_id WHERE e.patient_id = p.id
+    ) dv ON true
+    LEFT JOIN LATERAL (
+      SELECT dr.status, dr.score, dr.at FROM enrolments e JOIN device_risk dr ON dr.device_id = e.device_id
+      WHERE e.patient_id = p.id
+      ORDER BY array_position(ARRAY['Low','Medium','High'], dr.status) DESC, dr.at DESC LIMIT 1
+    ) r ON true
+    LEFT JOIN LATERAL (
+      SELECT count(*) FILTER (WHERE a.priority = 'high') AS high, count(*) FILTER (WHERE a.priority = 'medium') AS medium,
+             count(*) FILTER (WHERE a.priority = 'low') AS low
+      FROM enrolments e JOIN alerts a ON a.device_id = e.device_id
+      WHERE e.patient_id = p.id AND a.status <> 'resolved'
+    ) al ON true
+    WHERE ${sql.join(where, sql` AND `)}
+    ORDER BY p.id
+    LIMIT ${f.limit}`.execute(db);
+  return res.rows;
+}
+
+export interface PatientDevice {
+  readonly id: number;
+  readonly serial: string;
+  readonly first_seen_at: Date;
+  readonly last_reading_at: Date | null;
+}
+
+export async function patientDevices(db: Executor, patientId: number): Promise<PatientDevice[]> {
+  const res = await sql<PatientDevice>`
+    SELECT d.id, d.serial, d.first_seen_at,
+           (SELECT r.at FROM readings r WHERE r.device_id = d.id ORDER BY r.seq DESC LIMIT 1) AS last_reading_at
+    FROM enrolments e JOIN devices d ON d.id = e.device_id
+    WHERE e.patient_id = ${patientId}
+    ORDER BY d.serial`.execute(db);
+  return res.rows;
+}
+
+export interface ReadingPoint {
+  readonly metric: number;
+  readonly at: Date;
+  readonly value: number;
+}
+
+/** Readings of the patient's devices in [from, to), oldest first; at most `limit` + 1 rows. */
+export async function patientReadings(db: Executor, deviceIds: readonly number[], from: Date, to: Date, limit: number): Promise<ReadingPoint[]> {
+  const res = await sql<ReadingPoint>`
+    SELECT metric, at, value FROM readings
+    WHERE device_id = ANY(${deviceIds}::int4[]) AND at >= ${from} AND at < ${to}
+    ORDER BY at, seq
+    LIMIT ${limit + 1}`.execute(db);
+  return res.rows;
+}
+
+export async function deviceBySerial(db: Executor, serial: string): Promise<{ id: number; site_id: number; patient_id: number | null } | null> {
+  const res = await sql<{ id: number; site_id: number; patient_id: number | null }>`
+    SELECT d.id, d.site_id, e.patient_id FROM devices d LEFT JOIN enrolments e ON e.device_id = d.id WHERE d.serial = ${serial}`.execute(db);
+  return res.rows[0] ?? null;
+}
+
+export async function enrol(db: Executor, deviceId: number, patientId: number, by: number | null): Promise<void> {
+  await sql`
+    INSERT INTO enrolments (device_id, patient_id, enrolled_by) VALUES (${deviceId}, ${patientId}, ${by})
+    ON CONFLICT (device_id) DO UPDATE SET patient_id = excluded.patient_id, enrolled_at = now(), enrolled_by = excluded.enrolled_by`.execute(db);
+}
+
+export async function unenrol(db: Executor, deviceId: number, patientId: number): Promise<boolean> {
+  const res = await sql`DELETE FROM enrolments WHERE device_id = ${deviceId} AND patient_id = ${patientId}`.execute(db);
+  return Number(res.numAffectedRows ?? 0) > 0;
+}
