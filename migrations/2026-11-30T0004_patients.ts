@@ -14,6 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('given_name', 'text', (c) => c.notNull().check(sql`length(given_name) BETWEEN 1 AND 200`))
     .addColumn('nhs_number', 'text', (c) => c.unique().check(sql`nhs_number ~ '^[0-9]{10}$'`))
     .addColumn('date_of_birth', 'date', (c) => c.notNull())
+    .addColumn('sex', 'text', (c) => c.notNull().defaultTo('unknown').check(sql`sex IN ('female', 'male', 'other', 'unknown')`))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('patients_site_idx').on('patients').column('site_id').execute();
@@ -23,6 +24,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('enrolments')
     .addColumn('device_id', 'integer', (c) => c.primaryKey().references('devices.id'))
     .addColumn('patient_id', 'integer', (c) => c.notNull().references('patients.id'))
+    // Pacemaker, ICD, CRT-D...: recorded at enrolment (the readings do not say).
+    .addColumn('device_type', 'text', (c) => c.notNull().defaultTo('unknown').check(sql`device_type IN ('pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown')`))
     .addColumn('enrolled_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('enrolled_by', 'integer')
     .execute();

@@ -24,8 +24,8 @@ const USAGE = `Usage: npm run admin -- <command>
   user disable <email>                     disable a user and end their sessions
   user list [--json]
   patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]
-                                           register a patient; prints its id (p-N)
-  patient enrol <p-N> <device serial> [--create-device]
+      [--sex female|male|other|unknown]    register a patient; prints its id (p-N)
+  patient enrol <p-N> <device serial> [--type pacemaker|icd|crt_d|crt_p|loop_recorder] [--create-device]
                                            link a device to a patient of its site; with
                                            --create-device, register a device not yet heard from
   patient list [--site <code>] [--json]
@@ -50,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       given: { type: 'string' },
       dob: { type: 'string' },
       nhs: { type: 'string' },
+      sex: { type: 'string' },
+      type: { type: 'string' },
       'create-device': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -129,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
       case 'patient create': {
         const usage = 'patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]';
         if (!site || !values.family || !values.given || !values.dob) throw new UsageError(usage);
-        const id = await createPatient(db, { site, familyName: values.family, givenName: values.given, dateOfBirth: values.dob, nhsNumber: values.nhs ?? null }, Date.now());
+        const id = await createPatient(db, { site, familyName: values.family, givenName: values.given, dateOfBirth: values.dob, nhsNumber: values.nhs ?? null, sex: values.sex }, Date.now());
         console.log(values.json ? JSON.stringify({ id: patientRef(id) }) : `patient ${patientRef(id)} created`);
         return 0;
       }
@@ -140,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
         if (id === null || !serial) throw new UsageError(usage);
         const p = await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirst();
         if (!p) throw new Error(`no patient ${arg}`);
-        await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, { createDevice: values['create-device'] });
+        await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, { createDevice: values['create-device'], deviceType: values.type });
         console.log(`device ${serial} enrolled to ${patientRef(p.id)}`);
         return 0;
       }

@@ -31,6 +31,7 @@ function present(p: PatientRow) {
     site: p.site,
     nhsNumber: p.nhs_number,
     dateOfBirth: p.date_of_birth,
+    sex: p.sex,
     devices: p.devices,
     risk: p.risk_status ? { status: p.risk_status, score: Math.round((p.risk_score ?? 0) * 1000) / 1000, at: p.risk_at!.toISOString() } : null,
     openAlerts: { high: p.open_high, medium: p.open_medium, low: p.open_low },
@@ -64,6 +65,7 @@ const createSchema = {
     givenName: { type: 'string', minLength: 1, maxLength: 200 },
     nhsNumber: { type: ['string', 'null'], maxLength: 20 },
     dateOfBirth: { type: 'string', maxLength: 10 },
+    sex: { type: 'string', enum: ['female', 'male', 'other', 'unknown'] },
   },
 } as const;
 
@@ -71,7 +73,10 @@ const enrolSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['serial'],
-  properties: { serial: { type: 'string', minLength: 1, maxLength: 64 } },
+  properties: {
+    serial: { type: 'string', minLength: 1, maxLength: 64 },
+    deviceType: { type: 'string', enum: ['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown'] },
+  },
 } as const;
 
 /**
@@ -126,7 +131,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
         patient: {
           ...present(row),
           devices: devices.map((d) => ({
-            serial: d.serial, firstSeenAt: d.first_seen_at.toISOString(), lastReadingAt: d.last_reading_at?.toISOString() ?? null,
+            serial: d.serial, type: d.device_type, firstSeenAt: d.first_seen_at.toISOString(), lastReadingAt: d.last_reading_at?.toISOString() ?? null,
           })),
         },
         alerts: alerts.map(presentAlert),
@@ -161,7 +166,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Body: { site: string; familyName: string; givenName: string; nhsNumber?: string | null; dateOfBirth: string } }>(
+  app.post<{ Body: { site: string; familyName: string; givenName: string; nhsNumber?: string | null; dateOfBirth: string; sex?: string } }>(
     '/v1/patients',
     {
       // Who may ask comes before what was asked: onRequest, ahead of body checks.
@@ -178,7 +183,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { serial: string } }>(
+  app.post<{ Params: { id: string }; Body: { serial: string; deviceType?: string } }>(
     '/v1/patients/:id/devices',
     {
       onRequest: admin,
@@ -188,7 +193,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     async (req) => {
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
-      const deviceId = await enrolDevice(db, { id: row.id, siteId: row.site_id }, req.body.serial, { by: user.id });
+      const deviceId = await enrolDevice(db, { id: row.id, siteId: row.site_id }, req.body.serial, { by: user.id, deviceType: req.body.deviceType });
       await recordAudit(db, { user, action: 'patient.enrol', route: '/v1/patients/:id/devices', patientId: row.id, deviceId });
       const [after] = await listPatients(db, { siteIds: null, ids: [row.id], limit: 1 });
       return { patient: present(after!) };

@@ -12,7 +12,11 @@ export interface PatientInput {
   readonly givenName: string;
   readonly nhsNumber?: string | null;
   readonly dateOfBirth: string;
+  readonly sex?: string;
 }
+
+export const SEXES = ['female', 'male', 'other', 'unknown'] as const;
+export const DEVICE_TYPES = ['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown'] as const;
 
 /** Returns the new patient's internal id. Refuses invalid identity with `bad_message`, a taken NHS number with `conflict`. */
 export async function createPatient(db: Db, input: PatientInput, now: number): Promise<number> {
@@ -24,8 +28,10 @@ export async function createPatient(db: Db, input: PatientInput, now: number): P
   const familyName = input.familyName.trim();
   const givenName = input.givenName.trim();
   if (!familyName || !givenName) throw new ServiceError('bad_message', 'familyName and givenName must not be blank');
+  const sex = input.sex ?? 'unknown';
+  if (!(SEXES as readonly string[]).includes(sex)) throw new ServiceError('bad_message', `sex must be one of ${SEXES.join(', ')}`);
   try {
-    return await insertPatient(db, { siteId: site.id, familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth });
+    return await insertPatient(db, { siteId: site.id, familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth, sex });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ServiceError('conflict', 'a patient with this NHS number exists already');
     throw e;
@@ -36,10 +42,14 @@ export interface EnrolOptions {
   /** Register the device in the patient's site if no gateway has sent a reading of it yet. */
   readonly createDevice?: boolean;
   readonly by?: number | null;
+  /** pacemaker, icd, crt_d, crt_p, loop_recorder (default unknown). */
+  readonly deviceType?: string;
 }
 
 /** Link a device to a patient of the same site. Returns the device's internal id. */
 export async function enrolDevice(db: Db, patient: { id: number; siteId: number }, serial: string, opts: EnrolOptions = {}): Promise<number> {
+  const deviceType = opts.deviceType ?? 'unknown';
+  if (!(DEVICE_TYPES as readonly string[]).includes(deviceType)) throw new ServiceError('bad_message', `deviceType must be one of ${DEVICE_TYPES.join(', ')}`);
   let device = await deviceBySerial(db, serial);
   if (!device && opts.createDevice) {
     await db.insertInto('devices').values({ serial, site_id: patient.siteId }).onConflict((oc) => oc.column('serial').doNothing()).execute();
@@ -50,6 +60,6 @@ export async function enrolDevice(db: Db, patient: { id: number; siteId: number 
   if (device.patient_id !== null && device.patient_id !== patient.id) {
     throw new ServiceError('conflict', `the device is enrolled to ${patientRef(device.patient_id)}; unenrol it there first`);
   }
-  await enrol(db, device.id, patient.id, opts.by ?? null);
+  await enrol(db, device.id, patient.id, deviceType, opts.by ?? null);
   return device.id;
 }

@@ -13,6 +13,7 @@ export interface PatientRow {
   readonly given_name: string;
   readonly nhs_number: string | null;
   readonly date_of_birth: string;
+  readonly sex: string;
   readonly devices: string[];
   readonly risk_status: string | null;
   readonly risk_score: number | null;
@@ -28,12 +29,13 @@ export interface NewPatient {
   readonly givenName: string;
   readonly nhsNumber: string | null;
   readonly dateOfBirth: string;
+  readonly sex: string;
 }
 
 export async function insertPatient(db: Executor, p: NewPatient): Promise<number> {
   const res = await sql<{ id: number }>`
-    INSERT INTO patients (site_id, family_name, given_name, nhs_number, date_of_birth)
-    VALUES (${p.siteId}, ${p.familyName}, ${p.givenName}, ${p.nhsNumber}, ${p.dateOfBirth}::date)
+    INSERT INTO patients (site_id, family_name, given_name, nhs_number, date_of_birth, sex)
+    VALUES (${p.siteId}, ${p.familyName}, ${p.givenName}, ${p.nhsNumber}, ${p.dateOfBirth}::date, ${p.sex})
     RETURNING id`.execute(db);
   return res.rows[0]!.id;
 }
@@ -56,7 +58,7 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
   if (f.afterId !== undefined) where.push(sql`p.id > ${f.afterId}`);
   const res = await sql<PatientRow>`
     SELECT p.id, p.site_id, s.code AS site, p.family_name, p.given_name, p.nhs_number,
-           to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
+           to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, p.sex,
            coalesce(dv.devices, '{}') AS devices,
            r.status AS risk_status, r.score AS risk_score, r.at AS risk_at,
            coalesce(al.high, 0)::int AS open_high, coalesce(al.medium, 0)::int AS open_medium, coalesce(al.low, 0)::int AS open_low
@@ -85,13 +87,14 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
 export interface PatientDevice {
   readonly id: number;
   readonly serial: string;
+  readonly device_type: string;
   readonly first_seen_at: Date;
   readonly last_reading_at: Date | null;
 }
 
 export async function patientDevices(db: Executor, patientId: number): Promise<PatientDevice[]> {
   const res = await sql<PatientDevice>`
-    SELECT d.id, d.serial, d.first_seen_at,
+    SELECT d.id, d.serial, e.device_type, d.first_seen_at,
            (SELECT r.at FROM readings r WHERE r.device_id = d.id ORDER BY r.seq DESC LIMIT 1) AS last_reading_at
     FROM enrolments e JOIN devices d ON d.id = e.device_id
     WHERE e.patient_id = ${patientId}
@@ -121,10 +124,10 @@ export async function deviceBySerial(db: Executor, serial: string): Promise<{ id
   return res.rows[0] ?? null;
 }
 
-export async function enrol(db: Executor, deviceId: number, patientId: number, by: number | null): Promise<void> {
+export async function enrol(db: Executor, deviceId: number, patientId: number, deviceType: string, by: number | null): Promise<void> {
   await sql`
-    INSERT INTO enrolments (device_id, patient_id, enrolled_by) VALUES (${deviceId}, ${patientId}, ${by})
-    ON CONFLICT (device_id) DO UPDATE SET patient_id = excluded.patient_id, enrolled_at = now(), enrolled_by = excluded.enrolled_by`.execute(db);
+    INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_by) VALUES (${deviceId}, ${patientId}, ${deviceType}, ${by})
+    ON CONFLICT (device_id) DO UPDATE SET device_type = excluded.device_type`.execute(db);
 }
 
 export async function unenrol(db: Executor, deviceId: number, patientId: number): Promise<boolean> {

@@ -163,12 +163,17 @@ export interface PatientsTable {
   given_name: string;
   nhs_number: string | null;
   date_of_birth: ColumnType<string, string, string>;
+  sex: ColumnType<Sex, Sex | undefined, Sex>;
   created_at: Timestamp;
 }
+
+export type Sex = 'female' | 'male' | 'other' | 'unknown';
+export type DeviceType = 'pacemaker' | 'icd' | 'crt_d' | 'crt_p' | 'loop_recorder' | 'unknown';
 
 export interface EnrolmentsTable {
   device_id: number;
   patient_id: number;
+  device_type: ColumnType<DeviceType, DeviceType | undefined, DeviceType>;
   enrolled_at: Timestamp;
   enrolled_by: number | null;
 }

@@ -30,7 +30,7 @@ async function call(method: string, path: string, cookie: string | null, body?: 
   return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, any> };
 }
 
-const jane = { site: 'east', familyName: 'Doe', givenName: 'Jane', nhsNumber: '943 476 5919', dateOfBirth: '1950-03-04' };
+const jane = { site: 'east', familyName: 'Doe', givenName: 'Jane', nhsNumber: '943 476 5919', dateOfBirth: '1950-03-04', sex: 'female' };
 
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
@@ -65,9 +65,10 @@ describe('registration and enrolment (admins)', () => {
     expect(created.status).toBe(201);
     id = created.body.patient.id;
     expect(id).toMatch(/^p-\d+$/);
-    expect(created.body.patient).toMatchObject({ name: 'Jane Doe', site: 'east', nhsNumber: '9434765919', dateOfBirth: '1950-03-04', devices: [] });
+    expect(created.body.patient).toMatchObject({ name: 'Jane Doe', site: 'east', nhsNumber: '9434765919', dateOfBirth: '1950-03-04', sex: 'female', devices: [] });
 
-    const enrolled = await call('POST', `/v1/patients/${id}/devices`, admin, { serial: 'E-1' });
+    expect((await call('POST', `/v1/patients/${id}/devices`, admin, { serial: 'E-1', deviceType: 'toaster' })).status).toBe(400);
+    const enrolled = await call('POST', `/v1/patients/${id}/devices`, admin, { serial: 'E-1', deviceType: 'crt_d' });
     expect(enrolled.status).toBe(200);
     expect(enrolled.body.patient.devices).toEqual(['E-1']);
     // The device's alerts now name the patient.
@@ -84,6 +85,7 @@ describe('registration and enrolment (admins)', () => {
       [{ ...jane, nhsNumber: '4010232137', site: 'nowhere' }, 400, 'bad_message'],
       [{ ...jane, nhsNumber: '4010232137', extra: 1 }, 400, 'bad_message'],
       [{ ...jane, givenName: 42 }, 400, 'bad_message'],
+      [{ ...jane, nhsNumber: '4010232137', sex: 'F' }, 400, 'bad_message'],
       [{ ...jane, familyName: 'x'.repeat(201) }, 400, 'bad_message'],
       [jane, 409, 'conflict'],
       ['{"site":', 400, 'bad_json'],
@@ -139,7 +141,7 @@ describe('reading patients (clinicians of the site)', () => {
     const id = await janeId();
     const page = await call('GET', `/v1/patients/${id}`, clinicianA);
     expect(page.status).toBe(200);
-    expect(page.body.patient.devices).toEqual([{ serial: 'E-1', firstSeenAt: expect.any(String), lastReadingAt: new Date(T0 + 39 * DAY).toISOString() }]);
+    expect(page.body.patient.devices).toEqual([{ serial: 'E-1', type: 'crt_d', firstSeenAt: expect.any(String), lastReadingAt: new Date(T0 + 39 * DAY).toISOString() }]);
     expect(page.body.alerts.map((a: { kind: string }) => a.kind)).toEqual(['ventricular_arrhythmia']);
 
     const readings = await call('GET', `/v1/patients/${id}/readings`, clinicianA);
