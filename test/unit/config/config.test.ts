@@ -61,3 +61,17 @@ describe('the README', () => {
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(ERRORS).map(([k, v]) => [k, v.status])));
   });
 });
+
+describe('alert settings', () => {
+  it('default to escalation after 15 minutes, checked every 30 s, and snoozes of at most 7 days', () => {
+    expect(loadConfig({}).alerts).toEqual({ escalationMs: 15 * 60_000, escalationCheckMs: 30_000, maxSnoozeMs: 7 * 24 * 3_600_000 });
+  });
+  it('read ALERT_ESCALATION_MINUTES, ALERT_ESCALATION_CHECK_MS and ALERT_SNOOZE_MAX_HOURS', () => {
+    const c = loadConfig({ ALERT_ESCALATION_MINUTES: '5', ALERT_ESCALATION_CHECK_MS: '1000', ALERT_SNOOZE_MAX_HOURS: '24' });
+    expect(c.alerts).toEqual({ escalationMs: 5 * 60_000, escalationCheckMs: 1000, maxSnoozeMs: 24 * 3_600_000 });
+  });
+  it('refuse a zero period and a check rarer than the period', () => {
+    expect(() => loadConfig({ ALERT_ESCALATION_MINUTES: '0' })).toThrow(/ALERT_ESCALATION_MINUTES/);
+    expect(() => loadConfig({ ALERT_ESCALATION_MINUTES: '1', ALERT_ESCALATION_CHECK_MS: '60000' })).toThrow(/ALERT_ESCALATION_CHECK_MS: must be shorter/);
+  });
+});
