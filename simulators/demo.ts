@@ -7,7 +7,8 @@ import { startService } from '../src/runtime.ts';
 import { createGateway, createSite } from '../src/admin/commands.ts';
 import { GatewayAuthenticator } from '../src/auth/gateways.ts';
 import type { Db } from '../src/store/db.ts';
-import { runSimulation } from './index.ts';
+import { createCohort, runSimulation } from './index.ts';
+import { demoPatients, demoUsers } from './demo-seed.ts';
 
 const DEMO_SITE = 'demo';
 
@@ -42,7 +43,18 @@ async function main(): Promise<void> {
 
   const running = await startService(config);
   const { log } = running;
-  const key = await demoKey(running.database.db, path.join(path.dirname(config.dataDir), 'demo-gateway.key'));
+  const dataParent = path.dirname(config.dataDir);
+  const key = await demoKey(running.database.db, path.join(dataParent, 'demo-gateway.key'));
+  const credentialsFile = path.join(dataParent, 'demo-credentials.json');
+  const people = await demoUsers(running.database.db, DEMO_SITE, credentialsFile);
+  const enrolled = await demoPatients(running.database.db, DEMO_SITE, createCohort({ patients, days, seed }).patients, seed, Date.now());
+  if (enrolled > 0) log.info({ patients: enrolled }, 'demo: simulated patients registered and their devices enrolled');
+  const clinician = people.find((p) => p.role === 'clinician')!;
+  // The one place the demo's password is shown: the terminal that started it, not the log.
+  process.stderr.write(
+    `\n  Dashboard: ${running.address}/\n  Sign in as ${clinician.email} with the password in ${credentialsFile}\n` +
+      `  (admin and analyst accounts are there too)\n\n`,
+  );
   const wsUrl = running.address.replace(/^http/, 'ws') + '/v1/ingest';
   log.info(
     { docs: `${running.address}/docs`, metrics: `${running.address}/metrics`, patients, days, speed, seed },

@@ -14,6 +14,8 @@ interface LastReading {
   at: Date;
   metric: number;
   value: number;
+  /** Something of this device arrived within the grace period (wall clock). */
+  recent: boolean;
 }
 
 /**
@@ -35,6 +37,8 @@ export function silenceDecisions(rows: readonly LastReading[], config: EngineCon
     const reporting = list.filter((r) => siteTime - r.at.getTime() < config.connectivity.silentHours * 3_600_000).length;
     for (const s of connectivityCheck(lastSeen, siteTime, config)) {
       const r = byId.get(s.device)!;
+      // Behind in event time but still arriving: a backlog catching up, not a silence.
+      if (r.recent) continue;
       out.push({
         deviceId: r.device_id,
         decision: {
@@ -68,13 +72,16 @@ export function startConnectivityMonitor(
 ): ConnectivityMonitor {
   let running: Promise<unknown> = Promise.resolve();
   let busy = false;
+  // Two checks' worth of wall clock: a device whose readings are still arriving is not silent.
+  const graceMs = 2 * intervalMs;
   const check = async (): Promise<AlertEventRow[]> => {
     // The newest gateway reading per device, by the primary key: one index probe each.
     const res = await sql<LastReading>`
-      SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value
+      SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value,
+             r.received_at > now() - make_interval(secs => ${graceMs / 1000}::float8) AS recent
       FROM devices d
       CROSS JOIN LATERAL (
-        SELECT seq, at, metric, value FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
+        SELECT seq, at, metric, value, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
       ) r`.execute(db);
     const decisions = silenceDecisions(res.rows, config);
     if (decisions.length === 0) return [];

@@ -46,7 +46,7 @@ export function hasEffects(e: EngineEffects): boolean {
 export interface AlertEventRow {
   readonly cursor: number;
   readonly alertId: number;
-  readonly type: 'opened' | 'updated';
+  readonly type: 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated';
 }
 
 const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
