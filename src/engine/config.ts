@@ -102,7 +102,7 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
     learningDays: 34, referenceAlphaDown: 1 / 30, referenceAlphaUp: 1 / 10,
     fluidThreshold: 60, highPriorityFactor: 2,
     scales: {
-      impedanceFallPct: 3, nightHeartRateRise: 8, activityFallPct: 30, hrvFallPct: 20,
+      impedanceFallPct: 3, nightHeartRateRise: 8, activityFallPct: 35, hrvFallPct: 20,
       respiratoryRateRise: 1.5, afBurdenHours: 6, crtPacingShortfall: 10,
     },
     weights: {
