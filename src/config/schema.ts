@@ -61,6 +61,10 @@ export interface Config {
     /** The longest snooze. */
     readonly maxSnoozeMs: number;
   };
+  readonly export: {
+    /** HMAC key of the de-identified export; null: exports are refused. */
+    readonly key: string | null;
+  };
   readonly shutdownGraceMs: number;
 }
 
@@ -95,6 +99,9 @@ interface StrVar {
 type Var = IntVar | StrVar;
 
 const MiB = 1024 * 1024;
+
+/** A shorter export key could be guessed, and with it every subject's pseudonym reversed. */
+export const EXPORT_KEY_MIN_LENGTH = 32;
 
 /** The documented variables, their defaults and limits. */
 export const VARS = {
@@ -133,6 +140,7 @@ export const VARS = {
   ALERT_ESCALATION_MINUTES: { kind: 'int', def: 15, min: 1, max: 24 * 60, doc: 'an open high alert unacknowledged this long (wall-clock) is escalated, and again after each further period' },
   ALERT_ESCALATION_CHECK_MS: { kind: 'int', def: 30_000, min: 100, max: 3_600_000, doc: 'how often alerts are checked for escalation' },
   ALERT_SNOOZE_MAX_HOURS: { kind: 'int', def: 7 * 24, min: 1, max: 30 * 24, doc: 'the longest snooze a clinician may set' },
+  EXPORT_KEY: { kind: 'string', def: null, doc: 'the trial\'s export key (at least 32 characters): keys the subject pseudonyms and date shifts of the de-identified export; unset = exports refused' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -178,6 +186,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   const mllpGatewayKey = str('MLLP_GATEWAY_KEY');
   if (mllpPort !== null && mllpGatewayKey === null) {
     issues.push({ variable: 'MLLP_GATEWAY_KEY', problem: 'required when MLLP_PORT is set: MLLP has no authentication of its own' });
+  }
+  const exportKey = str('EXPORT_KEY');
+  if (exportKey !== null && exportKey.length < EXPORT_KEY_MIN_LENGTH) {
+    // Never echo the key itself: the message goes to logs.
+    issues.push({ variable: 'EXPORT_KEY', problem: `must be at least ${EXPORT_KEY_MIN_LENGTH} characters (it is ${exportKey.length})` });
   }
   const config: Config = {
     host: str('HOST') ?? '127.0.0.1',
@@ -227,6 +240,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       escalationCheckMs: int('ALERT_ESCALATION_CHECK_MS'),
       maxSnoozeMs: int('ALERT_SNOOZE_MAX_HOURS') * 3_600_000,
     },
+    export: { key: exportKey },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };
   // A batch and its quarantine rows must fit in the queue, or full batches could never be stored.
