@@ -1,0 +1,106 @@
+// Rows of the export query -> rows of the timeline, pure. Every value that leaves is
+// either computed here (pseudonyms, shifted times, bands) or checked against a closed
+// vocabulary, so free text that found its way into the source cannot reach a file.
+import { metricById } from '../domain/vocabulary.ts';
+import { ALERT_KINDS } from '../domain/alert-kinds.ts';
+import type { ExportEventName, ExportRow } from './columns.ts';
+import { ageBand, type Deidentifier } from './deidentify.ts';
+
+/** One row of the export query (src/store/export.ts); the meaning of s1..ref depends on `event`. */
+export interface SourceRow {
+  readonly patient_id: number;
+  /** True (unshifted) time of the event, ms since the epoch. */
+  readonly t: number;
+  readonly event: string;
+  readonly s1: string | null;
+  readonly s2: string | null;
+  readonly s3: string | null;
+  readonly s4: string | null;
+  readonly n1: number | null;
+  readonly n2: number | null;
+  readonly ref: number | null;
+}
+
+/** What one export keeps: its window on the shifted (exported) clock (ms, `to` exclusive), and its site codes. */
+export interface ExportScope {
+  readonly from: number | null;
+  readonly to: number | null;
+  readonly sites: ReadonlySet<string>;
+}
+
+const DEVICE_TYPES = new Set(['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown']);
+const SEXES = new Set(['female', 'male', 'other', 'unknown']);
+const PRIORITIES = new Set(['low', 'medium', 'high']);
+const RESOLUTIONS = new Set(['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other']);
+const ROLES = new Set(['clinician', 'admin', 'analyst']);
+const RISK = new Set(['Low', 'Medium', 'High']);
+const KINDS = new Set<string>(ALERT_KINDS);
+export const BATTERY_STATUS: Readonly<Record<number, string>> = {
+  1: 'beginning_of_service', 2: 'middle_of_service', 3: 'elective_replacement', 4: 'end_of_service',
+};
+export const EPISODE_METRICS = ['vt_episodes', 'vf_episodes', 'atp_delivered', 'shocks_delivered'] as const;
+
+const ALERT_EVENTS = new Set<string>(['alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved']);
+
+const oneOf = (set: ReadonlySet<string>, v: string | null): string | null => (v !== null && set.has(v) ? v : null);
+const kindOf = (v: string | null): string | null => (v !== null && KINDS.has(v) ? v : v === null ? null : 'other');
+const num = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
+
+const EMPTY = {
+  device_type: null, site: null, sex: null, age_band: null, alert: null, kind: null, priority: null,
+  resolution: null, actor_role: null, status: null, previous: null, score: null, metric: null, count: null, value: null,
+} as const;
+
+/**
+ * The exported row for one source row, or null when the event falls outside the window
+ * (on the shifted clock) or is not a timeline event. `enrolled` rows are kept whatever
+ * the window: they describe the subject, and a rate needs every subject at risk.
+ */
+export function toExportRow(row: SourceRow, deid: Deidentifier, scope: ExportScope): ExportRow | null {
+  const subject = deid.subject(row.patient_id);
+  const t = row.t + subject.shiftMs;
+  const event = row.event as ExportEventName;
+  if (event !== 'enrolled' && ((scope.from !== null && t < scope.from) || (scope.to !== null && t >= scope.to))) return null;
+  const base = { subject: subject.id, at: new Date(t).toISOString(), event };
+  if (ALERT_EVENTS.has(event)) {
+    return {
+      ...base, ...EMPTY,
+      alert: row.ref === null ? null : deid.alert(row.ref),
+      kind: kindOf(row.s1),
+      priority: oneOf(PRIORITIES, row.s2),
+      resolution: event === 'alert_resolved' ? oneOf(RESOLUTIONS, row.s3) : null,
+      actor_role: row.s4 === null ? 'system' : (oneOf(ROLES, row.s4) ?? 'other'),
+    };
+  }
+  switch (event) {
+    case 'enrolled':
+      return {
+        ...base, ...EMPTY,
+        device_type: oneOf(DEVICE_TYPES, row.s1) ?? 'unknown',
+        site: oneOf(scope.sites, row.s2),
+        sex: oneOf(SEXES, row.s3) ?? 'unknown',
+        age_band: ageBand(row.n1),
+      };
+    case 'risk_changed':
+      return { ...base, ...EMPTY, status: oneOf(RISK, row.s1), previous: oneOf(RISK, row.s2), score: num(row.n1) };
+    case 'episode': {
+      const name = row.n2 === null ? undefined : metricById(row.n2)?.name;
+      return { ...base, ...EMPTY, metric: name ?? null, count: num(row.n1) };
+    }
+    case 'battery_status':
+      return {
+        ...base, ...EMPTY,
+        status: row.n1 === null ? null : (BATTERY_STATUS[row.n1] ?? null),
+        previous: row.n2 === null ? null : (BATTERY_STATUS[row.n2] ?? null),
+      };
+    case 'connectivity_lost':
+    case 'connectivity_restored':
+      return { ...base, ...EMPTY, alert: row.ref === null ? null : deid.alert(row.ref), kind: 'connectivity_loss' };
+    case 'reading': {
+      const name = row.n2 === null ? undefined : metricById(row.n2)?.name;
+      return { ...base, ...EMPTY, metric: name ?? null, value: num(row.n1) };
+    }
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,200 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from './db.ts';
+import type { SourceRow } from '../export/timeline.ts';
+
+// SQL of the timeline export: the subjects in scope, and their events read through a
+// server-side cursor in subject chunks, so neither the service nor the database holds
+// more than a chunk's sort and one fetch at a time.
+
+type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
+
+/** Readings whose positive values are `episode` events: vt_episodes, vf_episodes, atp_delivered, shocks_delivered. */
+export const EPISODE_METRIC_IDS = [25, 26, 28, 29] as const;
+export const BATTERY_STATUS_METRIC_ID = 23;
+/** Alert event types that are timeline events (snoozed and commented are not). */
+const ALERT_EVENT_TYPES = ['opened', 'updated', 'acknowledged', 'assigned', 'escalated', 'resolved'];
+
+export interface SiteRef {
+  readonly id: number;
+  readonly code: string;
+}
+
+export async function sitesByCode(db: Executor, codes: readonly string[]): Promise<SiteRef[]> {
+  const res = await sql<SiteRef>`SELECT id, code FROM sites WHERE code = ANY(${codes}::text[]) ORDER BY id`.execute(db);
+  return res.rows;
+}
+
+export async function allSites(db: Executor): Promise<SiteRef[]> {
+  return (await sql<SiteRef>`SELECT id, code FROM sites ORDER BY id`.execute(db)).rows;
+}
+
+export async function sitesById(db: Executor, ids: readonly number[]): Promise<SiteRef[]> {
+  const res = await sql<SiteRef>`SELECT id, code FROM sites WHERE id = ANY(${ids}::int4[]) ORDER BY id`.execute(db);
+  return res.rows;
+}
+
+/** Internal ids of the patients of these sites with at least one enrolled device: the subjects. */
+export async function exportSubjects(db: Executor, siteIds: readonly number[]): Promise<number[]> {
+  const res = await sql<{ id: number }>`
+    SELECT p.id FROM patients p
+    WHERE p.site_id = ANY(${siteIds}::int4[]) AND EXISTS (SELECT 1 FROM enrolments e WHERE e.patient_id = p.id)`.execute(db);
+  return res.rows.map((r) => r.id);
+}
+
+export interface TimelineScope {
+  /** Subjects in file order. */
+  readonly patientIds: readonly number[];
+  /** True-clock bounds wide enough for every date shift (ms); null = open. */
+  readonly lo: number | null;
+  readonly hi: number | null;
+  readonly kinds: readonly string[] | null;
+  readonly includeReadings: boolean;
+}
+
+const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
+
+function inWindow(col: RawBuilder<unknown>, s: TimelineScope): RawBuilder<unknown> {
+  const parts = [sql`true`];
+  if (s.lo !== null) parts.push(sql`${col} >= ${ts(s.lo)}`);
+  if (s.hi !== null) parts.push(sql`${col} < ${ts(s.hi)}`);
+  return sql.join(parts, sql` AND `);
+}
+
+/**
+ * The events of one chunk of subjects, in file order: by the chunk's order, then time,
+ * then a fixed rank of event types, then the source's own order. Columns as SourceRow.
+ */
+export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBuilder<SourceRow> {
+  const kindOk = s.kinds ? sql`a.kind = ANY(${s.kinds}::text[])` : sql`true`;
+  const lossOk = s.kinds && !s.kinds.includes('connectivity_loss') ? sql`false` : sql`true`;
+  const t = (col: RawBuilder<unknown>) => sql`date_part('epoch', ${col}) * 1000`;
+  const readings = s.includeReadings
+    ? sql`
+      UNION ALL
+      SELECT d.ord, d.patient_id, r.at, 6, r.seq, 'reading', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
+      FROM dev d JOIN readings r ON r.device_id = d.device_id
+      WHERE ${inWindow(sql`r.at`, s)}`
+    : sql``;
+  return sql<SourceRow>`
+    WITH subj AS (
+      SELECT u.id AS patient_id, u.ord FROM unnest(${chunk}::int4[]) WITH ORDINALITY AS u(id, ord)
+    ), dev AS (
+      SELECT e.device_id, e.patient_id, s.ord, e.device_type, e.enrolled_at FROM enrolments e JOIN subj s USING (patient_id)
+    ), ev AS (
+      -- Age at enrolment is computed here, so a date of birth never leaves the database.
+      SELECT d.ord, d.patient_id, d.enrolled_at AS at, 0 AS rank, d.device_id::int8 AS tie, 'enrolled' AS event,
+             d.device_type AS s1, st.code AS s2, p.sex AS s3, NULL::text AS s4,
+             date_part('year', age(d.enrolled_at::date, p.date_of_birth))::float8 AS n1, NULL::float8 AS n2, NULL::int8 AS ref
+      FROM dev d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
+      UNION ALL
+      SELECT d.ord, d.patient_id, e.at, 2, e.cursor, 'alert_' || e.type, a.kind,
+             coalesce(e.data->>'priority', a.priority), e.data->>'resolution', u.role, NULL, NULL, a.id
+      FROM dev d JOIN alerts a ON a.device_id = d.device_id JOIN alert_events e ON e.alert_id = a.id
+      LEFT JOIN users u ON u.id = e.actor_id
+      WHERE e.type = ANY(${ALERT_EVENT_TYPES}::text[]) AND ${kindOk} AND ${inWindow(sql`e.at`, s)}
+      UNION ALL
+      -- A connectivity_loss alert opening is the device going silent; the first reading
+      -- the service receives after it, the device coming back (both on the service clock).
+      SELECT d.ord, d.patient_id, x.at, x.rank, e.cursor, x.event, NULL, NULL, NULL, NULL, NULL, NULL, a.id
+      FROM dev d JOIN alerts a ON a.device_id = d.device_id AND a.kind = 'connectivity_loss'
+      JOIN alert_events e ON e.alert_id = a.id AND e.type = 'opened'
+      CROSS JOIN LATERAL (
+        SELECT e.at, 3, 'connectivity_lost'
+        UNION ALL
+        SELECT min(r.received_at), 1, 'connectivity_restored' FROM readings r
+        WHERE r.device_id = a.device_id AND r.received_at > e.at
+      ) x(at, rank, event)
+      WHERE x.at IS NOT NULL AND ${lossOk} AND ${inWindow(sql`x.at`, s)}
+      UNION ALL
+      SELECT d.ord, d.patient_id, rc.at, 4, rc.seq, 'risk_changed', rc.status, rc.previous, NULL, NULL, rc.score, NULL, NULL
+      FROM dev d JOIN risk_changes rc ON rc.device_id = d.device_id
+      WHERE ${inWindow(sql`rc.at`, s)}
+      UNION ALL
+      SELECT d.ord, d.patient_id, r.at, 5, r.seq, 'episode', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
+      FROM dev d JOIN readings r ON r.device_id = d.device_id
+      WHERE r.metric = ANY(${EPISODE_METRIC_IDS}::int2[]) AND r.value > 0 AND ${inWindow(sql`r.at`, s)}
+      UNION ALL
+      -- Each new battery status: the device's whole history is read, so the first status
+      -- inside the window is compared with the one before it.
+      SELECT b.ord, b.patient_id, b.at, 5, b.seq, 'battery_status', NULL, NULL, NULL, NULL, b.value, b.prev, NULL
+      FROM (
+        SELECT d.ord, d.patient_id, r.at, r.seq, r.value,
+               lag(r.value) OVER (PARTITION BY r.device_id ORDER BY r.at, r.seq) AS prev
+        FROM dev d JOIN readings r ON r.device_id = d.device_id
+        WHERE r.metric = ${BATTERY_STATUS_METRIC_ID}
+      ) b
+      WHERE b.prev IS DISTINCT FROM b.value AND ${inWindow(sql`b.at`, s)}
+      ${readings}
+    )
+    SELECT patient_id, ${t(sql`at`)} AS t, event, s1, s2, s3, s4, n1, n2, ref
+    FROM ev ORDER BY ord, at, rank, tie`;
+}
+
+export interface StreamOptions {
+  /** Subjects per query: bounds the database's sort. */
+  readonly chunkSubjects: number;
+  /** Rows per FETCH: bounds the service's memory. */
+  readonly fetchRows: number;
+  readonly signal?: AbortSignal;
+}
+
+export class ExportCancelled extends Error {
+  constructor() {
+    super('export cancelled');
+    this.name = 'ExportCancelled';
+  }
+}
+
+/**
+ * Read the scope's events through a cursor, calling `onRows` with each fetch in file
+ * order and `onSubjects` after each chunk. One REPEATABLE READ, READ ONLY transaction:
+ * every chunk sees the same snapshot. An abort cancels the statement in flight
+ * (pg_cancel_backend) and rolls back, so the connection returns to the pool at once.
+ */
+export async function streamTimeline(
+  db: Db,
+  scope: TimelineScope,
+  opts: StreamOptions,
+  onRows: (rows: readonly SourceRow[]) => Promise<void> | void,
+  onSubjects: (done: number) => void = () => {},
+): Promise<void> {
+  const { signal } = opts;
+  const fetchRows = Math.max(1, Math.floor(opts.fetchRows));
+  await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+    const pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
+    let inFlight = false;
+    const cancel = () => {
+      // A statement in flight is cancelled from another connection; between statements
+      // the loop sees the signal itself.
+      if (inFlight) void sql`SELECT pg_cancel_backend(${pid})`.execute(db).catch(() => {});
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    const run = async <T>(q: RawBuilder<T>) => {
+      if (signal?.aborted) throw new ExportCancelled();
+      inFlight = true;
+      try {
+        return await q.execute(trx);
+      } catch (e) {
+        if (signal?.aborted) throw new ExportCancelled();
+        throw e;
+      } finally {
+        inFlight = false;
+      }
+    };
+    try {
+      for (let i = 0; i < scope.patientIds.length; i += opts.chunkSubjects) {
+        const chunk = scope.patientIds.slice(i, i + opts.chunkSubjects);
+        await run(sql`DECLARE export_timeline NO SCROLL CURSOR FOR ${timelineQuery(chunk, scope)}`);
+        for (;;) {
+          const res = await run(sql<SourceRow>`FETCH ${sql.raw(String(fetchRows))} FROM export_timeline`);
+          if (res.rows.length > 0) await onRows(res.rows);
+          if (res.rows.length < fetchRows) break;
+        }
+        await run(sql`CLOSE export_timeline`);
+        onSubjects(i + chunk.length);
+      }
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  });
+}
