@@ -13,4 +13,16 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The dashboard's browser modules (plain JS, served as they are).
+    files: ['src/dashboard/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries([
+        'window', 'document', 'location', 'history', 'localStorage', 'fetch', 'WebSocket', 'URL', 'URLSearchParams',
+        'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'devicePixelRatio',
+        'Notification', 'AudioContext', 'ResizeObserver', 'Event', 'CustomEvent', 'EventTarget', 'Node', 'Element',
+        'HTMLElement', 'HTMLInputElement', 'HTMLTextAreaElement', 'HTMLSelectElement', 'HTMLAnchorElement',
+      ].map((name) => [name, 'readonly'])),
+    },
+  },
 );

@@ -1,0 +1,129 @@
+// Trend charts: one uPlot per metric, sharing the period's time axis, with the patient's
+// alerts marked where they opened. Each chart has a text caption for screen readers.
+import uPlot from '/assets/vendor/uPlot.esm.js';
+import { h } from './dom.js';
+import { PRIORITY_LABELS, formatDate, formatDateTime, formatNumber, kindLabel, metricLabel, unitLabel } from './format.js';
+
+const MARK_COLOURS = { high: '#b3261e', medium: '#8a5a00', low: '#3d5a80' };
+const LINE = '#1d4f7a';
+
+/** The order clinicians read a remote follow-up in: arrhythmia and therapy, HF, leads, battery. */
+const ORDER = [
+  'vt_episodes', 'vf_episodes', 'nsvt_episodes', 'shocks_delivered', 'atp_delivered', 'af_burden', 'af_ventricular_rate',
+  'thoracic_impedance', 'fluid_index', 'night_heart_rate', 'heart_rate', 'activity', 'respiratory_rate', 'hrv_sdaam',
+  'rv_pacing_pct', 'crt_pacing_pct', 'ra_lead_impedance', 'rv_lead_impedance', 'lv_lead_impedance', 'shock_impedance',
+  'ra_capture_threshold', 'rv_capture_threshold', 'lv_capture_threshold', 'p_wave_amplitude', 'r_wave_amplitude',
+  'short_vv_intervals', 'battery_voltage', 'battery_longevity', 'battery_status', 'charge_time',
+];
+
+/** @param {string[]} metrics */
+export function chartOrder(metrics) {
+  const rank = (m) => {
+    const i = ORDER.indexOf(m);
+    return i < 0 ? ORDER.length : i;
+  };
+  return [...metrics].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {{ from: string, to: string, series: Record<string, { unit: string, points: [number, number][] }> }} readings
+ * @param {any[]} alerts the patient's alerts; those opened within the period are marked
+ * @returns {() => void} destroy
+ */
+export function drawCharts(container, readings, alerts) {
+  const fromS = new Date(readings.from).getTime() / 1000;
+  const toS = new Date(readings.to).getTime() / 1000;
+  const marks = alerts
+    .map((a) => ({ t: new Date(a.openedAt).getTime() / 1000, a }))
+    .filter((m) => m.t >= fromS && m.t <= toS);
+  /** @type {uPlot[]} */
+  const plots = [];
+  const metrics = chartOrder(Object.keys(readings.series));
+  if (metrics.length === 0) {
+    container.append(h('p', { class: 'empty' }, 'No readings in this period.'));
+    return () => undefined;
+  }
+  if (marks.length) {
+    container.append(h('div', { class: 'marker-key' },
+      h('h3', null, 'Alert markers'),
+      h('ul', null, marks.map(({ a }) => h('li', null,
+        h('span', { class: `mark-swatch prio-${a.priority}`, 'aria-hidden': 'true' }, a.priority[0].toUpperCase()),
+        `${PRIORITY_LABELS[a.priority]} · ${kindLabel(a.kind)} · ${formatDateTime(a.openedAt)}`)))));
+  }
+  for (const metric of metrics) {
+    const s = readings.series[metric];
+    const xs = s.points.map((p) => p[0] / 1000);
+    const ys = s.points.map((p) => p[1]);
+    const unit = unitLabel(s.unit);
+    const plotEl = h('div', { class: 'chart-plot', 'aria-hidden': 'true' });
+    const last = s.points.at(-1);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const y of ys) {
+      if (y < lo) lo = y;
+      if (y > hi) hi = y;
+    }
+    const caption = s.points.length
+      ? `${s.points.length} readings from ${formatDate(s.points[0][0])}; range ${formatNumber(lo)}–${formatNumber(hi)} ${unit}; latest ${formatNumber(last[1])} ${unit} on ${formatDateTime(last[0])}.`
+      : 'No readings in this period.';
+    const fig = h('figure', { class: 'chart', 'data-metric': metric },
+      h('figcaption', null, h('span', { class: 'chart-title' }, metricLabel(metric)), h('span', { class: 'muted' }, ` (${unit})`), h('span', { class: 'chart-desc' }, caption)),
+      plotEl);
+    container.append(fig);
+    const width = Math.max(280, plotEl.clientWidth || container.clientWidth || 600);
+    const u = new uPlot({
+      width,
+      height: 150,
+      scales: { x: { time: true, range: [fromS, toS] } },
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      series: [
+        {},
+        { label: metricLabel(metric), stroke: LINE, width: 1.5, points: { show: s.points.length <= 60, size: 4, fill: LINE } },
+      ],
+      axes: [
+        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' } },
+        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, size: 52 },
+      ],
+      hooks: { draw: [(plot) => drawMarks(plot, marks)] },
+    }, [xs, ys], plotEl);
+    plots.push(u);
+  }
+  const resize = new ResizeObserver(() => {
+    for (const u of plots) {
+      const w = Math.max(280, u.root.parentElement?.clientWidth ?? 600);
+      if (Math.abs(w - u.width) > 4) u.setSize({ width: w, height: 150 });
+    }
+  });
+  resize.observe(container);
+  return () => {
+    resize.disconnect();
+    for (const u of plots) u.destroy();
+  };
+}
+
+/** A dashed line at each alert's opening, with its priority's letter, so colour is not the only cue. */
+function drawMarks(u, marks) {
+  const ctx = u.ctx;
+  const { top, height } = u.bbox;
+  const dpr = devicePixelRatio || 1;
+  ctx.save();
+  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (const { t, a } of marks) {
+    const x = Math.round(u.valToPos(t, 'x', true));
+    const colour = MARK_COLOURS[a.priority] ?? '#333';
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    ctx.lineWidth = dpr;
+    ctx.setLineDash([4 * dpr, 3 * dpr]);
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    ctx.fillText(a.priority[0].toUpperCase(), x + 6 * dpr, top + 2 * dpr);
+  }
+  ctx.restore();
+}

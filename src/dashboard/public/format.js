@@ -1,0 +1,127 @@
+// Labels and dates as people read them. Pure functions of their arguments.
+
+/** @type {Record<string, string>} */
+export const KIND_LABELS = {
+  ventricular_arrhythmia: 'Ventricular arrhythmia',
+  shock_delivered: 'Shock delivered',
+  lead_integrity: 'Lead integrity',
+  capture_threshold: 'Capture threshold',
+  battery: 'Battery',
+  af_burden: 'AF burden',
+  af_fast_ventricular_rate: 'AF with fast ventricular rate',
+  crt_pacing_loss: 'CRT pacing loss',
+  hf_decompensation: 'Heart failure decompensation',
+  connectivity_loss: 'Connectivity loss',
+};
+
+export const PRIORITIES = /** @type {const} */ (['high', 'medium', 'low']);
+/** @type {Record<string, string>} */
+export const PRIORITY_LABELS = { high: 'High', medium: 'Medium', low: 'Low' };
+/** @type {Record<string, string>} */
+export const STATUS_LABELS = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };
+/** @type {Record<string, string>} */
+export const RESOLUTION_LABELS = {
+  actioned: 'Actioned',
+  not_actionable: 'Not actionable',
+  patient_contacted: 'Patient contacted',
+  duplicate: 'Duplicate',
+  other: 'Other',
+};
+/** @type {Record<string, string>} */
+export const CHANGE_LABELS = {
+  opened: 'Opened',
+  updated: 'Triggered again',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
+  assigned: 'Assigned',
+  snoozed: 'Snoozed',
+  commented: 'Comment',
+  escalated: 'Escalated',
+};
+
+/** @type {Record<string, string>} */
+const METRIC_LABELS = {
+  heart_rate: 'Heart rate',
+  night_heart_rate: 'Night heart rate',
+  activity: 'Activity',
+  hrv_sdaam: 'Heart rate variability (SDAAM)',
+  thoracic_impedance: 'Thoracic impedance',
+  fluid_index: 'Fluid index',
+  respiratory_rate: 'Respiratory rate',
+  af_burden: 'AF burden',
+  af_ventricular_rate: 'Ventricular rate in AF',
+  rv_pacing_pct: 'RV pacing',
+  crt_pacing_pct: 'CRT pacing',
+  ra_lead_impedance: 'RA lead impedance',
+  rv_lead_impedance: 'RV lead impedance',
+  lv_lead_impedance: 'LV lead impedance',
+  shock_impedance: 'Shock lead impedance',
+  ra_capture_threshold: 'RA capture threshold',
+  rv_capture_threshold: 'RV capture threshold',
+  lv_capture_threshold: 'LV capture threshold',
+  p_wave_amplitude: 'P-wave amplitude',
+  r_wave_amplitude: 'R-wave amplitude',
+  battery_voltage: 'Battery voltage',
+  battery_longevity: 'Battery longevity',
+  battery_status: 'Battery status',
+  charge_time: 'Charge time',
+  vt_episodes: 'VT episodes',
+  vf_episodes: 'VF episodes',
+  nsvt_episodes: 'NSVT episodes',
+  atp_delivered: 'ATP delivered',
+  shocks_delivered: 'Shocks delivered',
+  short_vv_intervals: 'Short V-V intervals',
+};
+
+/** @param {string} kind */
+export const kindLabel = (kind) => KIND_LABELS[kind] ?? kind.replaceAll('_', ' ');
+/** @param {string} metric */
+export const metricLabel = (metric) => METRIC_LABELS[metric] ?? metric.replaceAll('_', ' ');
+
+/** Units as written on a chart axis: `{episodes}` (UCUM annotation) reads as "episodes". @param {string} unit */
+export const unitLabel = (unit) => unit.replace(/^\{(.*)\}$/, '$1').replace('Ohm.d', 'Ω·d').replace('Ohm', 'Ω');
+
+const dateTime = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dateOnly = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+const timeOnly = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+
+/** "4 Mar 2026, 02:00" in the viewer's time zone. @param {string | number | Date | null} t */
+export function formatDateTime(t) {
+  return t === null ? '—' : dateTime.format(new Date(t));
+}
+
+/** @param {string | number | Date | null} t */
+export function formatDate(t) {
+  return t === null ? '—' : dateOnly.format(new Date(t));
+}
+
+/** "14:05" today, otherwise the date and time. @param {string | number | Date} t @param {number} now */
+export function formatWhen(t, now) {
+  const d = new Date(t);
+  const today = new Date(now);
+  return d.toDateString() === today.toDateString() ? timeOnly.format(d) : dateTime.format(d);
+}
+
+/** "5 min ago", "3 h ago", "2 d ago". @param {string | number} t @param {number} now */
+export function ago(t, now) {
+  const s = Math.max(0, (now - new Date(t).getTime()) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** A number without float noise: 3 significant decimals at most. @param {number} x */
+export function formatNumber(x) {
+  return Number.isInteger(x) ? String(x) : String(Math.round(x * 1000) / 1000);
+}
+
+/** "p-17 · MDT-PZC600368S" or the device alone while it is not enrolled. @param {{ patientId: string | null, device: string }} a */
+export function who(a) {
+  return a.patientId ? `${a.patientId} · ${a.device}` : a.device;
+}
+
+/** "14:05". @param {string | number | Date} t */
+export function timeOf(t) {
+  return timeOnly.format(new Date(t));
+}

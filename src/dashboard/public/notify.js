@@ -1,0 +1,66 @@
+// Optional sound and desktop notification for new high-priority alerts. Off by default;
+// the choice is kept in this browser only.
+import { kindLabel, who } from './format.js';
+
+const KEY = 'dashboard.notify';
+
+export class Notifier {
+  constructor() {
+    this.enabled = localStorage.getItem(KEY) === 'on';
+    /** @type {AudioContext | null} */
+    this.audio = null;
+  }
+
+  /** Called from a click, so the browser lets the page make sound and ask for permission. */
+  async setEnabled(on) {
+    this.enabled = on;
+    localStorage.setItem(KEY, on ? 'on' : 'off');
+    if (!on) return;
+    this.audio ??= new AudioContext();
+    if (this.audio.state === 'suspended') await this.audio.resume().catch(() => undefined);
+    if ('Notification' in window && Notification.permission === 'default') await Notification.requestPermission().catch(() => undefined);
+  }
+
+  /** @returns {string} why desktop notifications will not show, or '' */
+  get desktopStatus() {
+    if (!('Notification' in window)) return 'Desktop notifications are not supported by this browser.';
+    if (Notification.permission === 'denied') return 'Desktop notifications are blocked for this site in the browser settings; only the sound will play.';
+    return '';
+  }
+
+  /** A change from the stream: notify when it opens a high alert or escalates one. @param {any} alert @param {any} change */
+  consider(alert, change) {
+    if (!this.enabled || !change) return;
+    const isNew = change.type === 'opened' && alert.priority === 'high';
+    const escalated = change.type === 'escalated';
+    if (!isNew && !escalated) return;
+    this.beep();
+    if ('Notification' in window && Notification.permission === 'granted') {
+      const title = escalated ? `Escalated: ${kindLabel(alert.kind)}` : `High priority: ${kindLabel(alert.kind)}`;
+      // The tag makes a repeat for the same alert replace the earlier notification.
+      const n = new Notification(title, { body: `${who(alert)} — ${alert.summary}`, tag: alert.id });
+      n.onclick = () => {
+        window.focus();
+        n.close();
+      };
+    }
+  }
+
+  beep() {
+    const ctx = this.audio;
+    if (!ctx || ctx.state !== 'running') return;
+    // Two soft tones, short: noticeable without alarm fatigue.
+    for (const [i, freq] of [[0, 880], [1, 660]]) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      const t = ctx.currentTime + i * 0.18;
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.15, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t);
+      osc.stop(t + 0.17);
+    }
+  }
+}

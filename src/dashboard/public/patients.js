@@ -1,0 +1,59 @@
+// The patients of the user's sites, with risk status and open alerts, to open a patient page.
+import { api } from './api.js';
+import { h, replace } from './dom.js';
+import { formatDate } from './format.js';
+
+/** @param {HTMLElement} main @param {any} _ctx */
+export function renderPatients(main, _ctx) {
+  document.title = 'Patients · Device clinic';
+  const search = h('input', { id: 'patient-search', type: 'search', autocomplete: 'off' });
+  const tbody = h('tbody');
+  const status = h('p', { class: 'counts', role: 'status' }, 'Loading…');
+  replace(main,
+    h('div', { class: 'page-head' }, h('h1', null, 'Patients'), status),
+    h('div', { class: 'filters' }, h('div', { class: 'field inline' }, h('label', { for: 'patient-search' }, 'Find by name, NHS number or device'), search)),
+    h('table', { class: 'patients' },
+      h('thead', null, h('tr', null, ['Patient', 'NHS number', 'Born', 'Site', 'Devices', 'HF risk', 'Open alerts'].map((t) => h('th', { scope: 'col' }, t)))),
+      tbody));
+
+  /** @type {any[]} */
+  let patients = [];
+  let more = false;
+  let alive = true;
+
+  function render() {
+    const q = /** @type {HTMLInputElement} */ (search).value.trim().toLowerCase().replaceAll(' ', '');
+    const rows = patients.filter((p) => !q || `${p.name}${p.nhsNumber}${p.devices.join('')}${p.id}`.toLowerCase().replaceAll(' ', '').includes(q));
+    status.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}${more ? ' (first page only)' : ''}`;
+    replace(tbody, rows.map((p) => h('tr', null,
+      h('td', null, h('a', { href: `/patients/${encodeURIComponent(p.id)}`, 'data-link': true }, p.name)),
+      h('td', null, p.nhsNumber),
+      h('td', null, formatDate(p.dateOfBirth)),
+      h('td', null, p.site),
+      h('td', null, p.devices.join(', ')),
+      h('td', null, p.risk ? h('span', { class: `risk risk-${p.risk.status.toLowerCase()}` }, p.risk.status) : h('span', { class: 'muted' }, 'Not yet scored')),
+      h('td', null, openAlerts(p.openAlerts)))));
+  }
+  search.addEventListener('input', render);
+
+  api('GET', '/v1/patients').then(
+    (res) => {
+      if (!alive) return;
+      patients = res.patients;
+      more = Boolean(res.next);
+      render();
+    },
+    (err) => {
+      if (alive) status.textContent = err.status === 404 ? 'The patient list is not available on this service yet.' : `Could not load patients: ${err.message}`;
+    },
+  );
+  return () => {
+    alive = false;
+  };
+}
+
+/** "1 high, 2 low" or "None". @param {{ high: number, medium: number, low: number }} o */
+export function openAlerts(o) {
+  const parts = ['high', 'medium', 'low'].filter((k) => o[k] > 0).map((k) => `${o[k]} ${k}`);
+  return parts.length ? parts.join(', ') : 'None';
+}
