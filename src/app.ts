@@ -25,7 +25,6 @@ import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
 import { startEscalation } from './alerts/escalation.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS } from './alerts/stream.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
-import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
 import { exportRoutes } from './export/routes.ts';
 
@@ -139,7 +138,6 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
   await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS });
-  await app.register(dashboardPlugin);
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key });
