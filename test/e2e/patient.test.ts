@@ -1,0 +1,109 @@
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedGateway } from '../helpers/service.ts';
+import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import { seedUser } from '../helpers/people.ts';
+import { createPatient, enrolDevice } from '../../src/patients/service.ts';
+import { launchBrowser, listen, openPage, signInThroughForm, type Listening } from './harness.ts';
+
+// The patient page in a real browser: from the queue to the patient, devices and risk,
+// a uPlot chart per metric with the alert marked, the period switch, and alert history.
+// Saves patient.png beside the queue's screenshot (SCREENSHOT_DIR, as screenshots.test.ts).
+
+const OUT = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : os.tmpdir();
+const DAY = 86_400_000;
+const SERIAL = 'MDT-PZC600368S';
+
+let tdb: TestDatabase;
+let svc: Listening;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+let patientRef: string;
+
+/** 80 days of daily trends, ending yesterday, with a ventricular episode 12 days ago. */
+function history(): Reading[] {
+  const out: Reading[] = [];
+  let seq = 0;
+  const start = Date.now() - 80 * DAY;
+  for (let d = 0; d < 80; d++) {
+    const at = new Date(start + d * DAY).toISOString();
+    const wobble = Math.sin(d / 3);
+    const fall = d > 62 ? (d - 62) * 0.9 : 0;
+    out.push(
+      { device: SERIAL, seq: ++seq, at, metric: 'thoracic_impedance', value: 71 + wobble * 1.5 - fall },
+      { device: SERIAL, seq: ++seq, at, metric: 'night_heart_rate', value: 62 + wobble * 2 + fall / 3 },
+      { device: SERIAL, seq: ++seq, at, metric: 'activity', value: 260 + wobble * 30 - fall * 4 },
+      { device: SERIAL, seq: ++seq, at, metric: 'af_burden', value: d % 17 === 0 ? 1.5 : 0 },
+      { device: SERIAL, seq: ++seq, at, metric: 'rv_lead_impedance', value: 540 + wobble * 10 },
+    );
+    if (d === 68) out.push({ device: SERIAL, seq: ++seq, at, metric: 'vt_episodes', value: 1 });
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+  svc = await listen(tdb.db, tdb.url, 0);
+  const { key } = await seedGateway(tdb.db, 'mri');
+  const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
+  const id = await createPatient(tdb.db, { site: 'mri', familyName: 'Okafor', givenName: 'Grace', nhsNumber: '9434765919', dateOfBirth: '1948-03-12', sex: 'female' }, Date.now());
+  await enrolDevice(tdb.db, { id, siteId: site.id }, SERIAL, { createDevice: true, deviceType: 'icd' });
+  patientRef = `p-${id}`;
+  const gw = await TestGateway.open(svc.wsUrl, key);
+  const readings = history();
+  expect((await gw.batch('h', readings)).accepted).toBe(readings.length);
+  gw.close();
+  const clinician = await seedUser(tdb.db, 'clinician', ['mri']);
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1100 }, deviceScaleFactor: 1 });
+  ({ page, problems } = await openPage(context));
+  await signInThroughForm(page, svc.httpUrl, clinician.email, clinician.password);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await svc?.close();
+  await tdb?.drop();
+});
+
+describe('the patient page', () => {
+  it('opens from the queue and shows identity, device and risk', async () => {
+    const row = page.locator('#queue-rows tr', { hasText: 'Ventricular arrhythmia' });
+    await row.getByRole('link', { name: patientRef }).click();
+    await page.getByRole('heading', { name: 'Grace Okafor' }).waitFor();
+    await page.getByText('NHS number 943 476 5919').waitFor();
+    await page.locator('table.devices td', { hasText: SERIAL }).waitFor();
+    await page.getByRole('heading', { name: 'Heart-failure risk' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/patients/${patientRef}`);
+  });
+
+  it('draws a chart per metric with the alert marked, for the chosen period', async () => {
+    await page.locator('#charts[data-ready=true]').waitFor();
+    const metrics = await page.locator('#charts figure.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')));
+    expect(metrics).toEqual(expect.arrayContaining(['vt_episodes', 'thoracic_impedance', 'night_heart_rate', 'activity', 'af_burden', 'rv_lead_impedance']));
+    expect(await page.locator('#charts figure.chart canvas').count()).toBeGreaterThanOrEqual(metrics.length);
+    await page.locator('.marker-key li', { hasText: 'Ventricular arrhythmia' }).waitFor();
+    const caption = await page.locator('figure[data-metric=thoracic_impedance] .chart-desc').textContent();
+    expect(caption).toMatch(/^80 readings from /);
+    await page.screenshot({ path: path.join(OUT, 'patient.png'), fullPage: false });
+
+    await page.getByLabel('Last 30 days').check();
+    await page.locator('#charts[data-ready=true]').waitFor();
+    await expect(page.locator('figure[data-metric=thoracic_impedance] .chart-desc').textContent()).resolves.toMatch(/^(29|30|31) readings from /);
+    expect(new URL(page.url()).search).toBe('?days=30');
+  });
+
+  it('lists the patient’s alerts with their history', async () => {
+    const alertRow = page.locator('table.patient-alerts tr', { hasText: 'Ventricular arrhythmia' });
+    await alertRow.getByRole('button', { name: /History of Ventricular arrhythmia/ }).click();
+    await page.locator('table.patient-alerts .history li', { hasText: 'Opened' }).waitFor();
+  });
+
+  it('reported no script errors and nothing blocked', () => {
+    expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
+  });
+});

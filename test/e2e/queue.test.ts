@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedGateway } from '../helpers/service.ts';
+import { TestGateway } from '../helpers/gateway.ts';
+import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
+import { seedUser } from '../helpers/people.ts';
+import { launchBrowser, listen, openPage, signInThroughForm, vtReading } from './harness.ts';
+
+// The alert queue in a real browser: sign-in, live alerts, acknowledge and resolve,
+// and a service restart under an open page. The service is a child process on a fixed
+// port, stopped with SIGTERM as an operator stops it, and started again on that port.
+
+let tdb: TestDatabase;
+let port: number;
+let env: Record<string, string>;
+let child: ServiceProcess;
+let svc: { httpUrl: string; wsUrl: string };
+let gatewayKey: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: string[];
+let clinician: { email: string; password: string };
+
+const row = (device: string) => page.locator('#queue-rows tr', { hasText: device });
+
+async function raise(url: string, device: string): Promise<void> {
+  const gw = await TestGateway.open(url, gatewayKey);
+  const ack = await gw.batch(`b-${device}`, [vtReading(device)]);
+  gw.close();
+  expect(ack.accepted).toBe(1);
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+  port = await freePort();
+  // A short grace: the page's stream socket is still open when the stop begins.
+  env = { DATABASE_URL: tdb.url, SHUTDOWN_GRACE_MS: '1000', ALERT_ESCALATION_CHECK_MS: '200' };
+  child = await startServiceProcess(env, [], port);
+  svc = { httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/v1/ingest` };
+  gatewayKey = (await seedGateway(tdb.db, 'mri')).key;
+  clinician = await seedUser(tdb.db, 'clinician', ['mri']);
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  ({ page, problems } = await openPage(context));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await child?.stop();
+  await tdb?.drop();
+});
+
+describe('the dashboard queue', () => {
+  it('serves the page with a strict content security policy and no inline script', async () => {
+    const res = await fetch(`${svc.httpUrl}/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect((await fetch(`${svc.httpUrl}/assets/vendor/uPlot.esm.js`)).status).toBe(200);
+    expect((await fetch(`${svc.httpUrl}/assets/..%2Fplugin.ts`)).status).toBe(404);
+  });
+
+  it('refuses a wrong password with a message, then signs in', async () => {
+    await page.goto(`${svc.httpUrl}/`);
+    await page.getByLabel('Email').fill(clinician.email);
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'not recognised' }).textContent()).resolves.toContain('Email or password not recognised');
+    await signInThroughForm(page, svc.httpUrl, clinician.email, clinician.password);
+    await page.locator('#conn-status', { hasText: 'Live' }).waitFor();
+  });
+
+  it('says when sign-in is paused after too many failures (429)', async () => {
+    const other = await seedUser(tdb.db, 'clinician', ['mri']);
+    const p2 = await context.browser()!.newPage();
+    await p2.goto(`${svc.httpUrl}/`);
+    for (let i = 0; i < 6; i++) {
+      await p2.getByLabel('Email').fill(other.email);
+      await p2.getByLabel('Password').fill(`wrong password ${i}`);
+      await p2.getByRole('button', { name: 'Sign in' }).click();
+      await p2.locator('#signin-error:not([hidden])').waitFor();
+      await p2.getByRole('button', { name: 'Sign in' }).and(p2.locator(':enabled')).waitFor();
+    }
+    await p2.getByRole('alert').filter({ hasText: 'Too many failed sign-ins' }).waitFor();
+    await p2.close();
+  });
+
+  it('shows a new alert from a reading without a reload', async () => {
+    await page.evaluate(() => Object.assign(globalThis, { __sameDocument: true }));
+    await raise(svc.wsUrl, 'E2E-0001');
+    await row('E2E-0001').waitFor();
+    await expect(row('E2E-0001').textContent()).resolves.toMatch(/High.*Ventricular arrhythmia/s);
+    expect(await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  });
+
+  it('acknowledges, then resolves with a resolution and a comment shown as text', async () => {
+    await row('E2E-0001').click();
+    await page.getByRole('button', { name: 'Acknowledge' }).click();
+    await row('E2E-0001').locator('.status', { hasText: 'Acknowledged' }).waitFor();
+    await page.locator('#alert-history li', { hasText: 'Acknowledged' }).waitFor();
+
+    const comment = 'Called the patient <img src=x onerror="document.title=1"> & booked a check';
+    await page.getByLabel('Resolution').selectOption('patient_contacted');
+    await page.getByLabel('Comment', { exact: true }).fill(comment);
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await row('E2E-0001').waitFor({ state: 'detached' });
+    await page.locator('#alert-history li', { hasText: 'Resolution: Patient contacted' }).waitFor();
+    await expect(page.locator('#alert-history blockquote').first().textContent()).resolves.toBe(comment);
+    expect(await page.locator('#alert-history img').count()).toBe(0);
+
+    await page.getByLabel('Status').selectOption('resolved');
+    await row('E2E-0001').locator('.status', { hasText: 'Resolved' }).waitFor();
+    await page.getByLabel('Status').selectOption('active');
+  });
+
+  it('flags an escalated alert, with the flag in words', async () => {
+    await raise(svc.wsUrl, 'E2E-ESC1');
+    await row('E2E-ESC1').waitFor();
+    // Fixture: the alert was raised 20 minutes ago, so the service's escalation check picks it up.
+    await tdb.db.updateTable('alerts').set({ raised_at: new Date(Date.now() - 20 * 60_000) }).where('status', '=', 'open').execute();
+    await row('E2E-ESC1').locator('.badge-esc', { hasText: 'Escalated' }).waitFor();
+  });
+
+  it('filters by priority and status', async () => {
+    await page.getByLabel('Priority').selectOption('medium');
+    await row('E2E-ESC1').waitFor({ state: 'detached' });
+    await page.locator('#queue-counts', { hasText: '0 alerts' }).waitFor();
+    await page.getByLabel('Priority').selectOption('high');
+    await row('E2E-ESC1').waitFor();
+    await page.getByLabel('Status').selectOption('acknowledged');
+    await row('E2E-ESC1').waitFor({ state: 'detached' });
+    await page.getByLabel('Status').selectOption('active');
+    await page.getByLabel('Priority').selectOption('');
+    await row('E2E-ESC1').waitFor();
+  });
+
+  it('shows a banner when the service goes away, reconnects, and catches up on what it missed', async () => {
+    await child.stop('SIGTERM');
+    const banner = page.locator('#banner.banner-down');
+    await banner.waitFor();
+    await expect(banner.textContent()).resolves.toContain('Live updates interrupted');
+    await page.locator('#conn-status[data-state=down]').waitFor();
+
+    // Meanwhile another instance on the same database raises an alert this page never saw live.
+    const other = await listen(tdb.db, tdb.url, 0);
+    await raise(other.wsUrl, 'E2E-0002');
+    await other.close();
+
+    child = await startServiceProcess(env, [], port);
+    await page.locator('#banner.banner-ok', { hasText: 'Reconnected' }).waitFor();
+    await row('E2E-0002').waitFor();
+    await page.locator('#conn-status[data-state=live]').waitFor();
+
+    // And live again after that.
+    await raise(svc.wsUrl, 'E2E-0003');
+    await row('E2E-0003').waitFor();
+    expect(await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  });
+
+  it('reported no script errors and no blocked resources', () => {
+    // Expected: the failed connection attempts while the service was down, and the refusals the
+    // page handles (401 before sign-in, the wrong passwords). Nothing else may show up.
+    const expected = /WebSocket connection to .* failed|Failed to load resource: (the server responded with a status of 401|net::ERR_CONNECTION_REFUSED)/;
+    expect(problems.filter((p) => !expected.test(p))).toEqual([]);
+  });
+
+  it('signs out back to the sign-in page', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByText('You have signed out.').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+});

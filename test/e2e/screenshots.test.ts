@@ -1,0 +1,78 @@
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { seedGateway } from '../helpers/service.ts';
+import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import { seedUser, signIn } from '../helpers/people.ts';
+import { launchBrowser, listen, openPage, signInThroughForm, type Listening } from './harness.ts';
+
+// A queue with alerts of every priority, some acted on, as a clinician sees it; saved as
+// a screenshot. SCREENSHOT_DIR=docs/screenshots refreshes the ones the docs show;
+// otherwise they go to a temporary directory.
+
+const OUT = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : os.tmpdir();
+const DAY = 86_400_000;
+
+let tdb: TestDatabase;
+let svc: Listening;
+let browser: Browser;
+let page: Page;
+let seq = 0;
+
+const reading = (device: string, metric: string, value: number, daysAgo = 0): Reading =>
+  ({ device, seq: ++seq, at: new Date(Date.now() - daysAgo * DAY - 3600_000).toISOString(), metric, value });
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+  svc = await listen(tdb.db, tdb.url, 0, { ALERT_ESCALATION_CHECK_MS: '200' });
+  const gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'mri')).key);
+  const batches: Reading[][] = [
+    [reading('MDT-PZC600368S', 'vt_episodes', 2)],
+    [reading('BSC-D433-118204', 'shocks_delivered', 1)],
+    [reading('SJM-CD3371-40Q', 'rv_lead_impedance', 2450)],
+    [reading('MDT-DTBA1D4-2211', 'af_burden', 9.5)],
+    [reading('BIO-ACTICOR7-0458', 'battery_status', 3)],
+    [reading('MDT-W1DR01-77310', 'rv_capture_threshold', 3.9)],
+    [reading('SJM-PM2272-11876', 'af_burden', 7.2)],
+  ];
+  for (const [i, b] of batches.entries()) expect((await gw.batch(`s${i}`, b)).accepted).toBe(b.length);
+  gw.close();
+
+  const clinician = await seedUser(tdb.db, 'clinician', ['mri']);
+  const colleague = await seedUser(tdb.db, 'clinician', ['mri']);
+  // A colleague has already picked one up, as happens in a clinic.
+  const cookie = await signIn(svc.httpUrl, colleague.email);
+  const post = (id: string, action: string, body: unknown) =>
+    fetch(`${svc.httpUrl}/v1/alerts/${id}/${action}`, { method: 'POST', headers: { cookie, origin: svc.httpUrl, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const { alerts } = (await (await fetch(`${svc.httpUrl}/v1/alerts`, { headers: { cookie } })).json()) as { alerts: Array<{ id: string; device: string }> };
+  const idOf = (device: string) => alerts.find((a) => a.device === device)!.id;
+  expect((await post(idOf('SJM-CD3371-40Q'), 'acknowledge', { comment: 'Lead check booked for Thursday clinic.' })).status).toBe(200);
+  expect((await post(idOf('MDT-DTBA1D4-2211'), 'assign', { assignee: colleague.id })).status).toBe(200);
+  // Raised 20 minutes ago and still open: the service escalates it.
+  await tdb.db.updateTable('alerts').set({ raised_at: new Date(Date.now() - 20 * 60_000) }).where('id', '=', Number(idOf('MDT-PZC600368S').slice(2))).execute();
+
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  ({ page } = await openPage(context));
+  await signInThroughForm(page, svc.httpUrl, clinician.email, clinician.password);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await svc?.close();
+  await tdb?.drop();
+});
+
+describe('screenshots', () => {
+  it('the queue: priorities in order, escalation flagged, an alert selected', async () => {
+    await page.locator('#queue-rows tr .badge-esc').waitFor();
+    await page.locator('#queue-rows tr').nth(6).waitFor();
+    const priorities = await page.locator('#queue-rows tr .prio').allTextContents();
+    expect(priorities).toEqual([...priorities].sort((a, b) => ['High', 'Medium', 'Low'].indexOf(a) - ['High', 'Medium', 'Low'].indexOf(b)));
+    await page.locator('#queue-rows tr', { hasText: 'SJM-CD3371-40Q' }).click();
+    await page.locator('#alert-history li', { hasText: 'Lead check booked' }).waitFor();
+    await page.screenshot({ path: path.join(OUT, 'queue.png'), fullPage: false });
+  });
+});
