@@ -2,7 +2,7 @@
 // alerts marked where they opened. Each chart has a text caption for screen readers.
 import uPlot from '/assets/vendor/uPlot.esm.js';
 import { h } from './dom.js';
-import { PRIORITY_LABELS, formatDate, formatDateTime, formatNumber, kindLabel, metricLabel, unitLabel } from './format.js';
+import { PRIORITY_LABELS, formatDate, formatDateTime, formatDayMonth, formatValue, kindLabel, metricLabel, unitLabel } from './format.js';
 
 const MARK_COLOURS = { high: '#b3261e', medium: '#8a5a00', low: '#3d5a80' };
 const LINE = '#1d4f7a';
@@ -64,8 +64,9 @@ export function drawCharts(container, readings, alerts) {
       if (y < lo) lo = y;
       if (y > hi) hi = y;
     }
-    const caption = s.points.length
-      ? `${s.points.length} readings from ${formatDate(s.points[0][0])}; range ${formatNumber(lo)}–${formatNumber(hi)} ${unit}; latest ${formatNumber(last[1])} ${unit} on ${formatDateTime(last[0])}.`
+    const n = s.points.length;
+    const caption = n
+      ? `${n} reading${n === 1 ? '' : 's'} from ${formatDate(s.points[0][0])}; range ${formatValue(lo)}–${formatValue(hi)} ${unit}; latest ${formatValue(last[1])} ${unit} on ${formatDateTime(last[0])}.`
       : 'No readings in this period.';
     const fig = h('figure', { class: 'chart', 'data-metric': metric },
       h('figcaption', null, h('span', { class: 'chart-title' }, metricLabel(metric)), h('span', { class: 'muted' }, ` (${unit})`), h('span', { class: 'chart-desc' }, caption)),
@@ -83,8 +84,8 @@ export function drawCharts(container, readings, alerts) {
         { label: metricLabel(metric), stroke: LINE, width: 1.5, points: { show: s.points.length <= 60, size: 4, fill: LINE } },
       ],
       axes: [
-        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' } },
-        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, size: 52 },
+        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, values: (_u, splits) => splits.map((t) => formatDayMonth(t * 1000)) },
+        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, size: 52, values: (_u, splits) => splits.map(formatValue) },
       ],
       hooks: { draw: [(plot) => drawMarks(plot, marks)] },
     }, [xs, ys], plotEl);

@@ -125,3 +125,28 @@ export function who(a) {
 export function timeOf(t) {
   return timeOnly.format(new Date(t));
 }
+
+/** NHS numbers read in 3-3-4 groups. @param {string | null} n */
+export function nhs(n) {
+  if (n === null || n === undefined) return 'not recorded';
+  return /^\d{10}$/.test(n) ? `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}` : n;
+}
+
+/** "1 high, 2 low" or "None". @param {{ high: number, medium: number, low: number }} o */
+export function openAlerts(o) {
+  const parts = ['high', 'medium', 'low'].filter((k) => o[k] > 0).map((k) => `${o[k]} ${k}`);
+  return parts.length ? parts.join(', ') : 'None';
+}
+
+/** A measured value at the precision a chart reader needs: 540, 57.1, 3.45. @param {number} x */
+export function formatValue(x) {
+  const a = Math.abs(x);
+  const digits = a >= 100 ? 0 : a >= 10 ? 1 : 2;
+  return String(Number(x.toFixed(digits)));
+}
+
+const dayMonth = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+/** "2 Sep". @param {number} t epoch ms */
+export function formatDayMonth(t) {
+  return dayMonth.format(new Date(t));
+}

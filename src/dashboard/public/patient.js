@@ -2,16 +2,13 @@
 // and every alert with its history.
 import { api, query } from './api.js';
 import { h, replace } from './dom.js';
-import { PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, formatDate, formatDateTime, formatNumber, kindLabel } from './format.js';
+import { PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, formatDate, formatDateTime, formatNumber, kindLabel, nhs, openAlerts } from './format.js';
 import { drawCharts } from './charts.js';
 import { historyItem } from './detail.js';
-import { openAlerts } from './patients.js';
 
 const PERIODS = [30, 90, 365];
 const DAY = 86_400_000;
 
-/** NHS numbers read in 3-3-4 groups. @param {string} n */
-const nhs = (n) => (/^\d{10}$/.test(n) ? `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}` : n);
 
 /** @param {HTMLElement} main @param {any} ctx @param {string} id */
 export function renderPatient(main, ctx, id) {
@@ -67,7 +64,7 @@ export function renderPatient(main, ctx, id) {
     document.title = `${p.name} · Device clinic`;
     replace(head,
       h('h1', null, p.name),
-      h('p', { class: 'ids' }, `NHS number ${nhs(p.nhsNumber)} · born ${formatDate(p.dateOfBirth)} · ${p.site} · ${p.id}`));
+      h('p', { class: 'ids' }, `NHS number ${nhs(p.nhsNumber)} · born ${formatDate(p.dateOfBirth)}${p.sex && p.sex !== 'unknown' ? ` · ${p.sex}` : ''} · site ${p.site} · ${p.id}`));
     const risk = p.risk;
     replace(summary,
       h('div', { class: 'card' },

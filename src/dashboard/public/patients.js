@@ -1,7 +1,7 @@
 // The patients of the user's sites, with risk status and open alerts, to open a patient page.
 import { api } from './api.js';
 import { h, replace } from './dom.js';
-import { formatDate } from './format.js';
+import { formatDate, nhs, openAlerts } from './format.js';
 
 /** @param {HTMLElement} main @param {any} _ctx */
 export function renderPatients(main, _ctx) {
@@ -23,11 +23,11 @@ export function renderPatients(main, _ctx) {
 
   function render() {
     const q = /** @type {HTMLInputElement} */ (search).value.trim().toLowerCase().replaceAll(' ', '');
-    const rows = patients.filter((p) => !q || `${p.name}${p.nhsNumber}${p.devices.join('')}${p.id}`.toLowerCase().replaceAll(' ', '').includes(q));
+    const rows = patients.filter((p) => !q || `${p.name}${p.nhsNumber ?? ''}${p.devices.join('')}${p.id}`.toLowerCase().replaceAll(' ', '').includes(q));
     status.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}${more ? ' (first page only)' : ''}`;
     replace(tbody, rows.map((p) => h('tr', null,
       h('td', null, h('a', { href: `/patients/${encodeURIComponent(p.id)}`, 'data-link': true }, p.name)),
-      h('td', null, p.nhsNumber),
+      h('td', null, nhs(p.nhsNumber)),
       h('td', null, formatDate(p.dateOfBirth)),
       h('td', null, p.site),
       h('td', null, p.devices.join(', ')),
@@ -50,10 +50,4 @@ export function renderPatients(main, _ctx) {
   return () => {
     alive = false;
   };
-}
-
-/** "1 high, 2 low" or "None". @param {{ high: number, medium: number, low: number }} o */
-export function openAlerts(o) {
-  const parts = ['high', 'medium', 'low'].filter((k) => o[k] > 0).map((k) => `${o[k]} ${k}`);
-  return parts.length ? parts.join(', ') : 'None';
 }
