@@ -43,6 +43,14 @@ beforeAll(async () => {
   clinician = await seedUser(tdb.db, 'clinician', ['mri']);
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // The browser's Notification, recorded: headless chromium shows nothing to look at.
+  await context.addInitScript({
+    content: `window.__notified = [];
+      window.Notification = class { static permission = 'granted';
+        static requestPermission() { return Promise.resolve('granted'); }
+        constructor(title, options) { window.__notified.push(title + ' | ' + (options && options.body)); }
+        close() {} };`,
+  });
   ({ page, problems } = await openPage(context));
 });
 
@@ -121,11 +129,45 @@ describe('the dashboard queue', () => {
     await page.getByLabel('Status').selectOption('active');
   });
 
+  it('works from the keyboard: move with j and k, acknowledge with a, assign with m, filter to mine', async () => {
+    await raise(svc.wsUrl, 'E2E-KEY1');
+    await raise(svc.wsUrl, 'E2E-KEY2');
+    await row('E2E-KEY2').waitFor();
+    await row('E2E-KEY1').click();
+    await page.keyboard.press('j');
+    await page.locator('#queue-rows tr.selected', { hasText: 'E2E-KEY2' }).waitFor();
+    await page.keyboard.press('k');
+    await page.locator('#queue-rows tr.selected', { hasText: 'E2E-KEY1' }).waitFor();
+    await page.keyboard.press('a');
+    await row('E2E-KEY1').locator('.status', { hasText: 'Acknowledged' }).waitFor();
+    await page.keyboard.press('m');
+    await row('E2E-KEY1').getByText('Assigned to me').waitFor();
+    await page.getByLabel('Assigned to me').check();
+    await row('E2E-KEY2').waitFor({ state: 'detached' });
+    await row('E2E-KEY1').waitFor();
+    await page.getByLabel('Assigned to me').uncheck();
+    await row('E2E-KEY2').waitFor();
+  });
+
+  it('with sound and notifications on, notifies a new high alert', async () => {
+    const toggle = page.getByRole('button', { name: /Sound and notifications/ });
+    await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
+    await toggle.click();
+    await page.locator('#notify-toggle[aria-pressed=true]').waitFor();
+    await raise(svc.wsUrl, 'E2E-NOTE');
+    await row('E2E-NOTE').waitFor();
+    const notified = await page.evaluate(() => (globalThis as { __notified?: string[] }).__notified ?? []);
+    expect(notified.some((n) => n.startsWith('High priority: Ventricular arrhythmia') && n.includes('E2E-NOTE'))).toBe(true);
+    await toggle.click();
+    await page.locator('#notify-toggle[aria-pressed=false]').waitFor();
+  });
+
   it('flags an escalated alert, with the flag in words', async () => {
     await raise(svc.wsUrl, 'E2E-ESC1');
     await row('E2E-ESC1').waitFor();
     // Fixture: the alert was raised 20 minutes ago, so the service's escalation check picks it up.
-    await tdb.db.updateTable('alerts').set({ raised_at: new Date(Date.now() - 20 * 60_000) }).where('status', '=', 'open').execute();
+    const device = tdb.db.selectFrom('devices').select('id').where('serial', '=', 'E2E-ESC1');
+    await tdb.db.updateTable('alerts').set({ raised_at: new Date(Date.now() - 20 * 60_000) }).where('device_id', '=', device).execute();
     await row('E2E-ESC1').locator('.badge-esc', { hasText: 'Escalated' }).waitFor();
   });
 
@@ -137,6 +179,7 @@ describe('the dashboard queue', () => {
     await row('E2E-ESC1').waitFor();
     await page.getByLabel('Status').selectOption('acknowledged');
     await row('E2E-ESC1').waitFor({ state: 'detached' });
+    await row('E2E-KEY1').waitFor();
     await page.getByLabel('Status').selectOption('active');
     await page.getByLabel('Priority').selectOption('');
     await row('E2E-ESC1').waitFor();
