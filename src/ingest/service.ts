@@ -42,6 +42,8 @@ export interface DeviceStatus {
 export class IngestService {
   private readonly devices: DeviceRegistry;
   private readonly buckets = new Map<number, Bucket>();
+  /** Per gateway: settles once its latest batch has been scored (or failed before it). */
+  private readonly turns = new Map<number, Promise<void>>();
 
   constructor(
     private readonly db: Db,
@@ -65,6 +67,30 @@ export class IngestService {
     raws: readonly unknown[],
     transport: Transport,
     extras: IngestExtras = {},
+  ): Promise<AckCounts> {
+    // A gateway's batches are scored in the order they arrived, though their devices resolve
+    // concurrently: otherwise a pipelined batch could overtake the one before it and make
+    // its readings late (a replay), and the same stream would not always give the same alerts.
+    const previous = this.turns.get(gw.gatewayId) ?? Promise.resolve();
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    this.turns.set(gw.gatewayId, turn);
+    try {
+      return await this.ingestInTurn(gw, batchId, raws, transport, extras, previous, release);
+    } finally {
+      release();
+      if (this.turns.get(gw.gatewayId) === turn) this.turns.delete(gw.gatewayId);
+    }
+  }
+
+  private async ingestInTurn(
+    gw: GatewayIdentity,
+    batchId: string | null,
+    raws: readonly unknown[],
+    transport: Transport,
+    extras: IngestExtras,
+    previous: Promise<void>,
+    release: () => void,
   ): Promise<AckCounts> {
     const now = this.clock();
     this.checkRate(gw.gatewayId, raws.length, now);
@@ -112,6 +138,7 @@ export class IngestService {
       }));
       return this.writer.submit({ rows: scoredRows, indexes, raws: kept, context, quarantine, effects });
     };
+    await previous;
     let result: WriteResult;
     if (this.scoring && rows.length > 0) {
       const writer = this.writer;
@@ -119,7 +146,11 @@ export class IngestService {
       try {
         result = await this.scoring.scoreAndSubmit(
           rows,
-          (scored) => submit(scored.scores, scored.effects),
+          (scored) => {
+            const written = submit(scored.scores, scored.effects);
+            release();
+            return written;
+          },
           // Refused before scoring, so no device state takes in rows that are not stored.
           () => {
             if (!writer.accepts(size)) throw new ServiceError('unavailable', 'the service is overloaded', retryAfterMs);
@@ -130,7 +161,9 @@ export class IngestService {
         throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
       }
     } else {
-      result = await submit(null, undefined);
+      const written = submit(null, undefined);
+      release();
+      result = await written;
     }
     for (const c of result.conflicts) rejected.push({ index: c.index, code: 'seq_conflict', message: c.message });
     rejected.sort((a, b) => a.index - b.index);

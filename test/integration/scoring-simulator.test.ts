@@ -137,7 +137,7 @@ describe('the simulator against the service', () => {
       const alert = stored.find((a) => a.device === t.device && a.kind === t.kind);
       expect(alert, `${t.kind} of ${t.device}`).toBeDefined();
     }
-  });
+  }, 240_000);
 
   it('gives the same alerts when the service restarts midway', async () => {
     await reset();
@@ -162,5 +162,5 @@ describe('the simulator against the service', () => {
       await svc.close();
     }
     await expectInOrderAlerts(options);
-  });
+  }, 240_000);
 });

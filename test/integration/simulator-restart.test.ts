@@ -61,5 +61,5 @@ describe('simulator against the service, across a SIGKILL', () => {
     expect(stored.length).toBe(expected.size); // nothing twice (the key is unique) and nothing missing
     expect(stored.filter((k) => !expected.has(k))).toEqual([]);
     await svc.stop('SIGTERM');
-  });
+  }, 240_000);
 });
