@@ -26,6 +26,7 @@ import { startEscalation } from './alerts/escalation.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS } from './alerts/stream.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
+import { engineSettingsRoutes } from './scoring/settings-routes.ts';
 import { exportRoutes } from './export/routes.ts';
 
 declare module 'fastify' {
@@ -140,6 +141,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS });
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions });
+  await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key });
 
   app.addHook('onClose', async () => {

@@ -5,6 +5,7 @@ export { connectivityCheck } from './connectivity.ts';
 export type { SilentDevice } from './connectivity.ts';
 export { riskStatus } from './hf/risk.ts';
 export { comesAfter } from './order.ts';
+export { overrideProblems } from './override.ts';
 export { acknowledgeResolved } from './policy.ts';
 export { processReading } from './process.ts';
 export { newDeviceState } from './state.ts';

@@ -17,6 +17,8 @@ export interface EngineRuntime {
   recover(): Promise<void>;
   /** After the writer has drained: finish replays, save snapshots. */
   drain(): Promise<void>;
+  /** Apply stored engine settings now (they are also reloaded every second). */
+  refreshSettings(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export function startEngine(
 ): EngineRuntime {
   if (!config.engine.scoring) {
     log.warn('ENGINE_SCORING=off: readings are stored unscored and no alert is raised');
-    return { scoring: null, recover: async () => {}, drain: async () => {}, stop: async () => {} };
+    return { scoring: null, recover: async () => {}, drain: async () => {}, refreshSettings: async () => {}, stop: async () => {} };
   }
   const scoring = new ScoringService(db, {
     config: DEFAULT_CONFIG,
@@ -45,6 +47,7 @@ export function startEngine(
       // Late readings stored before a crash but not yet taken in. A failure here is retried
       // by the snapshot timer; it must not keep the service from starting.
       try {
+        await scoring.refreshSettings();
         const n = await scoring.recover();
         if (n > 0) log.info({ devices: n }, 'replayed devices with pending late readings');
       } catch (err) {
@@ -52,6 +55,9 @@ export function startEngine(
       }
     },
     drain: () => snapshots.stop(),
+    refreshSettings: async () => {
+      await scoring.refreshSettings();
+    },
     stop: () => connectivity.stop(),
   };
 }

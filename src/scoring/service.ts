@@ -15,9 +15,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { metricById } from '../domain/vocabulary.ts';
 import {
-  comesAfter, newDeviceState, processReading, riskStatus,
-  type DeviceState, type EngineConfig, type RiskStatus,
+  comesAfter, mergeConfig, newDeviceState, processReading, riskStatus,
+  type DeepPartial, type DeviceState, type EngineConfig, type RiskStatus,
 } from '../engine/index.ts';
+import { loadEngineSettings, NO_SETTINGS, type SettingsSnapshot } from '../store/engine-settings.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import {
@@ -75,6 +76,9 @@ export interface ScoringOptions {
 export class ScoringService {
   private readonly entries = new Map<number, Entry>();
   private closed = false;
+  private settings: SettingsSnapshot = NO_SETTINGS;
+  /** Effective configuration per device: defaults, site override, patient override. */
+  private readonly configs = new Map<number, EngineConfig>();
 
   constructor(
     private readonly db: Db,
@@ -192,6 +196,63 @@ export class ScoringService {
 
   close(): void {
     this.closed = true;
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+  }
+
+  private snapshotTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Event time can run far ahead of the wall clock (a backlog, a simulation): a device due a
+   * snapshot gets one within moments rather than at the next periodic tick, so a replay
+   * starts from a recent state.
+   */
+  private snapshotSoonIfDue(deviceIds: readonly number[]): void {
+    if (this.snapshotTimer || this.closed) return;
+    const every = this.opts.snapshotEveryDays;
+    const due = deviceIds.some((id) => {
+      const e = this.entries.get(id);
+      const at = e?.tracked?.engine.lastAt;
+      const since = e?.snapshotDay ?? (e?.tracked?.engine.firstAt != null ? dayOf(e.tracked.engine.firstAt) : null);
+      return at != null && since !== null && dayOf(at) - since >= every;
+    });
+    if (!due) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = null;
+      this.snapshot().catch((err: unknown) => {
+        if (!this.closed) this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot failed; retried later');
+      });
+    }, 200);
+    this.snapshotTimer.unref();
+  }
+
+  /**
+   * Load the per-site and per-patient overrides again; devices use the new settings from
+   * their next reading (a replay uses the settings current when it runs).
+   */
+  async refreshSettings(): Promise<boolean> {
+    const next = await loadEngineSettings(this.db);
+    if (next.signature === this.settings.signature) return false;
+    this.settings = next;
+    this.configs.clear();
+    return true;
+  }
+
+  private configOf(deviceId: number, siteId: number): EngineConfig {
+    let c = this.configs.get(deviceId);
+    if (!c) {
+      const site = this.settings.sites.get(siteId) as DeepPartial<EngineConfig> | undefined;
+      const patient = this.settings.devices.get(deviceId) as DeepPartial<EngineConfig> | undefined;
+      // Overrides are checked when stored; one that no longer fits (an engine upgrade) is
+      // ignored rather than stopping the device's scoring.
+      try {
+        c = site || patient ? mergeConfig(this.opts.config, site, patient) : this.opts.config;
+      } catch (err) {
+        this.opts.log.error({ err: { message: err instanceof Error ? err.message : String(err) }, device: deviceId }, 'engine settings override ignored');
+        c = this.opts.config;
+      }
+      this.configs.set(deviceId, c);
+    }
+    return c;
   }
 
   private entry(deviceId: number, siteId: number): Entry {
@@ -204,7 +265,6 @@ export class ScoringService {
   }
 
   private score(rows: readonly ScoreInput[], deviceIds: number[]): Scored {
-    const { config } = this.opts;
     const scores: (number | null)[] = new Array(rows.length);
     const decisions: DecisionRow[] = [];
     const risks: RiskChangeRow[] = [];
@@ -219,13 +279,14 @@ export class ScoringService {
         late.push({ deviceId: r.deviceId, at: r.at, seq: r.seq });
         continue;
       }
-      scores[i] = takeIn(t, r.deviceId, r, config, decisions, risks);
+      scores[i] = takeIn(t, r.deviceId, r, this.configOf(r.deviceId, e.siteId), decisions, risks);
       e.dirty = true;
     }
     return { scores, effects: { decisions, risks, late }, deviceIds };
   }
 
   private settle(scored: Scored, rows: readonly ScoreInput[], lateInserted: readonly ReadingKey[]): void {
+    this.snapshotSoonIfDue(scored.deviceIds);
     const replay = new Set(lateInserted.map((l) => l.deviceId));
     // Mark before releasing: a snapshot must not be taken of a device owing a replay.
     for (const id of replay) {
@@ -266,10 +327,11 @@ export class ScoringService {
       const decisions: DecisionRow[] = [];
       const risks: RiskChangeRow[] = [];
       const scores: ScoreUpdate[] = [];
+      const config = this.configOf(deviceId, e.siteId);
       for (const s of stored) {
         const metric = metricById(s.metric);
         if (!metric) continue;
-        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, this.opts.config, decisions, risks);
+        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks);
         if (s.score === null) scores.push({ seq: s.seq, score });
       }
       // A device with nothing stored yet (most often: first seen) has nothing to apply.

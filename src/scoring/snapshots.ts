@@ -24,6 +24,7 @@ export function startSnapshots(scoring: ScoringService, intervalMs: number, log:
     running = (async () => {
       await scoring.snapshot();
       await scoring.recover();
+      await scoring.refreshSettings();
     })()
       .catch((err: unknown) => {
         log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot or replay failed; retried later');

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { ServiceError } from '../errors.ts';
+import { DEFAULT_CONFIG, mergeConfig, overrideProblems, type DeepPartial, type EngineConfig } from '../engine/index.ts';
+import type { Db } from '../store/db.ts';
+import { deleteEngineSettings, getEngineSettings, putEngineSettings, type Scope } from '../store/engine-settings.ts';
+import { recordAudit } from '../auth/audit.ts';
+import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
+import type { SessionStore } from '../auth/sessions.ts';
+import { parsePatientRef } from '../patients/identity.ts';
+
+export interface SettingsRoutesOptions {
+  readonly db: Db;
+  readonly sessions: SessionStore;
+  /** Called after a change, so scoring uses it from the next reading. */
+  readonly changed: () => Promise<void>;
+}
+
+interface Target {
+  readonly scope: Scope;
+  readonly siteId: number;
+  /** Route pattern, for the audit row. */
+  readonly route: string;
+  readonly patientId?: number;
+}
+
+/**
+ * Engine settings per site (admins change them; clinicians of the site read them) and per
+ * patient (clinicians of the patient's site and admins), as partial engine configurations
+ * merged over the defaults: patient over site over default.
+ */
+export const engineSettingsRoutes: FastifyPluginAsync<SettingsRoutesOptions> = async (app, { db, sessions, changed }) => {
+  const reader = requireUser(sessions, 'clinician', 'admin');
+  const admin = requireUser(sessions, 'admin');
+
+  const siteTarget = async (req: FastifyRequest<{ Params: { code: string } }>, user: SessionUser): Promise<Target> => {
+    const site = await db.selectFrom('sites').select('id').where('code', '=', req.params.code).executeTakeFirst();
+    if (!site || !canSeeSite(user, site.id)) throw new ServiceError('not_found', 'no such site');
+    return { scope: { siteId: site.id }, siteId: site.id, route: '/v1/sites/:code/engine-settings' };
+  };
+  const patientTarget = async (req: FastifyRequest<{ Params: { id: string } }>, user: SessionUser): Promise<Target> => {
+    const id = parsePatientRef(req.params.id);
+    const p = id === null ? undefined : await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirst();
+    if (!p || !canSeeSite(user, p.site_id)) throw new ServiceError('not_found', 'no such patient');
+    return { scope: { patientId: p.id }, siteId: p.site_id, patientId: p.id, route: '/v1/patients/:id/engine-settings' };
+  };
+
+  /** The override of the target and the configuration that results for its devices. */
+  const describe = async (t: Target, own: unknown) => {
+    const site = 'patientId' in t.scope ? await getEngineSettings(db, { siteId: t.siteId }) : own;
+    const patient = 'patientId' in t.scope ? own : undefined;
+    const effective = mergeConfig(DEFAULT_CONFIG, (site ?? undefined) as DeepPartial<EngineConfig> | undefined, (patient ?? undefined) as DeepPartial<EngineConfig> | undefined);
+    return { settings: own ?? null, effective };
+  };
+
+  const get = (target: typeof siteTarget | typeof patientTarget) => async (req: FastifyRequest) => {
+    const user = signedInUser(req);
+    const t = await target(req as never, user);
+    const own = await getEngineSettings(db, t.scope);
+    await recordAudit(db, { user, action: 'engine_settings.read', route: t.route, patientId: t.patientId });
+    return describe(t, own);
+  };
+
+  const put = (target: typeof siteTarget | typeof patientTarget) => async (req: FastifyRequest) => {
+    const user = signedInUser(req);
+    const t = await target(req as never, user);
+    const problems = overrideProblems(req.body);
+    if (problems.length > 0) throw new ServiceError('bad_message', problems.slice(0, 10).join('; '));
+    await putEngineSettings(db, t.scope, req.body, user.id);
+    await recordAudit(db, { user, action: 'engine_settings.put', route: t.route, patientId: t.patientId, detail: { settings: req.body } });
+    await changed();
+    return describe(t, req.body);
+  };
+
+  const del = (target: typeof siteTarget | typeof patientTarget) => async (req: FastifyRequest) => {
+    const user = signedInUser(req);
+    const t = await target(req as never, user);
+    if (!(await deleteEngineSettings(db, t.scope))) throw new ServiceError('not_found', 'no engine settings here to delete');
+    await recordAudit(db, { user, action: 'engine_settings.delete', route: t.route, patientId: t.patientId });
+    await changed();
+    return describe(t, null);
+  };
+
+  const body = { type: 'object' } as const;
+  const tags = ['engine settings'];
+  app.get('/v1/sites/:code/engine-settings', { preHandler: reader, schema: { tags, summary: 'a site’s engine settings and the result' } }, get(siteTarget));
+  app.put('/v1/sites/:code/engine-settings', { onRequest: admin, schema: { tags, summary: 'override engine settings for a site (admins)', body } }, put(siteTarget));
+  app.delete('/v1/sites/:code/engine-settings', { onRequest: admin, schema: { tags, summary: 'back to the defaults for a site (admins)' } }, del(siteTarget));
+  app.get('/v1/patients/:id/engine-settings', { preHandler: reader, schema: { tags, summary: 'a patient’s engine settings and the result' } }, get(patientTarget));
+  app.put('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'override engine settings for a patient', body } }, put(patientTarget));
+  app.delete('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'back to the site’s settings for a patient' } }, del(patientTarget));
+};
