@@ -88,7 +88,9 @@ export function renderDetail(root, ctx, { onUpdated }) {
       h('p', { class: 'detail-summary' }, a.summary),
       h('dl', { class: 'facts' },
         fact('Alert', a.id),
-        fact('Patient', a.patientId ? h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true }, a.patientId) : 'Device not enrolled'),
+        fact('Patient', a.patientId
+          ? [h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true }, ctx.patients.name(a.patientId) ?? a.patientId), h('span', { class: 'muted' }, ` (${a.patientId})`)]
+          : 'Device not enrolled'),
         fact('Device', a.device),
         fact('Site', a.site),
         fact('Trigger', `${metricLabel(a.trigger.metric)} ${formatNumber(a.trigger.value)} (reading ${a.trigger.seq})`),

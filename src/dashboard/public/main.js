@@ -8,6 +8,7 @@ import { renderQueue } from './queue.js';
 import { renderPatients } from './patients.js';
 import { renderPatient } from './patient.js';
 import { timeOf } from './format.js';
+import { PatientDirectory } from './directory.js';
 
 const main = byId('main');
 const topbar = byId('topbar');
@@ -18,6 +19,7 @@ const notifyToggle = byId('notify-toggle');
 const store = new AlertStore();
 const stream = new LiveStream(store);
 const notifier = new Notifier();
+const patients = new PatientDirectory();
 
 /** The signed-in user; `email` is known from sign-in (the session answer does not carry it). */
 const ctx = {
@@ -26,6 +28,7 @@ const ctx = {
   store,
   stream,
   notifier,
+  patients,
   navigate,
   toast,
 };
@@ -55,6 +58,7 @@ function signedIn(user) {
 function showSignIn(message) {
   stream.stop();
   store.clear();
+  patients.clear();
   ctx.me = null;
   cleanup?.();
   cleanup = null;

@@ -122,6 +122,7 @@ export function renderQueue(main, ctx) {
       rows.push(a);
     }
     rows.sort(queueOrder);
+    ctx.patients.ensure(rows.flatMap((a) => (a.patientId ? [a.patientId] : [])));
     return { rows, snoozedHidden };
   }
 
@@ -158,7 +159,7 @@ export function renderQueue(main, ctx) {
           a.escalationLevel > 0 ? h('span', { class: 'badge badge-esc' }, a.escalationLevel > 1 ? `Escalated ×${a.escalationLevel}` : 'Escalated') : null),
         h('div', { class: 'summary' }, a.summary)),
       h('td', { class: 'c-who' },
-        a.patientId ? h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true, onclick: (e) => e.stopPropagation() }, a.patientId) : null,
+        a.patientId ? h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true, onclick: (e) => e.stopPropagation() }, ctx.patients.name(a.patientId) ?? a.patientId) : null,
         h('div', { class: 'device' }, a.device),
         h('div', { class: 'muted' }, a.site)),
       h('td', { class: 'c-when' }, h('time', { datetime: a.raisedAt }, formatWhen(a.raisedAt, now)), h('div', { class: 'muted' }, ago(a.raisedAt, now))),
@@ -259,6 +260,11 @@ export function renderQueue(main, ctx) {
 
   store.addEventListener('change', onChange);
   store.addEventListener('reset', onReset);
+  const onNames = () => {
+    schedule();
+    if (selectedId) detailView.update(store.alerts.get(selectedId) ?? null, null);
+  };
+  ctx.patients.addEventListener('change', onNames);
   document.addEventListener('keydown', onKey);
   // Relative times and snooze expiry move with the clock.
   const clock = setInterval(schedule, 30_000);
@@ -268,6 +274,7 @@ export function renderQueue(main, ctx) {
   return () => {
     store.removeEventListener('change', onChange);
     store.removeEventListener('reset', onReset);
+    ctx.patients.removeEventListener('change', onNames);
     document.removeEventListener('keydown', onKey);
     clearInterval(clock);
     detailView.destroy();
