@@ -73,7 +73,8 @@ afterAll(async () => {
 describe('the patient page', () => {
   it('opens from the queue and shows identity, device and risk', async () => {
     const row = page.locator('#queue-rows tr', { hasText: 'Ventricular arrhythmia' });
-    await row.getByRole('link', { name: patientRef }).click();
+    // The queue names the patient (alerts carry only the id) and links to the page.
+    await row.getByRole('link', { name: 'Grace Okafor' }).click();
     await page.getByRole('heading', { name: 'Grace Okafor' }).waitFor();
     await page.getByText('NHS number 943 476 5919').waitFor();
     await page.locator('table.devices td', { hasText: SERIAL }).waitFor();

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway } from '../helpers/service.ts';
 import { TestGateway, type Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
+import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { launchBrowser, listen, openPage, signInThroughForm, type Listening } from './harness.ts';
 
 // A queue with alerts of every priority, some acted on, as a clinician sees it; saved as
@@ -26,9 +27,22 @@ const reading = (device: string, metric: string, value: number, daysAgo = 0): Re
 
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
-  svc = await listen(tdb.db, tdb.url, 0, { ALERT_ESCALATION_CHECK_MS: '200' });
+  svc = await listen(tdb.db, tdb.url, 0, { ALERT_ESCALATION_CHECK_MS: '200', ENGINE_CONNECTIVITY_CHECK_MS: '200' });
   const gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'mri')).key);
+  // Most devices are enrolled; one is not yet, as happens in a clinic.
+  const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
+  const people: Array<[string, string, string]> = [
+    ['MDT-PZC600368S', 'Okafor', 'Grace'], ['BSC-D433-118204', 'Hughes', 'Alan'], ['SJM-CD3371-40Q', 'Patel', 'Meera'],
+    ['MDT-DTBA1D4-2211', 'Kowalski', 'Jan'], ['BIO-ACTICOR7-0458', 'Evans', 'Rhian'], ['MDT-W1DR01-77310', 'Brown', 'Peter'],
+    ['BSC-L331-99120', 'Mensah', 'Ama'],
+  ];
+  for (const [i, [serial, familyName, givenName]] of people.entries()) {
+    const id = await createPatient(tdb.db, { site: 'mri', familyName, givenName, dateOfBirth: `19${40 + i * 4}-0${1 + i}-1${i}` }, Date.now());
+    await enrolDevice(tdb.db, { id, siteId: site.id }, serial, { createDevice: true });
+  }
   const batches: Reading[][] = [
+    // Silent for four days while the site's other devices report: connectivity_loss (low).
+    [reading('BSC-L331-99120', 'heart_rate', 64, 4)],
     [reading('MDT-PZC600368S', 'vt_episodes', 2)],
     [reading('BSC-D433-118204', 'shocks_delivered', 1)],
     [reading('SJM-CD3371-40Q', 'rv_lead_impedance', 2450)],
@@ -68,7 +82,8 @@ afterAll(async () => {
 describe('screenshots', () => {
   it('the queue: priorities in order, escalation flagged, an alert selected', async () => {
     await page.locator('#queue-rows tr .badge-esc').waitFor();
-    await page.locator('#queue-rows tr').nth(6).waitFor();
+    await page.locator('#queue-rows tr .prio', { hasText: 'Low' }).waitFor();
+    await page.locator('#queue-rows tr').nth(7).waitFor();
     const priorities = await page.locator('#queue-rows tr .prio').allTextContents();
     expect(priorities).toEqual([...priorities].sort((a, b) => ['High', 'Medium', 'Low'].indexOf(a) - ['High', 'Medium', 'Low'].indexOf(b)));
     await page.locator('#queue-rows tr', { hasText: 'SJM-CD3371-40Q' }).click();
