@@ -22,8 +22,8 @@ import { loadEngineSettings, NO_SETTINGS, type SettingsSnapshot } from '../store
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import {
-  applyReplay, pendingDevices, pendingOf, readingsAfter, saveSnapshots, snapshotBefore,
-  type AlertEventRow, type DecisionRow, type EngineEffects, type ReadingKey, type RiskChangeRow,
+  applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, saveSnapshots, snapshotBefore,
+  type AlertEventRow, type DecisionRow, type DeviceHistory, type EngineEffects, type ReadingKey, type RiskChangeRow,
   type ScoreUpdate, type SnapshotRow,
 } from '../store/engine.ts';
 
@@ -115,11 +115,14 @@ export class ScoringService {
     for (const r of rows) devices.set(r.deviceId, r.siteId);
     for (;;) {
       const waits: Promise<void>[] = [];
+      const missing: Array<[number, Entry]> = [];
       for (const [id, site] of devices) {
         const e = this.entry(id, site);
         if (e.rebuilding) waits.push(e.rebuilding);
-        else if (!e.tracked) waits.push(this.rebuild(id, e));
+        else if (!e.tracked) missing.push([id, e]);
       }
+      if (missing.length === 1) waits.push(this.rebuild(missing[0]![0], missing[0]![1]));
+      else if (missing.length > 1) waits.push(...this.loadMany(missing));
       if (waits.length === 0) break;
       await Promise.all(waits);
     }
@@ -316,13 +319,12 @@ export class ScoringService {
   }
 
   /** Rebuild a device's state from its newest usable snapshot and its stored readings. */
-  private rebuild(deviceId: number, e: Entry): Promise<void> {
+  private rebuild(deviceId: number, e: Entry, load?: () => Promise<DeviceHistory | undefined>): Promise<void> {
     if (e.rebuilding) return e.rebuilding;
     const run = async () => {
-      if (e.inflight > 0) await new Promise<void>((resolve) => e.idleWaiters.push(resolve));
-      const pending = await pendingOf(this.db, deviceId);
-      const snap = await snapshotBefore(this.db, deviceId, pending);
-      const stored = await readingsAfter(this.db, deviceId, snap);
+      await idle(e);
+      const history = (await load?.()) ?? (await this.history(deviceId));
+      const { pending, snapshot: snap, stored } = history;
       const tracked: Tracked = snap ? (snap.state as Tracked) : { engine: newDeviceState(), risk: 'Low' };
       const decisions: DecisionRow[] = [];
       const risks: RiskChangeRow[] = [];
@@ -334,8 +336,9 @@ export class ScoringService {
         const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks);
         if (s.score === null) scores.push({ seq: s.seq, score });
       }
-      // A device with nothing stored yet (most often: first seen) has nothing to apply.
-      const events = stored.length > 0 || pending
+      // Nothing to write when the replay proposes nothing new to the store (the usual case
+      // after a clean shutdown, or for a device first seen).
+      const events = scores.length > 0 || decisions.length > 0 || risks.length > 0 || pending
         ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [] }, pending)
         : [];
       e.tracked = tracked;
@@ -356,10 +359,35 @@ export class ScoringService {
     return e.rebuilding;
   }
 
+  /** One device's pending late readings, the snapshot before them, and the readings after it. */
+  private async history(deviceId: number): Promise<DeviceHistory> {
+    const pending = await pendingOf(this.db, deviceId);
+    const snapshot = await snapshotBefore(this.db, deviceId, pending);
+    const stored = await readingsAfter(this.db, deviceId, snapshot);
+    return { pending, snapshot, stored };
+  }
+
+  /**
+   * Load many devices with no state at once (the first batches after a restart touch every
+   * device): three queries for all of them instead of three each.
+   */
+  private loadMany(list: ReadonlyArray<readonly [number, Entry]>): Promise<void>[] {
+    let fetched: Promise<Map<number, DeviceHistory>> | null = null;
+    // Read only once no batch of any of them is in flight: the database must hold them all.
+    const fetchAll = () =>
+      (fetched ??= Promise.all(list.map(([, e]) => idle(e))).then(() => loadHistories(this.db, list.map(([id]) => id))));
+    return list.map(([id, e]) => this.rebuild(id, e, async () => (await fetchAll()).get(id)));
+  }
+
   private async siteOf(deviceId: number): Promise<number | null> {
     const row = await this.db.selectFrom('devices').select('site_id').where('id', '=', deviceId).executeTakeFirst();
     return row?.site_id ?? null;
   }
+}
+
+/** Resolves when no batch of the device is in flight. */
+function idle(e: Entry): Promise<void> {
+  return e.inflight > 0 ? new Promise<void>((resolve) => e.idleWaiters.push(resolve)) : Promise.resolve();
 }
 
 /** One reading into a device's state: its score, and the decisions and risk change it causes. */

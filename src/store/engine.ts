@@ -247,3 +247,38 @@ export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], 
     SELECT device_id, to_timestamp(at_ms / 1000), seq, state FROM s
     ON CONFLICT (device_id, at, seq) DO UPDATE SET state = excluded.state, saved_at = now()`.execute(db);
 }
+
+export interface DeviceHistory {
+  readonly pending: Position | null;
+  readonly snapshot: Snapshot | null;
+  readonly stored: StoredReading[];
+}
+
+/**
+ * What rebuilding many devices at once needs, in three queries: their late readings
+ * pending, newest snapshots, and readings stored after those. Devices with pending late
+ * readings are left out (they replay from an older snapshot, one by one).
+ */
+export async function loadHistories(db: Executor, ids: readonly number[]): Promise<Map<number, DeviceHistory>> {
+  const pend = await sql<{ device_id: number }>`SELECT device_id FROM engine_pending WHERE device_id = ANY(${ids}::int4[])`.execute(db);
+  const skip = new Set(pend.rows.map((r) => r.device_id));
+  const wanted = ids.filter((id) => !skip.has(id));
+  const out = new Map<number, DeviceHistory>();
+  if (wanted.length === 0) return out;
+  const snaps = await sql<{ device_id: number; at: Date; seq: number; state: unknown }>`
+    SELECT DISTINCT ON (device_id) device_id, at, seq, state FROM engine_snapshots
+    WHERE device_id = ANY(${wanted}::int4[]) ORDER BY device_id, at DESC, seq DESC`.execute(db);
+  const snapOf = new Map(snaps.rows.map((s) => [s.device_id, { at: s.at.getTime(), seq: s.seq, state: s.state }]));
+  const after = wanted.map((id) => snapOf.get(id) ?? null);
+  const rows = await sql<{ device_id: number; seq: number; at: Date; metric: number; value: number; score: number | null }>`
+    SELECT s.device_id, r.seq, r.at, r.metric, r.value, r.score
+    FROM unnest(${wanted}::int4[], ${after.map((a) => a?.at ?? null)}::float8[], ${after.map((a) => a?.seq ?? null)}::int8[]) AS s(device_id, at_ms, seq)
+    JOIN readings r ON r.device_id = s.device_id
+      AND (s.at_ms IS NULL OR (r.at, r.seq) > (to_timestamp(s.at_ms / 1000), s.seq))
+    ORDER BY s.device_id, r.at, r.seq`.execute(db);
+  for (const id of wanted) out.set(id, { pending: null, snapshot: snapOf.get(id) ?? null, stored: [] });
+  for (const r of rows.rows) {
+    out.get(r.device_id)!.stored.push({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score });
+  }
+  return out;
+}
