@@ -56,7 +56,7 @@ export async function runExport(o: RunOptions): Promise<ExportResult> {
     {
       // Readings multiply a subject's rows by about thirty: smaller chunks keep each sort small.
       chunkSubjects: o.chunkSubjects ?? (o.request.includeReadings ? 25 : 250),
-      fetchRows: o.fetchRows ?? 5000,
+      fetchRows: o.fetchRows ?? 10_000,
       signal: o.signal,
     },
     async (batch) => {
