@@ -6,6 +6,7 @@ import { KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS, ago, formatWhen, kindLabel
 import { renderDetail } from './detail.js';
 
 const RANK = { high: 0, medium: 1, low: 2 };
+const MAX_ROWS = 500;
 
 /** Priority, then escalated first, then the alert waiting longest. @param {any} a @param {any} b */
 export function queueOrder(a, b) {
@@ -81,6 +82,7 @@ export function renderQueue(main, ctx) {
   const counts = h('p', { class: 'counts', id: 'queue-counts', 'aria-live': 'polite' });
   const tbody = h('tbody', { id: 'queue-rows' });
   const empty = h('p', { class: 'empty', hidden: true });
+  const more = h('p', { class: 'empty', hidden: true });
   const table = h('table', { class: 'queue', id: 'queue', 'aria-describedby': 'queue-counts' },
     h('caption', { class: 'visually-hidden' }, 'Alerts, highest priority first, then longest waiting. Use the up and down arrow keys (or j and k) to move between alerts.'),
     h('thead', null, h('tr', null,
@@ -101,7 +103,7 @@ export function renderQueue(main, ctx) {
   replace(main,
     h('div', { class: 'page-head' }, h('h1', null, 'Alert queue'), counts),
     filterBar,
-    h('div', { class: 'queue-layout' }, h('div', { class: 'queue-list' }, table, empty, help), detail));
+    h('div', { class: 'queue-layout' }, h('div', { class: 'queue-list' }, table, empty, more, help), detail));
 
   const detailView = renderDetail(detail, ctx, {
     onUpdated: (alert) => store.upsert(alert),
@@ -136,7 +138,10 @@ export function renderQueue(main, ctx) {
       + (store.cursor === null ? ' · waiting for the live stream…' : '');
     const hadFocus = tbody.contains(document.activeElement);
     if (selectedId && !rows.some((a) => a.id === selectedId) && !store.alerts.has(selectedId)) selectedId = null;
-    replace(tbody, rows.map((a) => row(a, now)));
+    // The first rows are the ones to act on; past that the filters are the way in.
+    replace(tbody, rows.slice(0, MAX_ROWS).map((a) => row(a, now)));
+    more.hidden = rows.length <= MAX_ROWS;
+    more.textContent = `Showing the first ${MAX_ROWS} of ${rows.length} alerts. Narrow the list with the filters to see the rest.`;
     empty.hidden = rows.length > 0;
     empty.textContent = store.cursor === null && filters.status !== 'resolved' ? 'Loading alerts…' : 'No alerts match these filters.';
     // Roving tabindex: one stop for the whole list; arrows move within it.
@@ -230,10 +235,11 @@ export function renderQueue(main, ctx) {
   function schedule() {
     if (scheduled) return;
     scheduled = true;
-    queueMicrotask(() => {
+    // A burst of stream messages (a catch-up, a busy night) renders once, not once per message.
+    setTimeout(() => {
       scheduled = false;
       render();
-    });
+    }, 100);
   }
 
   const onKey = (ev) => {
