@@ -16,12 +16,17 @@ const ORDER = [
   'short_vv_intervals', 'battery_voltage', 'battery_longevity', 'battery_status', 'charge_time',
 ];
 
-/** Padded y range; a flat series (all zero episodes, say) gets a small range rather than uPlot's 0-100. */
-function yRange(_u, min, max) {
+/**
+ * Padded y range. Counts (episodes, shocks) start at zero; a flat series (no VF episodes,
+ * the usual case) gets a small range rather than uPlot's 0-100.
+ * @param {boolean} count
+ */
+const yRange = (count) => (_u, min, max) => {
   if (min === null || max === null) return [0, 1];
+  if (count) return [0, Math.max(1, Math.ceil(max * 1.15))];
   if (min === max) return min === 0 ? [0, 1] : [min - Math.abs(min) * 0.1, max + Math.abs(max) * 0.1];
   return uPlot.rangeNum(min, max, 0.1, true);
-}
+};
 
 /** @param {string[]} metrics */
 export function chartOrder(metrics) {
@@ -83,7 +88,7 @@ export function drawCharts(container, readings, alerts) {
     const u = new uPlot({
       width,
       height: 150,
-      scales: { x: { time: true, range: [fromS, toS] }, y: { range: yRange } },
+      scales: { x: { time: true, range: [fromS, toS] }, y: { range: yRange(s.unit.startsWith('{')) } },
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       series: [
