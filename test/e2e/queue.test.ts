@@ -149,6 +149,20 @@ describe('the dashboard queue', () => {
     await row('E2E-KEY2').waitFor();
   });
 
+  it('snoozes an alert out of the queue until asked for, and adds a comment', async () => {
+    await row('E2E-KEY2').click();
+    await page.getByLabel('Comment', { exact: true }).fill('Device clinic to call in the morning.');
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    await page.locator('#alert-history blockquote', { hasText: 'Device clinic to call in the morning.' }).waitFor();
+    await page.getByLabel('Snooze for').selectOption('4');
+    await page.getByRole('button', { name: 'Snooze' }).click();
+    await row('E2E-KEY2').waitFor({ state: 'detached' });
+    await page.locator('#queue-counts', { hasText: '1 snoozed not shown' }).waitFor();
+    await page.getByLabel('Show snoozed').check();
+    await row('E2E-KEY2').getByText(/^Snoozed until/).waitFor();
+    await page.getByLabel('Show snoozed').uncheck();
+  });
+
   it('with sound and notifications on, notifies a new high alert', async () => {
     const toggle = page.getByRole('button', { name: /Sound and notifications/ });
     await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
