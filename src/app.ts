@@ -138,7 +138,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(lifecycleRoutes, { db, sessions, feed, maxSnoozeMs: config.alerts.maxSnoozeMs });
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
-  await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS });
+  await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS, maxBufferedBytes: config.alerts.streamMaxBufferedBytes });
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
