@@ -38,6 +38,8 @@ declare module 'fastify' {
     mllpPort(): number | null;
     /** Alert events as they commit, for the live stream. */
     alertFeed: AlertFeed;
+    /** Every route registered (method and URL pattern): the authorisation tests walk it. */
+    routeTable(): ReadonlyArray<{ method: string; url: string }>;
   }
 }
 
@@ -59,6 +61,11 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+  app.decorate('routeTable', () => routes);
   const metrics = createMetrics();
   app.decorate('config', config);
   app.decorate('db', db);
