@@ -184,6 +184,9 @@ function toast(text) {
 function navigate(url) {
   history.pushState(null, '', url);
   route();
+  // As a page load would: a screen reader starts at the new page, not at the old link.
+  main.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }
 
 function route() {

@@ -133,9 +133,11 @@ export function renderQueue(main, ctx) {
     const { rows, snoozedHidden } = visible(now);
     const byPrio = { high: 0, medium: 0, low: 0 };
     for (const a of rows) byPrio[a.priority]++;
-    counts.textContent = `${rows.length} alert${rows.length === 1 ? '' : 's'}: ${byPrio.high} high, ${byPrio.medium} medium, ${byPrio.low} low`
+    const countText = `${rows.length} alert${rows.length === 1 ? '' : 's'}: ${byPrio.high} high, ${byPrio.medium} medium, ${byPrio.low} low`
       + (snoozedHidden ? ` · ${snoozedHidden} snoozed not shown` : '')
       + (store.cursor === null ? ' · waiting for the live stream…' : '');
+    // Polite live region: announce when the numbers change, not on every render.
+    if (counts.textContent !== countText) counts.textContent = countText;
     const hadFocus = tbody.contains(document.activeElement);
     if (selectedId && !rows.some((a) => a.id === selectedId) && !store.alerts.has(selectedId)) selectedId = null;
     // The first rows are the ones to act on; past that the filters are the way in.
