@@ -23,7 +23,7 @@ import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
 import { startEscalation } from './alerts/escalation.ts';
-import { alertStreamRoutes, STREAM_DEFAULTS } from './alerts/stream.ts';
+import { alertStreamRoutes, STREAM_DEFAULTS, StreamClients } from './alerts/stream.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
 import { engineSettingsRoutes } from './scoring/settings-routes.ts';
@@ -83,6 +83,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const feed = new AlertFeed();
+  const streams = new StreamClients();
   app.decorate('alertFeed', feed);
   const engine = startEngine(db, config, app.log, (events) => feed.publish(events));
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
@@ -129,6 +130,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       await hub.drain(config.ingest.retryAfterMs);
       await writer.drain();
       hub.closeAll();
+      // Dashboards reconnect with ?after= to the next instance; the server waits for no one.
+      streams.closeAll();
       // Everything is stored: finish replays and snapshot every changed device.
       await engine.drain();
     },
@@ -145,7 +148,11 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(lifecycleRoutes, { db, sessions, feed, maxSnoozeMs: config.alerts.maxSnoozeMs });
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
-  await app.register(alertStreamRoutes, { db, sessions, feed, ...STREAM_DEFAULTS, maxBufferedBytes: config.alerts.streamMaxBufferedBytes });
+  await app.register(alertStreamRoutes, {
+    clients: streams, db, sessions, feed, ...STREAM_DEFAULTS,
+    maxBufferedBytes: config.alerts.streamMaxBufferedBytes,
+    sessionCheckMs: config.alerts.streamSessionCheckMs,
+  });
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });

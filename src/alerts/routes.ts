@@ -46,13 +46,13 @@ async function visibleAlert(db: Db, user: SessionUser, rawId: string): Promise<S
   return alert;
 }
 
-const KNOWN = new Set(['status', 'priority', 'kind', 'patient', 'after', 'limit']);
+const KNOWN = new Set(['status', 'priority', 'kind', 'patient', 'after', 'limit', 'order']);
 
 /** Alerts of the caller's sites (alerts contract v1, API). Clinicians and admins; audited. */
 export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, { db, sessions }) => {
   const guard = requireUser(sessions, 'clinician', 'admin');
 
-  app.get('/v1/alerts', { preHandler: guard, schema: { tags: ['alerts'], summary: 'alerts of the caller’s sites, oldest first' } }, async (req) => {
+  app.get('/v1/alerts', { preHandler: guard, schema: { tags: ['alerts'], summary: 'alerts of the caller’s sites, oldest first (order=newest for newest first)' } }, async (req) => {
     const user = signedInUser(req);
     const q = req.query as Record<string, unknown>;
     const unknown = Object.keys(q).find((k) => !KNOWN.has(k));
@@ -70,6 +70,10 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
       afterId = parsed;
     }
     const limit = intParam('limit', q.limit, 1, MAX_LIMIT, 100);
+    // oldest (the default) pages forward from `after`; newest pages backward from it.
+    const order = listParam('order', q.order, ['oldest', 'newest']);
+    if (order && order.length > 1) throw new ServiceError('bad_message', 'order must be oldest or newest');
+    const newestFirst = order?.[0] === 'newest';
     const rows = await listAlerts(db, {
       siteIds: visibleSites(user),
       status: listParam('status', q.status, STATUSES),
@@ -77,6 +81,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
       kind: listParam('kind', q.kind, ALERT_KINDS),
       patientId,
       afterId,
+      newestFirst,
       limit,
     });
     await recordAudit(db, {

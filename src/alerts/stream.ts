@@ -21,7 +21,22 @@ export const STREAM_DEFAULTS = Object.freeze({
   pollMs: 1_000,
 });
 
+/** The open dashboard streams, so shutdown can close them before the server waits for sockets. */
+export class StreamClients {
+  private readonly open = new Set<{ close(code: number, reason: string): void }>();
+
+  add(c: { close(code: number, reason: string): void }): () => void {
+    this.open.add(c);
+    return () => this.open.delete(c);
+  }
+
+  closeAll(): void {
+    for (const c of this.open) c.close(STREAM_CLOSE.shutdown, 'server shutting down');
+  }
+}
+
 export interface StreamOptions {
+  readonly clients: StreamClients;
   readonly db: Db;
   readonly sessions: SessionStore;
   readonly feed: AlertFeed;
@@ -205,7 +220,11 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
       const after = parseAfter(req);
       const client = new StreamClient(socket, user, opts, req.log);
       clients.set(client, sessionToken(req));
-      socket.on('close', () => clients.delete(client));
+      const forget = opts.clients.add(client);
+      socket.on('close', () => {
+        clients.delete(client);
+        forget();
+      });
       // The dashboard sends nothing; anything it sends is ignored.
       socket.on('message', () => undefined);
       void recordAudit(opts.db, { user, action: 'alert.stream', route: '/v1/alerts/stream', detail: { after } })

@@ -25,6 +25,7 @@ const userSchema = {
       properties: {
         id: { type: 'integer' },
         name: { type: 'string' },
+        email: { type: 'string' },
         role: { type: 'string', enum: ['clinician', 'analyst', 'admin'] },
         sites: { type: 'array', items: { type: 'string' }, description: 'codes of the sites whose data the user sees' },
       },
@@ -42,7 +43,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   const cookieOptions = { httpOnly: true, sameSite: 'strict', path: '/', secure: sessions.secure } as const;
 
   const describe = async (user: SessionUser) => ({
-    user: { id: user.id, name: user.name, role: user.role, sites: await siteCodes(db, user) },
+    user: { id: user.id, name: user.name, email: user.email, role: user.role, sites: await siteCodes(db, user) },
   });
 
   app.post(

@@ -13,6 +13,8 @@ export interface SessionUser {
   readonly id: number;
   readonly role: Role;
   readonly name: string;
+  /** The sign-in email: how alerts name their assignee. */
+  readonly email: string;
   /** Sites the user is a member of (an admin sees every site regardless). */
   readonly siteIds: readonly number[];
 }
@@ -72,7 +74,7 @@ export class SessionStore {
     const row = await this.db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['users.id', 'users.role', 'users.name', 'users.disabled_at', 'sessions.last_seen_at', 'sessions.expires_at'])
+      .select(['users.id', 'users.role', 'users.name', 'users.email', 'users.disabled_at', 'sessions.last_seen_at', 'sessions.expires_at'])
       .where('sessions.token_hash', '=', hash)
       .executeTakeFirst();
     if (!row) return null;
@@ -86,7 +88,7 @@ export class SessionStore {
       await this.db.updateTable('sessions').set({ last_seen_at: new Date(now) }).where('token_hash', '=', hash).execute();
     }
     const sites = await this.db.selectFrom('user_sites').select('site_id').where('user_id', '=', row.id).orderBy('site_id').execute();
-    return { id: row.id, role: row.role, name: row.name, siteIds: sites.map((s) => s.site_id) };
+    return { id: row.id, role: row.role, name: row.name, email: row.email, siteIds: sites.map((s) => s.site_id) };
   }
 
   async destroy(token: string | undefined): Promise<void> {

@@ -62,6 +62,8 @@ export interface Config {
     readonly maxSnoozeMs: number;
     /** A dashboard stream with more unsent bytes than this is dropped (it stopped reading). */
     readonly streamMaxBufferedBytes: number;
+    /** How often an open stream's session is checked again (ended, disabled, sites changed). */
+    readonly streamSessionCheckMs: number;
   };
   readonly export: {
     /** HMAC key of the de-identified export; null: exports are refused. */
@@ -141,6 +143,7 @@ export const VARS = {
   ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 5000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
   ALERT_ESCALATION_MINUTES: { kind: 'int', def: 15, min: 1, max: 24 * 60, doc: 'an open high alert unacknowledged this long (wall-clock) is escalated, and again after each further period' },
   ALERT_STREAM_MAX_BUFFER_BYTES: { kind: 'int', def: 1_048_576, min: 1024, max: 64 * 1_048_576, doc: 'a dashboard stream that leaves more than this unsent is closed (4008): it stopped reading' },
+  ALERT_STREAM_SESSION_CHECK_MS: { kind: 'int', def: 60_000, min: 100, max: 3_600_000, doc: 'how often an open alert stream re-checks its session; an ended session closes it (4001)' },
   ALERT_ESCALATION_CHECK_MS: { kind: 'int', def: 30_000, min: 100, max: 3_600_000, doc: 'how often alerts are checked for escalation' },
   ALERT_SNOOZE_MAX_HOURS: { kind: 'int', def: 7 * 24, min: 1, max: 30 * 24, doc: 'the longest snooze a clinician may set' },
   EXPORT_KEY: { kind: 'string', def: null, doc: 'the trial\'s export key (at least 32 characters): keys the subject pseudonyms and date shifts of the de-identified export; unset = exports refused' },
@@ -243,6 +246,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       escalationCheckMs: int('ALERT_ESCALATION_CHECK_MS'),
       maxSnoozeMs: int('ALERT_SNOOZE_MAX_HOURS') * 3_600_000,
       streamMaxBufferedBytes: int('ALERT_STREAM_MAX_BUFFER_BYTES'),
+      streamSessionCheckMs: int('ALERT_STREAM_SESSION_CHECK_MS'),
     },
     export: { key: exportKey },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),

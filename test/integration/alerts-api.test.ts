@@ -88,10 +88,16 @@ describe('GET /v1/alerts', () => {
     expect(rest.body.next).toBeNull();
     const ids = [...first.body.alerts!, ...rest.body.alerts!].map((a) => a.id);
     expect(new Set(ids).size).toBe(6);
+
+    // Newest first pages backwards.
+    const newest = await get('/v1/alerts?order=newest&limit=4', admin);
+    expect(newest.body.alerts!.map((a) => a.id)).toEqual([...ids].reverse().slice(0, 4));
+    const older = await get(`/v1/alerts?order=newest&limit=4&after=${String(newest.body.next)}`, admin);
+    expect(older.body.alerts!.map((a) => a.id)).toEqual([...ids].reverse().slice(4));
   });
 
   it('refuses bad filters with a clear message', async () => {
-    for (const q of ['status=closed', 'priority=urgent', 'kind=vt', 'limit=0', 'limit=5000', 'limit=ten', 'after=x-1', 'colour=red', 'status=open&status=resolved']) {
+    for (const q of ['status=closed', 'priority=urgent', 'kind=vt', 'limit=0', 'limit=5000', 'limit=ten', 'after=x-1', 'colour=red', 'status=open&status=resolved', 'order=random', 'order=newest,oldest']) {
       const { status, body } = await get(`/v1/alerts?${q}`, clinicianA);
       expect(status, q).toBe(400);
       expect(body.code, q).toBe('bad_message');

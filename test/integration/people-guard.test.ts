@@ -54,7 +54,7 @@ describe('requireUser', () => {
   it('sets request.user to the signed-in user with their site ids', async () => {
     const u = await seedUser(tdb.db, 'clinician', ['mri', 'leeds']);
     const r = await call('/t/any', await signIn(url, u.email));
-    expect(await r.json()).toEqual({ user: { id: u.id, role: 'clinician', name: u.name, siteIds: [mri, leeds].sort((a, b) => a - b) } });
+    expect(await r.json()).toEqual({ user: { id: u.id, role: 'clinician', name: u.name, email: u.email, siteIds: [mri, leeds].sort((a, b) => a - b) } });
   });
 
   it('answers 401 not_signed_in without a session', async () => {

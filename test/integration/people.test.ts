@@ -31,7 +31,7 @@ describe('signing in and out', () => {
     const u = await seedUser(tdb.db, 'clinician', ['mri', 'leeds']);
     const res = await postSession(svc.httpUrl, { email: u.email, password: PASSWORD });
     expect(res.status).toBe(200);
-    const me = { user: { id: u.id, name: u.name, role: 'clinician', sites: ['leeds', 'mri'] } };
+    const me = { user: { id: u.id, name: u.name, email: u.email, role: 'clinician', sites: ['leeds', 'mri'] } };
     expect(await res.json()).toEqual(me);
     const setCookie = res.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/^session=[A-Za-z0-9_-]{43}; /);

@@ -4,7 +4,7 @@ import { canSeeSite, sessionToken } from '../../../src/auth/guard.ts';
 
 describe('canSeeSite', () => {
   it('lets members see their sites, admins every site', () => {
-    const clinician = { id: 1, role: 'clinician', name: 'A', siteIds: [2, 5] } as const;
+    const clinician = { id: 1, role: 'clinician', name: 'A', email: 'a@clinic.example', siteIds: [2, 5] } as const;
     expect(canSeeSite(clinician, 2)).toBe(true);
     expect(canSeeSite(clinician, 3)).toBe(false);
     expect(canSeeSite({ ...clinician, role: 'analyst' }, 3)).toBe(false);
