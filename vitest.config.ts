@@ -26,14 +26,42 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Fuzzing runs thousands of requests per file; two files at a time, like integration.
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One browser at a time: chromium is heavy beside the service and PostgreSQL.
+          maxWorkers: 1,
+        },
+      },
+      {
+        // `npm run test:faults`, not part of `npm test`: PostgreSQL restarts, SIGKILL, a
+        // database outage, overload and SIGTERM under load, a few minutes in all.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 3 },
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          // One scenario at a time: each loads the whole machine on purpose.
           maxWorkers: 1,
         },
       },

@@ -25,6 +25,12 @@ export class DisposablePg {
     this.server = await startEmbedded(path.join(this.dir, 'pg'), this.port, pino({ level: 'silent' }));
   }
 
+  /** A clean stop (the server's fast shutdown): its clients are disconnected; start() brings it back. */
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = null;
+  }
+
   /** Immediate shutdown (SIGQUIT): no checkpoint, crash recovery on the next start. */
   async crash(): Promise<void> {
     const pid = Number(fs.readFileSync(path.join(this.dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);

@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/db.ts';
+import { DisposablePg } from '../helpers/pg-server.ts';
+import { startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
+import { seedGateway } from '../helpers/service.ts';
+import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
+import { AckLedger } from './proxy.ts';
+import { compare, generatedKeys, notStored, report, sleep, storedReadings, until } from './check.ts';
+
+// PostgreSQL is stopped and started again while the simulator streams into the service
+// process: the process must stay up, recover by itself, and lose or double nothing acked.
+
+const DAY = 86_400_000;
+let server: DisposablePg | undefined;
+let svc: ServiceProcess | undefined;
+let ledger: AckLedger | undefined;
+
+afterAll(async () => {
+  if (svc && svc.child.exitCode === null) await svc.stop('SIGKILL');
+  await ledger?.close();
+  await server?.dispose();
+});
+
+describe('PostgreSQL restarted mid-stream', () => {
+  it('keeps the service up, resumes ingest by itself, and stores every acked reading exactly once', async () => {
+    server = new DisposablePg();
+    await server.start();
+    const tdb = await createTestDatabase(server.adminUrl());
+    const { key } = await seedGateway(tdb.db);
+    await tdb.close();
+    svc = await startServiceProcess({ DATABASE_URL: tdb.url, INGEST_RETRY_AFTER_MS: '200', DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' });
+    const httpUrl = `http://127.0.0.1:${svc.port}`;
+    let exitedEarly: number | null | undefined;
+    void svc.exited.then((code) => (exitedEarly = code));
+    ledger = await AckLedger.start(() => `ws://127.0.0.1:${svc!.port}/v1/ingest`);
+
+    // 100 patients x 90 days: about 190,000 readings.
+    const options: CohortOptions = { patients: 100, days: 90, seed: 31, start: Math.floor(Date.now() / DAY) * DAY - 90 * DAY };
+    let fault: Promise<void> | null = null;
+    let ackedAtStop = new Set<string>();
+    let notReadyDuringOutage = false;
+    let ackedDuringOutage = 0;
+    const summary = await runSimulation({
+      ...options,
+      url: ledger.url,
+      key,
+      speed: 'max',
+      lateShare: 0.05,
+      log: () => {},
+      onProgress: () => {
+        if (fault || ledger!.acked.size < 30_000) return;
+        fault = (async () => {
+          await server!.stop();
+          ackedAtStop = new Set(ledger!.acked);
+          const ready = await fetch(`${httpUrl}/health/ready`);
+          notReadyDuringOutage = ready.status === 503;
+          await sleep(3000);
+          ackedDuringOutage = ledger!.acked.size - ackedAtStop.size;
+          await server!.start();
+        })();
+      },
+    });
+    expect(fault).not.toBeNull();
+    await fault;
+
+    await until('ready again', async () => (await fetch(`${httpUrl}/health/ready`)).status === 200);
+    const stored = await storedReadings(tdb.url);
+    const verdict = compare(stored, { expected: generatedKeys(options), acked: ledger.acked });
+    const lostAtStop = notStored(ackedAtStop, stored);
+    const alive = svc.child.exitCode === null && exitedEarly === undefined;
+    report('pg-restart', summary, ledger.acked.size, verdict, {
+      ackedAtStop: ackedAtStop.size,
+      ackedDuringOutage,
+      ackedAtStopNotStored: lostAtStop,
+      unavailable: ledger.errors.unavailable ?? 0,
+      readyWasNotReady: notReadyDuringOutage,
+      serviceAlive: alive,
+    });
+
+    expect(alive).toBe(true);
+    expect(notReadyDuringOutage).toBe(true);
+    expect(summary.rejected + summary.failed).toBe(0);
+    expect(lostAtStop).toBe(0);
+    expect(verdict).toMatchObject({ storedTwice: 0, missing: 0, unexpected: 0 });
+    expect(verdict.stored).toBe(generatedKeys(options).size);
+    // Ingest resumed by itself: readings were acked after the restart.
+    expect(ledger.acked.size).toBeGreaterThan(ackedAtStop.size);
+  });
+});

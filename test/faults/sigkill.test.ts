@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
+import { seedGateway } from '../helpers/service.ts';
+import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
+import { AckLedger } from './proxy.ts';
+import { compare, generatedKeys, notStored, report, storedReadings, until } from './check.ts';
+import { compareAlerts } from './alerts.ts';
+
+// The service process is killed (SIGKILL) mid-stream and started again on the same port.
+// The gateways reconnect, ask `status` and resend: nothing acked is lost, nothing is stored
+// twice, and the alerts at the end are those of the pure engine run in event-time order
+// (what an uninterrupted run stores; test/integration/scoring-simulator.test.ts).
+
+const DAY = 86_400_000;
+let tdb: TestDatabase;
+let svc: ServiceProcess | undefined;
+let ledger: AckLedger | undefined;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+});
+afterAll(async () => {
+  if (svc && svc.child.exitCode === null) await svc.stop('SIGKILL');
+  await ledger?.close();
+  await tdb?.drop();
+});
+
+async function pendingReplays(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const n = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM engine_pending')).rows[0]!.n;
+  await c.end();
+  return n;
+}
+
+describe('SIGKILL mid-stream and start again', () => {
+  it('loses nothing acked, stores nothing twice, and ends with the alerts of an uninterrupted run', async () => {
+    const { key } = await seedGateway(tdb.db, 'simsite');
+    const port = await freePort();
+    // A speed-max run moves gateways through event time at different paces: no site-level checks.
+    const env = { DATABASE_URL: tdb.url, ENGINE_CONNECTIVITY_CHECK_MS: '3600000', LOG_LEVEL: 'error' };
+    svc = await startServiceProcess(env, [], port);
+    ledger = await AckLedger.start(() => `ws://127.0.0.1:${port}/v1/ingest`);
+
+    // 60 patients x 150 days on one site (about 170,000 readings), the cohort of the scoring test.
+    const options: CohortOptions = { patients: 60, days: 150, seed: 21, sites: ['simsite'], start: Math.floor(Date.now() / DAY) * DAY - 150 * DAY };
+    const expected = generatedKeys(options);
+    let fault: Promise<void> | null = null;
+    let ackedAtKill = new Set<string>();
+    let ackedAtKillNotStored = -1;
+    let storedAtKill = 0;
+    const summary = await runSimulation({
+      ...options,
+      url: ledger.url,
+      key,
+      speed: 'max',
+      lateShare: 0.05,
+      log: () => {},
+      onProgress: () => {
+        if (fault || ledger!.acked.size < expected.size * 0.4) return;
+        fault = (async () => {
+          svc!.child.kill('SIGKILL');
+          await svc!.exited;
+          ackedAtKill = new Set(ledger!.acked);
+          const atKill = await storedReadings(tdb.url);
+          storedAtKill = atKill.rows;
+          ackedAtKillNotStored = notStored(ackedAtKill, atKill);
+          svc = await startServiceProcess(env, [], port);
+        })();
+      },
+    });
+    expect(fault).not.toBeNull();
+    await fault;
+
+    // Replays of late readings run in the background; let them finish before comparing.
+    await until('no replay pending', async () => (await pendingReplays(tdb.url)) === 0);
+    expect(await svc.stop('SIGTERM')).toBe(0);
+    const stored = await storedReadings(tdb.url);
+    const verdict = compare(stored, { expected, acked: ledger.acked });
+    const alerts = await compareAlerts(tdb.url, options);
+    report('sigkill', summary, ledger.acked.size, verdict, {
+      ackedAtKill: ackedAtKill.size,
+      storedAtKill,
+      ackedAtKillNotStored,
+      alertsStored: alerts.stored,
+      alertsInOrder: alerts.expected,
+      alertsOnlyStored: alerts.onlyStored.length,
+      alertsOnlyInOrder: alerts.onlyExpected.length,
+      alertTriggerMismatches: alerts.triggerMismatches.length,
+      unscored: alerts.unscored,
+    });
+
+    expect(summary.reconnects).toBeGreaterThan(0);
+    expect(summary.rejected + summary.failed).toBe(0);
+    expect(ackedAtKillNotStored).toBe(0);
+    expect(verdict).toMatchObject({ storedTwice: 0, missing: 0, unexpected: 0 });
+    expect(verdict.stored).toBe(expected.size);
+    expect(alerts.expected).toBeGreaterThan(5);
+    expect({ onlyStored: alerts.onlyStored, onlyInOrder: alerts.onlyExpected, triggers: alerts.triggerMismatches })
+      .toEqual({ onlyStored: [], onlyInOrder: [], triggers: [] });
+    expect({ unscored: alerts.unscored, pending: alerts.pending }).toEqual({ unscored: 0, pending: 0 });
+  });
+});
