@@ -8,6 +8,7 @@ import { createPatient, enrolDevice } from '../patients/service.ts';
 import { parsePatientRef, patientRef } from '../patients/identity.ts';
 import { listPatients } from '../store/patients.ts';
 import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
+import { verifyAuditChain } from './audit-verify.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -29,6 +30,8 @@ const USAGE = `Usage: npm run admin -- <command>
                                            link a device to a patient of its site; with
                                            --create-device, register a device not yet heard from
   patient list [--site <code>] [--json]
+  audit verify [--json]                    check the audit log's hash chain: OK with the row
+                                           count and head hash, or the first broken row (exit 1)
 
 Connects to DATABASE_URL, or to the embedded PostgreSQL under DATA_DIR
 (started for the command if the service is not running).`;
@@ -152,6 +155,13 @@ async function main(argv: string[]): Promise<number> {
         const rows = await listPatients(db, { siteIds: siteRow ? [siteRow.id] : null, limit: 100_000 });
         out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.given_name} ${r.family_name}`, dob: r.date_of_birth, nhs: r.nhs_number, devices: r.devices.join(' '), risk: r.risk_status ?? '' })));
         return 0;
+      }
+      case 'audit verify': {
+        const report = await verifyAuditChain(db);
+        if (values.json) console.log(JSON.stringify(report));
+        else if (report.ok) console.log(`audit log OK: ${report.rows} rows, last id ${report.lastId ?? '-'}, head ${report.head}`);
+        else console.log(`audit log BROKEN at row ${report.id} (after ${report.rows} good rows): ${report.reason}`);
+        return report.ok ? 0 : 1;
       }
       default:
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);

@@ -89,7 +89,7 @@ export interface SessionsTable {
 
 /** Append-only: UPDATE, DELETE and TRUNCATE raise (a trigger). */
 export interface AuditLogTable {
-  /** bigserial; read as a number (see db.ts). */
+  /** bigint, given by the insert trigger in hash-chain order; read as a number (see db.ts). */
   id: Generated<number>;
   at: Timestamp;
   user_id: number | null;
@@ -99,6 +99,9 @@ export interface AuditLogTable {
   patient_id: number | null;
   device_id: number | null;
   detail: ColumnType<unknown, string | undefined, never>;
+  /** Hash chain, set by the database's insert trigger (migration 0007); never written by the service. */
+  prev_hash: ColumnType<Buffer, never, never>;
+  hash: ColumnType<Buffer, never, never>;
 }
 
 export interface AlertsTable {
