@@ -86,7 +86,8 @@ const enrolSchema = {
 function strictBody(body: unknown, schema: { properties: Record<string, { type: string | readonly string[] }> }): void {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('bad_message', 'the body must be a JSON object');
   for (const [k, v] of Object.entries(body)) {
-    const prop = schema.properties[k];
+    // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
+    const prop = Object.hasOwn(schema.properties, k) ? schema.properties[k] : undefined;
     if (!prop) throw new ServiceError('bad_message', `unknown field: ${k}`);
     const types = typeof prop.type === 'string' ? [prop.type] : prop.type;
     if (!types.includes(v === null ? 'null' : typeof v)) throw new ServiceError('bad_message', `${k} must be ${types.join(' or ')}`);
