@@ -17,7 +17,7 @@ export interface Watched {
   readonly key: string;
   readonly site: string;
   readonly lines: string[];
-  /** Log lines at level error (50) or fatal (60). */
+  /** Log lines at level error (50) or fatal (60) written since the last call. */
   severe(): Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
@@ -27,9 +27,15 @@ export async function startWatched(adminUrl: string, env: Record<string, string>
   const lines: string[] = [];
   const svc = await startService(tdb.db, tdb.url, { LOG_LEVEL: 'warn', ...env }, { write: (l) => void lines.push(l) });
   const gw = await seedGateway(tdb.db);
+  let checked = 0;
   return {
     tdb, svc, key: gw.key, site: gw.site, lines,
-    severe: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => Number(l.level) >= 50),
+    severe: () => {
+      // Each check reports the lines written since the previous one.
+      const fresh = lines.slice(checked);
+      checked = lines.length;
+      return fresh.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => Number(l.level) >= 50);
+    },
     close: async () => {
       await svc.close();
       await tdb.drop();
