@@ -13,6 +13,7 @@ import { sameOrigin } from '../auth/origin.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import type { AlertFeed } from './feed.ts';
 import { presentAlert } from './present.ts';
+import { RecentChanges } from './recent.ts';
 
 export const STREAM_DEFAULTS = Object.freeze({
   maxBufferedBytes: 1 << 20,
@@ -66,6 +67,7 @@ class StreamClient {
     readonly socket: WebSocket,
     private user: SessionUser,
     private readonly opts: StreamOptions,
+    private readonly recent: RecentChanges,
     private readonly log: FastifyBaseLogger,
   ) {
     socket.on('pong', () => {
@@ -115,6 +117,20 @@ class StreamClient {
 
   private async pump(): Promise<void> {
     for (;;) {
+      // Served from the shared cache when it reaches back far enough...
+      const cached = this.recent.after(this.sent!, this.siteIds);
+      if (cached) {
+        const upTo = this.recent.lastCursor;
+        for (const c of cached) {
+          if (!this.sendText(c.message)) return;
+          this.sent = c.cursor;
+        }
+        // Everything up to the cache's newest cursor is known: none of the rest is for us.
+        this.sent = Math.max(this.sent!, upTo);
+        return;
+      }
+      // ...else from the database, until the client is within the cache's reach.
+      const horizon = this.recent.lastCursor;
       const events: StreamEvent[] = await eventsAfter(this.opts.db, this.sent!, this.siteIds, PAGE);
       for (const e of events) {
         const message = {
@@ -123,21 +139,29 @@ class StreamClient {
           cursor: e.cursor,
           change: { type: e.type, at: e.at.toISOString(), actor: e.actor },
         };
-        if (!this.send(message)) return;
+        if (!this.sendText(JSON.stringify(message))) return;
         this.sent = e.cursor;
       }
-      if (events.length < PAGE) return;
+      if (events.length < PAGE) {
+        // The query saw every change committed up to the cache's horizon when it started.
+        this.sent = Math.max(this.sent!, horizon);
+        if (this.recent.after(this.sent, this.siteIds) === null) return;
+      }
     }
   }
 
-  /** False when the client is gone or was dropped for not reading. */
   private send(message: unknown): boolean {
+    return this.sendText(JSON.stringify(message));
+  }
+
+  /** False when the client is gone or was dropped for not reading. */
+  private sendText(text: string): boolean {
     if (this.closed) return false;
     if (this.socket.bufferedAmount > this.opts.maxBufferedBytes) {
       this.close(STREAM_CLOSE.tooSlow, 'not reading fast enough; reconnect with ?after=<last cursor>');
       return false;
     }
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(text);
     return true;
   }
 
@@ -177,8 +201,15 @@ function parseAfter(req: FastifyRequest): number | null {
 export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, opts) => {
   const clients = new Map<StreamClient, string | undefined>();
   const guard = requireUser(opts.sessions, 'clinician', 'admin');
+  const recent = new RecentChanges(opts.db);
+  // One fetch of what is new, then every client takes its share from it.
   const wakeAll = () => {
-    for (const c of clients.keys()) c.kick();
+    recent.refresh().then(
+      () => {
+        for (const c of clients.keys()) c.kick();
+      },
+      (err: unknown) => app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert stream could not read changes'),
+    );
   };
   const unsubscribe = opts.feed.subscribe(wakeAll);
   const timers = [
@@ -218,7 +249,7 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
     (socket, req) => {
       const user = signedInUser(req);
       const after = parseAfter(req);
-      const client = new StreamClient(socket, user, opts, req.log);
+      const client = new StreamClient(socket, user, opts, recent, req.log);
       clients.set(client, sessionToken(req));
       const forget = opts.clients.add(client);
       socket.on('close', () => {

@@ -350,13 +350,31 @@ export class ScoringService {
     e.rebuilding = run()
       .catch((err: unknown) => {
         e.tracked = null;
-        if (!this.closed) this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine state rebuild failed; retried on the next reading');
+        if (!this.closed) this.warnRebuildFailed(err);
         throw err;
       })
       .finally(() => {
         e.rebuilding = null;
       });
     return e.rebuilding;
+  }
+
+  private rebuildWarnedAt = 0;
+  private rebuildFailuresUnlogged = 0;
+
+  /** While the database is away every device's rebuild fails: one line every 5 s, with a count. */
+  private warnRebuildFailed(err: unknown): void {
+    const now = Date.now();
+    if (now - this.rebuildWarnedAt < 5000) {
+      this.rebuildFailuresUnlogged++;
+      return;
+    }
+    this.opts.log.warn(
+      { err: { message: err instanceof Error ? err.message : String(err) }, alsoFailedSinceLastLine: this.rebuildFailuresUnlogged },
+      'engine state rebuild failed; retried on the next reading',
+    );
+    this.rebuildWarnedAt = now;
+    this.rebuildFailuresUnlogged = 0;
   }
 
   /** One device's pending late readings, the snapshot before them, and the readings after it. */
