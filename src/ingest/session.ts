@@ -12,6 +12,10 @@ export const CLOSE = { shutdown: 1001, policy: 1008, tooBig: 1009, internal: 101
 // backpressure) until it is answered, so no socket can queue unbounded work.
 const PAUSE_AT = 64;
 const RESUME_AT = 16;
+// Likewise a gateway that sends frames but does not read its replies: past this many
+// unsent reply bytes the socket stops being read until the peer catches up. Without it,
+// tiny bad frames answered at once made the server buffer replies without bound.
+export const MAX_UNREAD_REPLY_BYTES = 4 * 1024 * 1024;
 
 /**
  * One gateway socket. Every frame is answered (ack, status or error) and a bad
@@ -74,11 +78,23 @@ export class GatewaySession {
         : this.service.status(this.gateway, msg.devices).then((devices) => this.send({ type: 'status', id: msg.id, devices }));
     const tracked = work.catch((err: unknown) => this.onFailure(msg.id, err));
     this.inflight.add(tracked);
-    if (this.inflight.size >= PAUSE_AT && !this.socket.isPaused) this.socket.pause();
+    this.flow();
     void tracked.finally(() => {
       this.inflight.delete(tracked);
-      if (this.inflight.size <= RESUME_AT && this.socket.isPaused && !this.draining) this.socket.resume();
+      this.flow();
     });
+  }
+
+  /** Pause reading while too many frames are in flight or too many reply bytes unsent; resume when both are low. */
+  private flow(): void {
+    // Closing: the socket must stay readable for the peer's close frame.
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    const unread = this.socket.bufferedAmount;
+    if (!this.socket.isPaused) {
+      if (this.inflight.size >= PAUSE_AT || unread > MAX_UNREAD_REPLY_BYTES) this.socket.pause();
+    } else if (!this.draining && this.inflight.size <= RESUME_AT && unread <= MAX_UNREAD_REPLY_BYTES / 4) {
+      this.socket.resume();
+    }
   }
 
   private onFailure(id: string, err: unknown): void {
@@ -97,7 +113,10 @@ export class GatewaySession {
 
   private send(body: object): void {
     // A peer that is gone gets nothing: it resends whatever it saw no ack for.
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(body));
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // The callback runs once this reply is handed to the OS: the peer is reading again.
+    this.socket.send(JSON.stringify(body), () => this.flow());
+    this.flow();
   }
 
   close(code: number, reason: string): void {
