@@ -9,7 +9,7 @@ import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth
 import type { SessionStore } from '../auth/sessions.ts';
 import { presentAlert } from '../alerts/present.ts';
 import { parsePatientRef, patientRef } from './identity.ts';
-import { createPatient, enrolDevice } from './service.ts';
+import { createPatient, enrolDevice, isDeviceSerial } from './service.ts';
 
 export interface PatientRoutesOptions {
   readonly db: Db;
@@ -207,7 +207,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     async (req, reply) => {
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
-      const device = await deviceBySerial(db, req.params.serial);
+      const device = isDeviceSerial(req.params.serial) ? await deviceBySerial(db, req.params.serial) : undefined;
       if (!device || !(await unenrol(db, device.id, row.id))) throw new ServiceError('not_found', 'the device is not enrolled to this patient');
       await recordAudit(db, { user, action: 'patient.unenrol', route: '/v1/patients/:id/devices/:serial', patientId: row.id, deviceId: device.id });
       return reply.code(204).send();

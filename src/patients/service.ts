@@ -46,8 +46,17 @@ export interface EnrolOptions {
   readonly deviceType?: string;
 }
 
+/**
+ * A device id as the ingest protocol admits it. Nothing else can name a stored device, and
+ * checking first keeps NUL and lone surrogates (which PostgreSQL refuses) out of queries.
+ */
+export function isDeviceSerial(serial: string): boolean {
+  return /^[A-Za-z0-9._:-]{1,64}$/.test(serial);
+}
+
 /** Link a device to a patient of the same site. Returns the device's internal id. */
 export async function enrolDevice(db: Db, patient: { id: number; siteId: number }, serial: string, opts: EnrolOptions = {}): Promise<number> {
+  if (!isDeviceSerial(serial)) throw new ServiceError('bad_message', 'serial must be 1-64 characters of A-Z a-z 0-9 . _ : -');
   const deviceType = opts.deviceType ?? 'unknown';
   if (!(DEVICE_TYPES as readonly string[]).includes(deviceType)) throw new ServiceError('bad_message', `deviceType must be one of ${DEVICE_TYPES.join(', ')}`);
   let device = await deviceBySerial(db, serial);
