@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -60,6 +60,11 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // A malformed URL (bad percent-encoding) is refused by the router before any route's
+    // error handler: answer it from our table too, not with Fastify's own body.
+    frameworkErrors: (error, _req, reply) => {
+      void (reply as FastifyReply).code(400).send({ code: 'bad_message', message: error.message });
+    },
   });
   const routes: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {
