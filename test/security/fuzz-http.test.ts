@@ -115,6 +115,20 @@ describe('HTTP bodies under fuzzing', () => {
     await expectUnharmed(w);
   });
 
+  it('DELETE /v1/patients/:id/devices/:serial with hostile serials', async () => {
+    // Path segments as sent: every byte percent-encoded, and raw sequences that are not UTF-8.
+    const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    const serial = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 70 }).map(pct),
+      fc.constantFrom('a%00b', '%ED%A0%80', '%C0%80', '%FF', '%', '%zz', '__proto__', '..', 'HTTP-1'),
+    );
+    await fc.assert(fc.asyncProperty(serial, async (s) => {
+      const res = await fetch(`${w.svc.httpUrl}/v1/patients/${patient}/devices/${s}`, { method: 'DELETE', headers: admin });
+      await expectAnswered(res, [204, 400, 404]);
+    }), { numRuns: RUNS });
+    await expectUnharmed(w);
+  });
+
   it('the alert lifecycle routes, with hostile bodies and alert ids', async () => {
     const action = fc.constantFrom('acknowledge', 'resolve', 'assign', 'snooze', 'comment');
     const id = fc.oneof({ weight: 4, arbitrary: fc.constant(alert) }, fc.string({ unit: 'binary', maxLength: 30 }).map(encodeURIComponent), fc.constantFrom('a-0', 'a--1', 'a-99999999999999999999', '__proto__', '%00'));
@@ -166,6 +180,18 @@ describe('HTTP bodies under fuzzing', () => {
       expect(res.status, text.slice(0, 300)).toBeLessThan(500);
       if (res.status >= 400) expect(JSON.parse(text)).toEqual({ code: expect.any(String), message: expect.any(String) });
     }), { numRuns: RUNS });
+    await expectUnharmed(w);
+  });
+
+  it('refuses a device serial with NUL or a lone surrogate with 400, not 500 (regression)', async () => {
+    for (const serial of ['a\u0000b', 'a\ud800']) {
+      const res = await post(`/v1/patients/${patient}/devices`, JSON.stringify({ serial }), admin);
+      expect(res.status).toBe(400);
+    }
+    for (const segment of ['a%00b', '%ED%A0%80']) {
+      const del = await fetch(`${w.svc.httpUrl}/v1/patients/${patient}/devices/${segment}`, { method: 'DELETE', headers: admin });
+      expect([400, 404]).toContain(del.status);
+    }
     await expectUnharmed(w);
   });
 
