@@ -19,6 +19,9 @@ export const REDACT_PATHS = [
   'nhsNumber',
   'name',
   'dateOfBirth',
+  'email',
+  'token',
+  'cookie',
   '*.password',
   '*.key',
   '*.device',
@@ -29,6 +32,10 @@ export const REDACT_PATHS = [
   '*.nhsNumber',
   '*.name',
   '*.dateOfBirth',
+  '*.email',
+  '*.token',
+  '*.cookie',
+  'res.headers["set-cookie"]',
 ];
 
 export function loggerOptions(level: string): LoggerOptions {
