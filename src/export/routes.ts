@@ -49,7 +49,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app,
         if (!reply.raw.writableFinished) aborted.abort();
       });
       const tally = { rows: 0, subjects: 0 };
-      const write = async (chunk: string) => {
+      const write = async (chunk: string | Buffer) => {
         if (!out.write(chunk)) await once(out, 'drain', { signal: aborted.signal });
       };
       const started = Date.now();

@@ -28,23 +28,23 @@ export interface ExportScope {
   readonly sites: ReadonlySet<string>;
 }
 
-const DEVICE_TYPES = new Set(['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown']);
-const SEXES = new Set(['female', 'male', 'other', 'unknown']);
-const PRIORITIES = new Set(['low', 'medium', 'high']);
-const RESOLUTIONS = new Set(['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other']);
-const ROLES = new Set(['clinician', 'admin', 'analyst']);
-const RISK = new Set(['Low', 'Medium', 'High']);
+export const DEVICE_TYPES = new Set(['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown']);
+export const SEXES = new Set(['female', 'male', 'other', 'unknown']);
+export const PRIORITIES = new Set(['low', 'medium', 'high']);
+export const RESOLUTIONS = new Set(['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other']);
+export const ROLES = new Set(['clinician', 'admin', 'analyst']);
+export const RISK = new Set(['Low', 'Medium', 'High']);
 const KINDS = new Set<string>(ALERT_KINDS);
 export const BATTERY_STATUS: Readonly<Record<number, string>> = {
   1: 'beginning_of_service', 2: 'middle_of_service', 3: 'elective_replacement', 4: 'end_of_service',
 };
 export const EPISODE_METRICS = ['vt_episodes', 'vf_episodes', 'atp_delivered', 'shocks_delivered'] as const;
 
-const ALERT_EVENTS = new Set<string>(['alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved']);
+export const ALERT_EVENTS = new Set<string>(['alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved']);
 
-const oneOf = (set: ReadonlySet<string>, v: string | null): string | null => (v !== null && set.has(v) ? v : null);
-const kindOf = (v: string | null): string | null => (v !== null && KINDS.has(v) ? v : v === null ? null : 'other');
-const num = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
+export const oneOf = (set: ReadonlySet<string>, v: string | null): string | null => (v !== null && set.has(v) ? v : null);
+export const kindOf = (v: string | null): string | null => (v !== null && KINDS.has(v) ? v : v === null ? null : 'other');
+export const num = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
 
 const EMPTY = {
   device_type: null, site: null, sex: null, age_band: null, alert: null, kind: null, priority: null,

@@ -1,5 +1,6 @@
-import { sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
+import type { RawRow } from '../export/encode.ts';
 import type { SourceRow } from '../export/timeline.ts';
 
 // SQL of the timeline export: the subjects in scope, and their events read through a
@@ -51,6 +52,10 @@ export interface TimelineScope {
   readonly includeReadings: boolean;
 }
 
+// Literals, not parameters: the planner matches them to the partial indexes of these
+// readings (migrations/2026-11-30T0006_export.ts).
+const EPISODE_METRICS = sql.join(EPISODE_METRIC_IDS.map((id) => sql.lit(id)));
+
 const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
 
 function inWindow(col: RawBuilder<unknown>, s: TimelineScope): RawBuilder<unknown> {
@@ -63,40 +68,45 @@ function inWindow(col: RawBuilder<unknown>, s: TimelineScope): RawBuilder<unknow
 /**
  * The events of one chunk of subjects, in file order: by the chunk's order, then time,
  * then a fixed rank of event types, then the source's own order. Columns as SourceRow.
+ *
+ * The events are gathered per subject (a lateral subquery over the chunk's subjects, each
+ * source read through the device's index) so PostgreSQL sorts one subject's rows at a
+ * time (an incremental sort) and streams them: a fetch costs what its rows cost, instead
+ * of the first fetch sorting the whole chunk while the service waits.
  */
 export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBuilder<SourceRow> {
   const kindOk = s.kinds ? sql`a.kind = ANY(${s.kinds}::text[])` : sql`true`;
   const lossOk = s.kinds && !s.kinds.includes('connectivity_loss') ? sql`false` : sql`true`;
-  const t = (col: RawBuilder<unknown>) => sql`date_part('epoch', ${col}) * 1000`;
   const readings = s.includeReadings
     ? sql`
-      UNION ALL
-      SELECT d.ord, d.patient_id, r.at, 6, r.seq, 'reading', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
-      FROM dev d JOIN readings r ON r.device_id = d.device_id
-      WHERE ${inWindow(sql`r.at`, s)}`
+        UNION ALL
+        SELECT r.at, 6, r.seq, 'reading', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
+        FROM enrolments d JOIN readings r ON r.device_id = d.device_id
+        WHERE d.patient_id = subj.patient_id AND ${inWindow(sql`r.at`, s)}`
     : sql``;
   return sql<SourceRow>`
     WITH subj AS (
       SELECT u.id AS patient_id, u.ord FROM unnest(${chunk}::int4[]) WITH ORDINALITY AS u(id, ord)
-    ), dev AS (
-      SELECT e.device_id, e.patient_id, s.ord, e.device_type, e.enrolled_at FROM enrolments e JOIN subj s USING (patient_id)
-    ), ev AS (
+    )
+    SELECT subj.patient_id, date_part('epoch', ev.at) * 1000 AS t, ev.event, ev.s1, ev.s2, ev.s3, ev.s4, ev.n1, ev.n2, ev.ref
+    FROM subj CROSS JOIN LATERAL (
       -- Age at enrolment is computed here, so a date of birth never leaves the database.
-      SELECT d.ord, d.patient_id, d.enrolled_at AS at, 0 AS rank, d.device_id::int8 AS tie, 'enrolled' AS event,
+      SELECT d.enrolled_at AS at, 0 AS rank, d.device_id::int8 AS tie, 'enrolled' AS event,
              d.device_type AS s1, st.code AS s2, p.sex AS s3, NULL::text AS s4,
              date_part('year', age(d.enrolled_at::date, p.date_of_birth))::float8 AS n1, NULL::float8 AS n2, NULL::int8 AS ref
-      FROM dev d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
+      FROM enrolments d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
+      WHERE d.patient_id = subj.patient_id
       UNION ALL
-      SELECT d.ord, d.patient_id, e.at, 2, e.cursor, 'alert_' || e.type, a.kind,
+      SELECT e.at, 2, e.cursor, 'alert_' || e.type, a.kind,
              coalesce(e.data->>'priority', a.priority), e.data->>'resolution', u.role, NULL, NULL, a.id
-      FROM dev d JOIN alerts a ON a.device_id = d.device_id JOIN alert_events e ON e.alert_id = a.id
+      FROM enrolments d JOIN alerts a ON a.device_id = d.device_id JOIN alert_events e ON e.alert_id = a.id
       LEFT JOIN users u ON u.id = e.actor_id
-      WHERE e.type = ANY(${ALERT_EVENT_TYPES}::text[]) AND ${kindOk} AND ${inWindow(sql`e.at`, s)}
+      WHERE d.patient_id = subj.patient_id AND e.type = ANY(${ALERT_EVENT_TYPES}::text[]) AND ${kindOk} AND ${inWindow(sql`e.at`, s)}
       UNION ALL
       -- A connectivity_loss alert opening is the device going silent; the first reading
       -- the service receives after it, the device coming back (both on the service clock).
-      SELECT d.ord, d.patient_id, x.at, x.rank, e.cursor, x.event, NULL, NULL, NULL, NULL, NULL, NULL, a.id
-      FROM dev d JOIN alerts a ON a.device_id = d.device_id AND a.kind = 'connectivity_loss'
+      SELECT x.at, x.rank, e.cursor, x.event, NULL, NULL, NULL, NULL, NULL, NULL, a.id
+      FROM enrolments d JOIN alerts a ON a.device_id = d.device_id AND a.kind = 'connectivity_loss'
       JOIN alert_events e ON e.alert_id = a.id AND e.type = 'opened'
       CROSS JOIN LATERAL (
         SELECT e.at, 3, 'connectivity_lost'
@@ -104,32 +114,28 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
         SELECT min(r.received_at), 1, 'connectivity_restored' FROM readings r
         WHERE r.device_id = a.device_id AND r.received_at > e.at
       ) x(at, rank, event)
-      WHERE x.at IS NOT NULL AND ${lossOk} AND ${inWindow(sql`x.at`, s)}
+      WHERE d.patient_id = subj.patient_id AND x.at IS NOT NULL AND ${lossOk} AND ${inWindow(sql`x.at`, s)}
       UNION ALL
-      SELECT d.ord, d.patient_id, rc.at, 4, rc.seq, 'risk_changed', rc.status, rc.previous, NULL, NULL, rc.score, NULL, NULL
-      FROM dev d JOIN risk_changes rc ON rc.device_id = d.device_id
-      WHERE ${inWindow(sql`rc.at`, s)}
+      SELECT rc.at, 4, rc.seq, 'risk_changed', rc.status, rc.previous, NULL, NULL, rc.score, NULL, NULL
+      FROM enrolments d JOIN risk_changes rc ON rc.device_id = d.device_id
+      WHERE d.patient_id = subj.patient_id AND ${inWindow(sql`rc.at`, s)}
       UNION ALL
-      SELECT d.ord, d.patient_id, r.at, 5, r.seq, 'episode', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
-      FROM dev d JOIN readings r ON r.device_id = d.device_id
-      WHERE r.metric = ANY(${EPISODE_METRIC_IDS}::int2[]) AND r.value > 0 AND ${inWindow(sql`r.at`, s)}
+      SELECT r.at, 5, r.seq, 'episode', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
+      FROM enrolments d JOIN readings r ON r.device_id = d.device_id
+      WHERE d.patient_id = subj.patient_id AND r.metric IN (${EPISODE_METRICS}) AND r.value > 0 AND ${inWindow(sql`r.at`, s)}
       UNION ALL
       -- Each new battery status: the device's whole history is read, so the first status
       -- inside the window is compared with the one before it.
-      SELECT b.ord, b.patient_id, b.at, 5, b.seq, 'battery_status', NULL, NULL, NULL, NULL, b.value, b.prev, NULL
+      SELECT b.at, 5, b.seq, 'battery_status', NULL, NULL, NULL, NULL, b.value, b.prev, NULL
       FROM (
-        -- Per device through the primary key: a join here would scan the whole table per chunk.
-        SELECT d.ord, d.patient_id, r.at, r.seq, r.value,
-               lag(r.value) OVER (PARTITION BY d.device_id ORDER BY r.at, r.seq) AS prev
-        FROM dev d CROSS JOIN LATERAL (
-          SELECT at, seq, value FROM readings WHERE device_id = d.device_id AND metric = ${BATTERY_STATUS_METRIC_ID}
-        ) r
+        SELECT r.at, r.seq, r.value, lag(r.value) OVER (PARTITION BY d.device_id ORDER BY r.at, r.seq) AS prev
+        FROM enrolments d JOIN readings r ON r.device_id = d.device_id AND r.metric = ${sql.lit(BATTERY_STATUS_METRIC_ID)}
+        WHERE d.patient_id = subj.patient_id
       ) b
       WHERE b.prev IS DISTINCT FROM b.value AND ${inWindow(sql`b.at`, s)}
       ${readings}
-    )
-    SELECT patient_id, ${t(sql`at`)} AS t, event, s1, s2, s3, s4, n1, n2, ref
-    FROM ev ORDER BY ord, at, rank, tie`;
+    ) ev
+    ORDER BY subj.ord, ev.at, ev.rank, ev.tie`;
 }
 
 export interface StreamOptions {
@@ -147,17 +153,31 @@ export class ExportCancelled extends Error {
   }
 }
 
+/** Every column as PostgreSQL's text: the export parses only what it writes. */
+const TEXT_TYPES = { getTypeParser: () => (text: string) => text };
+
+/**
+ * A FETCH whose rows come back as arrays of text (node-postgres rowMode 'array', no type
+ * parsing): node-postgres takes a query config where Kysely passes the statement's text.
+ */
+function fetchText(cursor: string, rows: number): CompiledQuery<RawRow> {
+  const text = `FETCH ${rows} FROM ${cursor}`;
+  return { ...CompiledQuery.raw(text), sql: { text, rowMode: 'array', types: TEXT_TYPES } as unknown as string } as CompiledQuery<RawRow>;
+}
+
 /**
  * Read the scope's events through a cursor, calling `onRows` with each fetch in file
- * order and `onSubjects` after each chunk. One REPEATABLE READ, READ ONLY transaction:
- * every chunk sees the same snapshot. An abort cancels the statement in flight
- * (pg_cancel_backend) and rolls back, so the connection returns to the pool at once.
+ * order (rows as RawRow) and `onSubjects` after each chunk. One REPEATABLE READ, READ ONLY
+ * transaction: every chunk sees the same snapshot. The next fetch is read while the
+ * current one is written, so the database and the formatting overlap. An abort cancels
+ * the statement in flight (pg_cancel_backend) and rolls back, so the connection returns
+ * to the pool at once.
  */
 export async function streamTimeline(
   db: Db,
   scope: TimelineScope,
   opts: StreamOptions,
-  onRows: (rows: readonly SourceRow[]) => Promise<void> | void,
+  onRows: (rows: readonly RawRow[]) => Promise<void> | void,
   onSubjects: (done: number) => void = () => {},
 ): Promise<void> {
   const { signal } = opts;
@@ -166,39 +186,51 @@ export async function streamTimeline(
     const pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
     // Each chunk's query is planned afresh; compiling it costs more than it saves.
     await sql`SET LOCAL jit = off`.execute(trx);
-    let inFlight = false;
+    let inFlight = 0;
     const cancel = () => {
       // A statement in flight is cancelled from another connection; between statements
       // the loop sees the signal itself.
-      if (inFlight) void sql`SELECT pg_cancel_backend(${pid})`.execute(db).catch(() => {});
+      if (inFlight > 0) void sql`SELECT pg_cancel_backend(${pid})`.execute(db).catch(() => {});
     };
     signal?.addEventListener('abort', cancel, { once: true });
-    const run = async <T>(q: RawBuilder<T>) => {
+    const run = async <T>(q: RawBuilder<T> | CompiledQuery<T>): Promise<{ rows: T[] }> => {
       if (signal?.aborted) throw new ExportCancelled();
-      inFlight = true;
+      inFlight++;
       try {
-        return await q.execute(trx);
+        return 'execute' in q ? await q.execute(trx) : await trx.executeQuery(q);
       } catch (e) {
         if (signal?.aborted) throw new ExportCancelled();
         throw e;
       } finally {
-        inFlight = false;
+        inFlight--;
       }
     };
+    const fetch = fetchText('export_timeline', fetchRows);
+    let next: Promise<{ rows: RawRow[] }> | null = null;
     try {
       for (let i = 0; i < scope.patientIds.length; i += opts.chunkSubjects) {
         const chunk = scope.patientIds.slice(i, i + opts.chunkSubjects);
         await run(sql`DECLARE export_timeline NO SCROLL CURSOR FOR ${timelineQuery(chunk, scope)}`);
+        next = run(fetch);
         for (;;) {
-          const res = await run(sql<SourceRow>`FETCH ${sql.raw(String(fetchRows))} FROM export_timeline`);
+          const res: { rows: RawRow[] } = await next!;
+          next = null;
+          const more = res.rows.length >= fetchRows;
+          if (more) {
+            next = run(fetch);
+            // Awaited on the next turn; if writing fails first, the failure that counts is the write's.
+            next.catch(() => {});
+          }
           if (res.rows.length > 0) await onRows(res.rows);
-          if (res.rows.length < fetchRows) break;
+          if (!more) break;
         }
         await run(sql`CLOSE export_timeline`);
         onSubjects(i + chunk.length);
       }
     } finally {
       signal?.removeEventListener('abort', cancel);
+      // A fetch still reading when the writing failed ends before the transaction rolls back.
+      if (next) await next.catch(() => {});
     }
   });
 }

@@ -1,0 +1,375 @@
+// The export's hot path: a row of the export query, as PostgreSQL's text, straight to a
+// line of the file. Same values as toExportRow + FORMATTERS (timeline.ts, format.ts), which
+// stay the reference: a property test holds the two to the same bytes. What makes it fast:
+// no object per row (the values go from the query's text into precomputed line templates),
+// the pseudonym, date shift and cells of a subject computed once per subject, and times
+// formatted from tables instead of a Date per row.
+import { metricById } from '../domain/vocabulary.ts';
+import { COLUMN_NAMES, type ColumnName, type ExportEventName, type ExportRow } from './columns.ts';
+import { csvCell } from './csv.ts';
+import { ageBand, DAY_MS, type Deidentifier } from './deidentify.ts';
+import { FORMATTERS, type ExportFormat } from './format.ts';
+import {
+  ALERT_EVENTS, BATTERY_STATUS, DEVICE_TYPES, PRIORITIES, RESOLUTIONS, RISK, ROLES, SEXES,
+  kindOf, num, oneOf, type ExportScope, type SourceRow,
+} from './timeline.ts';
+
+/**
+ * One row of the export query as node-postgres reads it with rowMode 'array' and no type
+ * parsing: the columns of SourceRow in order, PostgreSQL's text of each, null for NULL.
+ */
+export type RawRow = readonly [
+  patient_id: string, t: string, event: string | null,
+  s1: string | null, s2: string | null, s3: string | null, s4: string | null,
+  n1: string | null, n2: string | null, ref: string | null,
+];
+
+const PATIENT = 0, T = 1, EVENT = 2, S1 = 3, S2 = 4, S3 = 5, S4 = 6, N1 = 7, N2 = 8, REF = 9;
+
+/** The text PostgreSQL would send for a SourceRow (tests, and anything holding parsed rows). */
+export function rawRow(r: SourceRow): RawRow {
+  const n = (v: number | null) => (v === null ? null : String(v));
+  return [String(r.patient_id), String(r.t), r.event, r.s1, r.s2, r.s3, r.s4, n(r.n1), n(r.n2), n(r.ref)];
+}
+
+/** A number column's text as node-postgres parses it (parseFloat / parseInt give the same for PostgreSQL's output). */
+const parsed = (text: string | null): number | null => (text === null ? null : Number(text));
+
+type Cell = (v: string | number | null) => string;
+/** One value as the format writes it; the same functions the reference formatters use. */
+const CELLS: Readonly<Record<ExportFormat, Cell>> = {
+  ndjson: (v) => JSON.stringify(v),
+  csv: csvCell,
+};
+
+const slot = (i: number) => `~~${i}~~`;
+
+/**
+ * The constant text around the variable cells of one event's line: the reference formatter's
+ * line for a row whose variable columns hold markers, cut at the markers. Column 0 is the
+ * subject, 1 the time, then `columns` in order; every other column is the event's constant.
+ */
+function template(format: ExportFormat, event: ExportEventName, columns: readonly ColumnName[], fixed: Partial<Record<ColumnName, string>> = {}): string[] {
+  const row: Record<string, string | number | null> = {};
+  for (const c of COLUMN_NAMES) row[c] = null;
+  Object.assign(row, fixed, { subject: slot(0), at: slot(1), event });
+  columns.forEach((c, i) => (row[c] = slot(i + 2)));
+  const line = FORMATTERS[format].line(row as ExportRow);
+  // A marker is plain text in both formats: quoted by JSON, left alone by CSV.
+  const marker = format === 'ndjson' ? /"~~(\d+)~~"/g : /~~(\d+)~~/g;
+  const parts: string[] = [];
+  let at = 0;
+  let n = 0;
+  for (const m of line.matchAll(marker)) {
+    if (Number(m[1]) !== n++) throw new Error(`export template of ${event}: columns out of order`);
+    parts.push(line.slice(at, m.index));
+    at = m.index + m[0].length;
+  }
+  if (n !== columns.length + 2) throw new Error(`export template of ${event}: ${n} cells for ${columns.length + 2}`);
+  parts.push(line.slice(at));
+  return parts;
+}
+
+const COLON = 58, DOT = 46;
+
+/**
+ * The bytes of a batch of lines, written in place: no string per line or per cell. A new
+ * buffer per batch (`take`), so a batch handed to a slow consumer is never overwritten.
+ */
+export class LineBuffer {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(private readonly initial: number) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Room for `n` more bytes. */
+  reserve(n: number): Buffer {
+    if (this.pos + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+      this.buf.copy(bigger, 0, 0, this.pos);
+      this.buf = bigger;
+    }
+    return this.buf;
+  }
+
+  put(b: Uint8Array): void {
+    const n = b.length;
+    const buf = this.reserve(n);
+    let p = this.pos;
+    if (n < 32) for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+    else {
+      buf.set(b, p);
+      p += n;
+    }
+    this.pos = p;
+  }
+
+  /** A number as text (ASCII): JSON and csvCell write finite numbers this way. */
+  putNumber(v: number): void {
+    if (v >= 0 && v < 1e9 && Number.isInteger(v)) {
+      const buf = this.reserve(9);
+      let digits = 1;
+      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      let x = v;
+      do {
+        buf[--p] = 48 + (x % 10);
+        x = Math.floor(x / 10);
+      } while (x > 0);
+    } else {
+      const text = String(v);
+      this.reserve(text.length);
+      this.pos += this.buf.write(text, this.pos, 'latin1');
+    }
+  }
+
+  /** `prefix`HH:MM:SS.mmm`close`: the time of day of an RFC 3339 time, in one go. */
+  putTime(prefix: Uint8Array, h: number, m: number, sec: number, ms: number, close: Uint8Array): void {
+    const buf = this.reserve(prefix.length + 12 + close.length);
+    let p = this.pos;
+    for (let i = 0; i < prefix.length; i++) buf[p++] = prefix[i]!;
+    buf[p] = 48 + Math.floor(h / 10);
+    buf[p + 1] = 48 + (h % 10);
+    buf[p + 2] = COLON;
+    buf[p + 3] = 48 + Math.floor(m / 10);
+    buf[p + 4] = 48 + (m % 10);
+    buf[p + 5] = COLON;
+    buf[p + 6] = 48 + Math.floor(sec / 10);
+    buf[p + 7] = 48 + (sec % 10);
+    buf[p + 8] = DOT;
+    buf[p + 9] = 48 + Math.floor(ms / 100);
+    buf[p + 10] = 48 + (Math.floor(ms / 10) % 10);
+    buf[p + 11] = 48 + (ms % 10);
+    p += 12;
+    for (let i = 0; i < close.length; i++) buf[p++] = close[i]!;
+    this.pos = p;
+  }
+
+  /** The bytes written so far; the buffer starts afresh. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.initial);
+    this.pos = 0;
+    return out;
+  }
+}
+
+// Times: RFC 3339 with milliseconds in UTC, as Date#toISOString writes them for years 0000..9999.
+const FAST_MIN = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+const FAST_MAX = 253_402_300_800_000; // 10000-01-01T00:00:00.000Z
+
+/** Writes times of one subject, which arrive in order: the date part is worked out once per day. */
+class Clock {
+  private day = NaN;
+  /** The opening quote (NDJSON) and YYYY-MM-DDT of the current day, rewritten in place. */
+  private readonly prefix: Uint8Array;
+  private readonly close: Buffer;
+
+  constructor(
+    private readonly cell: (v: string) => Buffer,
+    quote: string,
+  ) {
+    this.prefix = Buffer.from(`${quote}0000-00-00T`);
+    this.close = Buffer.from(`Z${quote}`);
+  }
+
+  /** Writes the cell of `new Date(t).toISOString()`; the same errors for a time Date cannot hold. */
+  write(t: number, out: LineBuffer): void {
+    const ms = Math.trunc(t); // Date drops the fraction of a millisecond the same way
+    if (!(ms >= FAST_MIN && ms < FAST_MAX)) {
+      out.put(this.cell(new Date(t).toISOString()));
+      return;
+    }
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== this.day) this.setDay(day);
+    const inDay = ms - day * DAY_MS;
+    const minute = Math.floor(inDay / 60_000);
+    const inMinute = inDay - minute * 60_000;
+    const second = Math.floor(inMinute / 1000);
+    out.putTime(this.prefix, Math.floor(minute / 60), minute % 60, second, inMinute - second * 1000, this.close);
+  }
+
+  /** The civil date of a day number (days since 1970-01-01), proleptic Gregorian like Date. */
+  private setDay(day: number): void {
+    this.day = day;
+    const z = day + 719_468;
+    const era = Math.floor(z / 146_097);
+    const doe = z - era * 146_097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    const b = this.prefix;
+    const o = b.length - 11;
+    b[o] = 48 + Math.floor(y / 1000);
+    b[o + 1] = 48 + (Math.floor(y / 100) % 10);
+    b[o + 2] = 48 + (Math.floor(y / 10) % 10);
+    b[o + 3] = 48 + (y % 10);
+    b[o + 5] = 48 + Math.floor(m / 10);
+    b[o + 6] = 48 + (m % 10);
+    b[o + 8] = 48 + Math.floor(d / 10);
+    b[o + 9] = 48 + (d % 10);
+  }
+}
+
+/** Writes one raw row's line into `out`; false (nothing written) when toExportRow gives null. */
+export type LineWriter = (row: RawRow, out: LineBuffer) => boolean;
+
+/**
+ * The line writer of one export: rows must come grouped by subject, as the query returns
+ * them. Same bytes as `FORMATTERS[format].line(toExportRow(...))`, null rows skipped.
+ */
+export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope: ExportScope): LineWriter {
+  const text = CELLS[format];
+  const cell = (v: string | number | null) => Buffer.from(text(v));
+  const nullCell = cell(null);
+  const clock = new Clock(cell, format === 'ndjson' ? '"' : '');
+  const { from, to, sites } = scope;
+
+  const tpl = (event: ExportEventName, columns: readonly ColumnName[], fixed?: Partial<Record<ColumnName, string>>) =>
+    template(format, event, columns, fixed).map((part) => Buffer.from(part));
+  const alertTpl = new Map<string, Buffer[]>();
+  for (const e of ALERT_EVENTS) alertTpl.set(e, tpl(e as ExportEventName, ['alert', 'kind', 'priority', 'resolution', 'actor_role']));
+  const enrolledTpl = tpl('enrolled', ['device_type', 'site', 'sex', 'age_band']);
+  const riskTpl = tpl('risk_changed', ['status', 'previous', 'score']);
+  const episodeTpl = tpl('episode', ['metric', 'count']);
+  const batteryTpl = tpl('battery_status', ['status', 'previous']);
+  const lostTpl = tpl('connectivity_lost', ['alert'], { kind: 'connectivity_loss' });
+  const restoredTpl = tpl('connectivity_restored', ['alert'], { kind: 'connectivity_loss' });
+  const readingTpl = tpl('reading', ['metric', 'value']);
+
+  /** Cells of a small closed set of values (vocabularies, metric names), by their source text. */
+  const memo = (f: (text: string | null) => string | number | null, before?: Buffer, after?: Buffer) => {
+    const known = new Map<string | null, Buffer>();
+    return (text: string | null): Buffer => {
+      let c = known.get(text);
+      if (c === undefined) {
+        c = before && after ? Buffer.concat([before, cell(f(text)), after]) : cell(f(text));
+        // Only a bounded set is remembered: free text in a hostile source cannot grow it.
+        if (known.size < 256) known.set(text, c);
+      }
+      return c;
+    };
+  };
+  const putNumber = (raw: string | null, out: LineBuffer): void => {
+    const v = num(parsed(raw));
+    if (v === null) out.put(nullCell);
+    else out.putNumber(v);
+  };
+  const metricName = (raw: string | null) => {
+    const id = parsed(raw);
+    return (id === null ? undefined : metricById(id)?.name) ?? null;
+  };
+  // The hot rows (episodes, readings): the text around the metric cell joined to it once.
+  const episodeMetric = memo(metricName, episodeTpl[2], episodeTpl[3]);
+  const readingMetric = memo(metricName, readingTpl[2], readingTpl[3]);
+  const batteryCell = memo((raw) => {
+    const v = parsed(raw);
+    return v === null ? null : (BATTERY_STATUS[v] ?? null);
+  });
+  const kindCell = memo(kindOf);
+  const priorityCell = memo((v) => oneOf(PRIORITIES, v));
+  const resolutionCell = memo((v) => oneOf(RESOLUTIONS, v));
+  const roleCell = memo((v) => (v === null ? 'system' : (oneOf(ROLES, v) ?? 'other')));
+  const deviceCell = memo((v) => oneOf(DEVICE_TYPES, v) ?? 'unknown');
+  const siteCell = memo((v) => oneOf(sites, v));
+  const sexCell = memo((v) => oneOf(SEXES, v) ?? 'unknown');
+  const riskCell = memo((v) => oneOf(RISK, v));
+
+  let patient: string | null = null;
+  let subjectCell = nullCell;
+  // The start of the subject's episode and reading lines, up to the time.
+  let episodeHead: Buffer | null = null;
+  let readingHead: Buffer | null = null;
+  const head = (c: readonly Buffer[]) => Buffer.concat([c[0]!, subjectCell, c[1]!]);
+  let shiftMs = 0;
+  // Alert pseudonyms of the current subject (an alert belongs to one device, so to one subject).
+  const alerts = new Map<string, Buffer>();
+  const alertCell = (raw: string | null): Buffer => {
+    if (raw === null) return nullCell;
+    let c = alerts.get(raw);
+    if (c === undefined) {
+      c = cell(deid.alert(Number(raw)));
+      alerts.set(raw, c);
+    }
+    return c;
+  };
+
+  return (r, out) => {
+    const p = r[PATIENT];
+    if (p !== patient) {
+      patient = p;
+      const subject = deid.subject(Number(p));
+      subjectCell = cell(subject.id);
+      shiftMs = subject.shiftMs;
+      episodeHead = readingHead = null;
+      alerts.clear();
+    }
+    const t = Number(r[T]) + shiftMs;
+    const event = r[EVENT];
+    if (event !== 'enrolled' && ((from !== null && t < from) || (to !== null && t >= to))) return false;
+    let c: Buffer[];
+    switch (event) {
+      case 'episode':
+        out.put(episodeHead ??= head(episodeTpl)); clock.write(t, out);
+        out.put(episodeMetric(r[N2])); putNumber(r[N1], out); out.put(episodeTpl[4]!);
+        return true;
+      case 'reading':
+        out.put(readingHead ??= head(readingTpl)); clock.write(t, out);
+        out.put(readingMetric(r[N2])); putNumber(r[N1], out); out.put(readingTpl[4]!);
+        return true;
+      case 'battery_status':
+        c = batteryTpl;
+        out.put(c[0]!); out.put(subjectCell); out.put(c[1]!); clock.write(t, out);
+        out.put(c[2]!); out.put(batteryCell(r[N1])); out.put(c[3]!); out.put(batteryCell(r[N2])); out.put(c[4]!);
+        return true;
+      case 'risk_changed':
+        c = riskTpl;
+        out.put(c[0]!); out.put(subjectCell); out.put(c[1]!); clock.write(t, out);
+        out.put(c[2]!); out.put(riskCell(r[S1])); out.put(c[3]!); out.put(riskCell(r[S2])); out.put(c[4]!); putNumber(r[N1], out); out.put(c[5]!);
+        return true;
+      case 'enrolled':
+        c = enrolledTpl;
+        out.put(c[0]!); out.put(subjectCell); out.put(c[1]!); clock.write(t, out);
+        out.put(c[2]!); out.put(deviceCell(r[S1])); out.put(c[3]!); out.put(siteCell(r[S2])); out.put(c[4]!); out.put(sexCell(r[S3]));
+        out.put(c[5]!); out.put(cell(ageBand(parsed(r[N1])))); out.put(c[6]!);
+        return true;
+      case 'connectivity_lost':
+      case 'connectivity_restored':
+        c = event === 'connectivity_lost' ? lostTpl : restoredTpl;
+        out.put(c[0]!); out.put(subjectCell); out.put(c[1]!); clock.write(t, out);
+        out.put(c[2]!); out.put(alertCell(r[REF])); out.put(c[3]!);
+        return true;
+      default: {
+        const a = event === null ? undefined : alertTpl.get(event);
+        if (a === undefined) {
+          new Date(t).toISOString(); // the reference formats the time first, and fails on one Date cannot hold
+          return false;
+        }
+        out.put(a[0]!); out.put(subjectCell); out.put(a[1]!); clock.write(t, out);
+        out.put(a[2]!); out.put(alertCell(r[REF])); out.put(a[3]!); out.put(kindCell(r[S1])); out.put(a[4]!); out.put(priorityCell(r[S2]));
+        out.put(a[5]!); out.put(event === 'alert_resolved' ? resolutionCell(r[S3]) : nullCell); out.put(a[6]!); out.put(roleCell(r[S4])); out.put(a[7]!);
+        return true;
+      }
+    }
+  };
+}
+
+/** One row's line as a string, or null: the line writer, a row at a time (tests, small uses). */
+export function createEncoder(format: ExportFormat, deid: Deidentifier, scope: ExportScope): (row: RawRow) => string | null {
+  const write = createLineWriter(format, deid, scope);
+  const out = new LineBuffer(256);
+  return (row) => {
+    out.take();
+    return write(row, out) ? out.take().toString('utf8') : null;
+  };
+}
