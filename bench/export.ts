@@ -1,6 +1,7 @@
 // npm run bench:export: the timeline export over a generated table of 5+ million events,
 // rows/s and peak extra memory for each format. Rows are generated with SQL straight into
 // a bench database (bench/lib.ts), not through ingest: this measures the export alone.
+import os from 'node:os';
 import { sql } from 'kysely';
 import { benchDatabase } from './lib.ts';
 import { runExport } from '../src/export/run.ts';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
       let peak = base;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
       let bytes = 0;
+      const load = os.loadavg()[0]!;
+      const cpu = process.cpuUsage();
       const start = performance.now();
       const result = await runExport({
         db,
@@ -61,11 +64,14 @@ async function main(): Promise<void> {
         },
       });
       const seconds = (performance.now() - start) / 1000;
+      const used = process.cpuUsage(cpu);
       clearInterval(sampler);
       peak = Math.max(peak, process.memoryUsage().rss);
       console.log(
         `${format.padEnd(6)} ${result.rows.toLocaleString('en')} rows, ${result.subjects} subjects, ${(bytes / MiB).toFixed(0)} MiB in ${seconds.toFixed(1)} s: ` +
-          `${Math.round(result.rows / seconds).toLocaleString('en')} rows/s, peak RSS +${((peak - base) / MiB).toFixed(1)} MiB`,
+          `${Math.round(result.rows / seconds).toLocaleString('en')} rows/s, peak RSS +${((peak - base) / MiB).toFixed(1)} MiB; ` +
+          // Other work on the machine slows both processes: the exporter's own CPU time and the load say how much.
+          `exporter CPU ${((used.user + used.system) / 1e6).toFixed(1)} s, load average ${load.toFixed(1)} at start (${os.cpus().length} cores)`,
       );
     }
   } finally {
