@@ -4,7 +4,9 @@ import type { SessionUser } from './sessions.ts';
 // The audit trail: who read or changed which patient's data, and when. The table
 // is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE). Patient and
 // device are internal ids, never serials or identifiers; `detail` must not carry
-// identifiers either.
+// identifiers either. The database chains every row to the one before by hash
+// (migration 0007; `npm run admin -- audit verify`), taking a lock until the writing
+// transaction commits: write audit rows late in a transaction, never in REPEATABLE READ.
 
 export interface AuditEntry {
   /** null for actions without a signed-in user (e.g. a refused sign-in for an unknown email). */
