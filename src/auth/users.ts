@@ -84,6 +84,8 @@ export async function listUsers(db: Db) {
 
 /** The account a sign-in names, disabled or not; null when there is none. */
 export async function findUserByEmail(db: Db, email: string) {
+  // PostgreSQL refuses NUL and lone surrogates in text, and no stored email has them.
+  if (email.includes('\u0000') || !email.isWellFormed()) return null;
   const row = await db
     .selectFrom('users')
     .select(['id', 'password_hash', 'disabled_at'])
