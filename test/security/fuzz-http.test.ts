@@ -195,6 +195,14 @@ describe('HTTP bodies under fuzzing', () => {
     await expectUnharmed(w);
   });
 
+  it('refuses a sign-in whose email holds NUL or a lone surrogate with 401, not 500 (regression)', async () => {
+    for (const email of ['a\u0000b@clinic.example', 'a\ud800@clinic.example']) {
+      const res = await post('/v1/session', JSON.stringify({ email, password: 'a long enough password' }), { origin: w.svc.httpUrl });
+      expect([401, 429]).toContain(res.status);
+    }
+    await expectUnharmed(w);
+  });
+
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('refuses a field named %s with 400, not 500 (regression)', async (field) => {
     const base = { site: w.site, familyName: 'Fuzz', givenName: 'Fay', dateOfBirth: '1960-01-01' };
     const body = `${JSON.stringify(base).slice(0, -1)},"${field}":0}`;
