@@ -59,7 +59,9 @@ export async function runExport(o: RunOptions): Promise<ExportResult> {
     {
       // Readings multiply a subject's rows by about thirty: smaller chunks keep each statement short.
       chunkSubjects: o.chunkSubjects ?? (o.request.includeReadings ? 25 : 250),
-      fetchRows: o.fetchRows ?? 10_000,
+      // Two fetches are alive at once (one written, the next read): smaller ones keep
+      // the garbage collector's heap small.
+      fetchRows: o.fetchRows ?? 5_000,
       signal: o.signal,
     },
     async (batch) => {
