@@ -133,7 +133,7 @@ function mergeInto(base: unknown, over: unknown, path: string): unknown {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     // An unknown key is a typo in an override; ignoring it would silently keep the default.
-    if (!(k in base)) throw new Error(`unknown engine config key: ${path}${k}`);
+    if (!Object.hasOwn(base, k)) throw new Error(`unknown engine config key: ${path}${k}`);
     if (v !== undefined) out[k] = mergeInto(base[k], v, `${path}${k}.`);
   }
   return out;

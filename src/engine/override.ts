@@ -14,7 +14,8 @@ export function overrideProblems(override: unknown): string[] {
     }
     for (const [k, v] of Object.entries(over)) {
       const key = path ? `${path}.${k}` : k;
-      const b = (base as Record<string, unknown>)[k];
+      // Own keys only: `constructor` or `__proto__` must not reach Object.prototype's.
+      const b = Object.hasOwn(base as object, k) ? (base as Record<string, unknown>)[k] : undefined;
       if (b === undefined) problems.push(`unknown engine setting: ${key}`);
       else if (typeof b === 'object' && b !== null) walk(v, b, key);
       else if (typeof b === 'number') {

