@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
 import { createCohort, runSimulation, type CohortOptions } from '../../simulators/index.ts';
 import { DEFAULT_CONFIG, newDeviceState, processReading, type AlertDecision } from '../../src/engine/index.ts';
+import { seedUser, signIn } from '../helpers/people.ts';
 
 // The simulator against the running service: the alerts stored are those the pure engine
 // gives for the same cohort taken in event-time order, whether the service runs throughout or
@@ -120,14 +121,21 @@ describe('the simulator against the service', () => {
     const { key } = await seedGateway(tdb.db, 'simsite');
     const svc = await startService(tdb.db, tdb.url, QUIET);
     const options = cohortOf(21);
+    let listed: Array<{ device: string; kind: string; openedAt: string; occurrences: number }>;
     try {
       const summary = await runSimulation({ ...options, url: svc.wsUrl, key, speed: 'max' });
       expect(summary.rejected).toBe(0);
+      // What a clinician of the site sees through the API.
+      const cookie = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'clinician', ['simsite'])).email);
+      const res = await fetch(`${svc.httpUrl}/v1/alerts?limit=1000`, { headers: { cookie } });
+      listed = ((await res.json()) as { alerts: typeof listed }).alerts.filter((a) => a.kind !== 'connectivity_loss');
     } finally {
       await svc.close();
     }
     const stored = await expectInOrderAlerts(options);
     expect(stored.length).toBeGreaterThan(5);
+    const viaApi = listed.map((a) => `${a.device}/${a.kind}/${Date.parse(a.openedAt)}/${a.occurrences}`).sort();
+    expect(viaApi).toEqual(stored.map((a) => `${a.device}/${a.kind}/${a.openedAt}/${a.occurrences}`).sort());
 
     // Every VT/VF, shock, battery and lead event of the ground truth is alerted.
     const hard = new Set(['ventricular_arrhythmia', 'shock_delivered', 'battery', 'lead_integrity']);
