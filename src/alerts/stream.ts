@@ -186,6 +186,8 @@ class StreamClient {
     if (this.closed) return;
     this.closed = true;
     this.socket.close(code, reason);
+    // A dashboard that stopped reading never answers the close frame: cut it after a moment.
+    setTimeout(() => this.socket.terminate(), 2000).unref();
   }
 }
 

@@ -125,6 +125,12 @@ export class GatewaySession {
     if (this.socket.isPaused) this.socket.resume();
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
+      // A peer that never answers the close frame would hold the socket (and a shutdown
+      // waiting for it) for ws's 30 s close timeout: everything owed to it was sent.
+      setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
     }
   }
 }
+
+/** How long a closing socket waits for the peer's close frame before it is cut. */
+export const CLOSE_HANDSHAKE_MS = 2000;
