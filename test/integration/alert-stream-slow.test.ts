@@ -6,7 +6,8 @@ import { TestGateway, type Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // A dashboard that stops reading must not make the service buffer its stream without bound:
-// past ALERT_STREAM_MAX_BUFFER_BYTES unsent, the service closes it with 4008.
+// past ALERT_STREAM_MAX_BUFFER_BYTES unsent, the service closes it with 4008 (and cuts it
+// when the close frame goes unanswered).
 
 const T0 = Date.UTC(2026, 0, 1, 2);
 let tdb: TestDatabase;
@@ -46,8 +47,11 @@ describe('a dashboard stream that stops reading', () => {
     // Let the stream's pump push what it can into the paused socket, then read again.
     await new Promise((r) => setTimeout(r, 1500));
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();
-    expect(await closed).toBe(4008);
-    expect(messages).toBeLessThan(DEVICES * ROUNDS + 1);
+    // 4008 when the client reads the close frame in time; 1006 when the service, after
+    // waiting 2 s for an answer to it, cut the connection. Either way: dropped, with most of
+    // the stream never sent.
+    expect([4008, 1006]).toContain(await closed);
+    expect(messages).toBeLessThan((DEVICES * ROUNDS) / 2);
     gw.close();
   }, 180_000);
 });
