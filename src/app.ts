@@ -140,14 +140,19 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     // Shutdown: refuse new frames, commit and ack every batch already received
     // (and queued HTTP and MLLP messages), then close with 1001.
     preClose: async () => {
+      const t0 = Date.now();
+      const step = (what: string) => app.log.info({ ms: Date.now() - t0 }, `shutdown: ${what}`);
       await mllp?.close();
       await hub.drain(config.ingest.retryAfterMs);
+      step('every batch received answered');
       await writer.drain();
+      step('write queue drained');
       hub.closeAll();
       // Dashboards reconnect with ?after= to the next instance; the server waits for no one.
       streams.closeAll();
       // Everything is stored: finish replays and snapshot every changed device.
       await engine.drain();
+      step('engine state saved; closing connections');
     },
   });
   await app.register(healthRoutes, { db, metrics });

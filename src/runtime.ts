@@ -44,6 +44,7 @@ export async function startService(config: Config): Promise<Running> {
       try {
         for (const step of steps) await step();
         await app.close();
+        log.info('shutdown: connections closed');
         await database.shutdown();
         clearTimeout(timer);
         log.info('stopped');

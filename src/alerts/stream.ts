@@ -26,12 +26,20 @@ export const STREAM_DEFAULTS = Object.freeze({
 export class StreamClients {
   private readonly open = new Set<{ close(code: number, reason: string): void }>();
 
+  private closed = false;
+
   add(c: { close(code: number, reason: string): void }): () => void {
+    // A dashboard reconnecting while the service stops is turned away at once.
+    if (this.closed) {
+      c.close(STREAM_CLOSE.shutdown, 'server shutting down');
+      return () => false;
+    }
     this.open.add(c);
     return () => this.open.delete(c);
   }
 
   closeAll(): void {
+    this.closed = true;
     for (const c of this.open) c.close(STREAM_CLOSE.shutdown, 'server shutting down');
   }
 }

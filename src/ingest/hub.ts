@@ -5,6 +5,7 @@ import { CLOSE, type GatewaySession } from './session.ts';
 export class GatewayHub {
   private readonly sessions = new Set<GatewaySession>();
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly metrics: Metrics,
@@ -12,7 +13,14 @@ export class GatewayHub {
     private readonly idleTimeoutMs: number,
   ) {}
 
-  add(session: GatewaySession): void {
+  /** False when the hub is closed and turned the session away. */
+  add(session: GatewaySession): boolean {
+    // A gateway reconnecting while the service stops (its upgrade raced the close) is
+    // turned away at once; otherwise the server would wait for it forever.
+    if (this.closed) {
+      session.close(CLOSE.shutdown, 'server shutting down');
+      return false;
+    }
     this.sessions.add(session);
     this.metrics.socketsOpen.set(this.sessions.size);
     session.socket.once('close', () => {
@@ -20,6 +28,7 @@ export class GatewayHub {
       this.metrics.socketsOpen.set(this.sessions.size);
     });
     this.timer ??= setInterval(() => this.heartbeat(), this.pingIntervalMs).unref();
+    return true;
   }
 
   gatewayIds(): number[] {
@@ -44,6 +53,7 @@ export class GatewayHub {
   }
 
   closeAll(): void {
+    this.closed = true;
     for (const s of this.sessions) s.close(CLOSE.shutdown, 'server shutting down');
   }
 

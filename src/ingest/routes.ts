@@ -44,8 +44,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
 
   app.get('/v1/ingest', { websocket: true, onRequest: requireGateway, schema: { hide: true } }, (socket, req) => {
     const session = new GatewaySession(socket, req.gateway!, deps.service, deps.limits, deps.metrics, req.log);
-    deps.hub.add(session);
-    session.start();
+    if (deps.hub.add(session)) session.start();
   });
 
   app.post(
