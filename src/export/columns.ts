@@ -1,4 +1,4 @@
-// The columns of timeline export v1 (../shared/contract/export.md), in file order.
+// The columns of timeline export v1 (the export contract, version 1), in file order.
 // docs/export.md is the data dictionary of these; CSV and NDJSON carry the same ones.
 
 export const EVENTS = [

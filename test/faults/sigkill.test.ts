@@ -6,7 +6,7 @@ import { seedGateway } from '../helpers/service.ts';
 import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
 import { AckLedger } from './proxy.ts';
 import { compare, generatedKeys, notStored, report, storedReadings, until } from './check.ts';
-import { compareAlerts } from './alerts.ts';
+import { compareAlerts } from '../helpers/in-order-alerts.ts';
 
 // The service process is killed (SIGKILL) mid-stream and started again on the same port.
 // The gateways reconnect, ask `status` and resend: nothing acked is lost, nothing is stored

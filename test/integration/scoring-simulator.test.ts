@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
 import { createCohort, runSimulation, type CohortOptions } from '../../simulators/index.ts';
-import { DEFAULT_CONFIG, newDeviceState, processReading, type AlertDecision } from '../../src/engine/index.ts';
+import { inOrderAlerts, storedAlerts as storedAlertsAt, type AlertView } from '../helpers/in-order-alerts.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // The simulator against the running service: the alerts stored are those the pure engine
@@ -28,64 +28,8 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-interface AlertView {
-  device: string;
-  kind: string;
-  priority: string;
-  openedAt: number;
-  lastSeenAt: number;
-  occurrences: number;
-  triggers: Set<number>;
-}
-
-const RANK = { low: 0, medium: 1, high: 2 } as const;
-
-/** What the service should hold: per device and kind, every decision folded into one alert. */
-function inOrderAlerts(options: CohortOptions): AlertView[] {
-  const byDevice = new Map<string, Array<{ seq: number; at: number; metric: string; value: number }>>();
-  for (const r of createCohort(options).readings()) {
-    let list = byDevice.get(r.device);
-    if (!list) byDevice.set(r.device, (list = []));
-    list.push({ seq: r.seq, at: Date.parse(r.at), metric: r.metric, value: r.value });
-  }
-  const out = new Map<string, AlertView>();
-  for (const [device, list] of byDevice) {
-    list.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    const state = newDeviceState();
-    for (const r of list) {
-      for (const d of processReading(state, r, DEFAULT_CONFIG).decisions) fold(out, device, d);
-    }
-  }
-  return sorted([...out.values()]);
-}
-
-function fold(out: Map<string, AlertView>, device: string, d: AlertDecision): void {
-  const k = `${device}/${d.kind}`;
-  const a = out.get(k);
-  if (!a) {
-    out.set(k, { device, kind: d.kind, priority: d.priority, openedAt: d.trigger.at, lastSeenAt: d.trigger.at, occurrences: 1, triggers: new Set([d.trigger.seq]) });
-    return;
-  }
-  a.occurrences++;
-  a.triggers.add(d.trigger.seq);
-  a.lastSeenAt = Math.max(a.lastSeenAt, d.trigger.at);
-  a.openedAt = Math.min(a.openedAt, d.trigger.at);
-  if (RANK[d.priority] > RANK[a.priority as keyof typeof RANK]) a.priority = d.priority;
-}
-
-const sorted = (a: AlertView[]) => a.sort((x, y) => (x.device + x.kind < y.device + y.kind ? -1 : 1));
-
 async function storedAlerts(): Promise<AlertView[]> {
-  const res = await sql<{ serial: string; kind: string; priority: string; opened_at: Date; last_seen_at: Date; occurrences: number; triggers: number[] }>`
-    SELECT d.serial, a.kind, a.priority, a.opened_at, a.last_seen_at, a.occurrences,
-           (SELECT array_agg(t.seq) FROM alert_triggers t WHERE t.alert_id = a.id) AS triggers
-    FROM alerts a JOIN devices d ON d.id = a.device_id
-    -- Site-level, not the engine's per-device stream: connectivity.test.ts covers it.
-    WHERE a.kind <> 'connectivity_loss'`.execute(tdb.db);
-  return sorted(res.rows.map((r) => ({
-    device: r.serial, kind: r.kind, priority: r.priority, openedAt: r.opened_at.getTime(),
-    lastSeenAt: r.last_seen_at.getTime(), occurrences: r.occurrences, triggers: new Set(r.triggers.map(Number)),
-  })));
+  return storedAlertsAt(tdb.url);
 }
 
 /** The stored alerts against the in-order run (see the top of this file). */

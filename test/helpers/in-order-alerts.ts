@@ -3,9 +3,9 @@ import { createCohort, type CohortOptions } from '../../simulators/index.ts';
 import { DEFAULT_CONFIG, newDeviceState, processReading, type AlertDecision } from '../../src/engine/index.ts';
 
 // The alerts a service run should hold for a cohort: the pure engine over each device's
-// readings in event-time order, decisions folded one alert per device and kind. Copied from
-// test/integration/scoring-simulator.test.ts (same rules: a late reading's decision is applied
-// when it arrives, earlier ones are not withdrawn, so occurrences may exceed the in-order run).
+// readings in event-time order, decisions folded one alert per device and kind (a late
+// reading's decision is applied when it arrives and earlier ones are not withdrawn, so
+// occurrences may exceed the in-order run). Used by the simulator and fault tests.
 
 export interface AlertView {
   device: string;
@@ -51,7 +51,7 @@ function fold(out: Map<string, AlertView>, device: string, d: AlertDecision): vo
   if (RANK[d.priority] > RANK[a.priority as keyof typeof RANK]) a.priority = d.priority;
 }
 
-const sorted = (a: AlertView[]) => a.sort((x, y) => (x.device + x.kind < y.device + y.kind ? -1 : 1));
+export const sorted = (a: AlertView[]) => a.sort((x, y) => (x.device + x.kind < y.device + y.kind ? -1 : 1));
 
 /** The engine's per-device alerts stored (connectivity_loss is site-level and left out). */
 export async function storedAlerts(url: string): Promise<AlertView[]> {
