@@ -8,12 +8,14 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { installErrorHandlers } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
+import { UpgradeSockets } from './http/upgrades.ts';
 import { GatewayAuthenticator } from './auth/gateways.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
 import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
+import { CLOSE_HANDSHAKE_MS } from './ingest/session.ts';
 import { watchRevocations } from './ingest/revocation.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
@@ -87,6 +89,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Upgrade sockets are cut a second after the sessions' own close deadline once shutdown
+  // starts, so one refused while the service stops cannot hold it (src/http/upgrades.ts).
+  const upgrades = new UpgradeSockets(app.server, CLOSE_HANDSHAKE_MS + 1000);
   const feed = new AlertFeed();
   const streams = new StreamClients();
   app.decorate('alertFeed', feed);
@@ -150,9 +155,13 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       hub.closeAll();
       // Dashboards reconnect with ?after= to the next instance; the server waits for no one.
       streams.closeAll();
+      // Whatever else holds an upgrade socket (an upgrade refused with 503 since the close
+      // began) is cut too; not earlier, so that draining sessions can still be answered.
+      upgrades.close();
       // Everything is stored: finish replays and snapshot every changed device.
       await engine.drain();
-      step('engine state saved; closing connections');
+      // Sockets still open here are closing (cut within CLOSE_HANDSHAKE_MS + 1 s at most).
+      app.log.info({ ms: Date.now() - t0, upgradeSockets: upgrades.size }, 'shutdown: engine state saved; closing connections');
     },
   });
   await app.register(healthRoutes, { db, metrics });
