@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { createCohort, type CohortOptions, type SimulationSummary } from '../../simulators/index.ts';
+import { compareAlerts, type AlertComparison } from '../helpers/in-order-alerts.ts';
 
 // What a fault scenario checks against the database, and the one line it prints.
 
@@ -126,3 +127,47 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await sleep(200);
   }
 }
+
+/** Late readings' replays still queued (engine_pending), over a connection of its own. */
+export async function pendingReplays(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM engine_pending')).rows[0]!.n;
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * The alerts stored at the end of a run against those of the pure engine over the same
+ * cohort in event-time order (what an uninterrupted run stores), once every replay of a
+ * late reading has run; with the report fields that say what was compared.
+ */
+export async function settledAlerts(url: string, options: CohortOptions): Promise<{ comparison: AlertComparison; fields: Record<string, number> }> {
+  await until('no replay pending', async () => (await pendingReplays(url)) === 0);
+  const a = await compareAlerts(url, options);
+  return {
+    comparison: a,
+    fields: {
+      alertsStored: a.stored,
+      alertsInOrder: a.expected,
+      alertsOnlyStored: a.onlyStored.length,
+      alertsOnlyInOrder: a.onlyExpected.length,
+      alertTriggerMismatches: a.triggerMismatches.length,
+      unscored: a.unscored,
+    },
+  };
+}
+
+/** The verdict a scenario asserts: the same alerts, every trigger applied, nothing left unscored. */
+export function alertVerdict(a: AlertComparison) {
+  return {
+    onlyStored: a.onlyStored,
+    onlyInOrder: a.onlyExpected,
+    triggers: a.triggerMismatches,
+    unscored: a.unscored,
+    pending: a.pending,
+  };
+}
+export const SAME_ALERTS = { onlyStored: [], onlyInOrder: [], triggers: [], unscored: 0, pending: 0 };

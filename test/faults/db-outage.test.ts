@@ -6,7 +6,7 @@ import { startServiceProcess, type ServiceProcess } from '../helpers/process.ts'
 import { seedGateway } from '../helpers/service.ts';
 import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
 import { AckLedger } from './proxy.ts';
-import { compare, generatedKeys, notStored, report, rssMb, sleep, storedReadings, until } from './check.ts';
+import { alertVerdict, compare, generatedKeys, notStored, report, rssMb, SAME_ALERTS, settledAlerts, sleep, storedReadings, until } from './check.ts';
 
 // PostgreSQL stopped for 30 s (not a crash: a clean stop, then nothing) while the simulator
 // streams: batches are answered `unavailable`, HTTP 503 with Retry-After, readiness says not
@@ -89,6 +89,7 @@ describe('the database unavailable for 30 s', () => {
 
     const stored = await storedReadings(tdb.url, 'OUTAGE-HTTP');
     const verdict = compare(stored, { expected: generatedKeys(options), acked: ledger.acked });
+    const alerts = await settledAlerts(tdb.url, options);
     const alive = svc.child.exitCode === null && exitedEarly === undefined;
     report('db-outage-30s', summary, ledger.acked.size, verdict, {
       ackedAtStop: ackedAtStop.size,
@@ -103,6 +104,7 @@ describe('the database unavailable for 30 s', () => {
       rssPeakDuringMB: o.rssPeak,
       rssAfterMB: o.rssAfter,
       serviceAlive: alive,
+      ...alerts.fields,
     });
 
     expect(alive).toBe(true);
@@ -120,5 +122,7 @@ describe('the database unavailable for 30 s', () => {
     expect(summary.rejected + summary.failed).toBe(0);
     expect(verdict).toMatchObject({ storedTwice: 0, missing: 0, unexpected: 0 });
     expect(verdict.stored).toBe(generatedKeys(options).size);
+    expect(alerts.comparison.expected).toBeGreaterThan(5);
+    expect(alertVerdict(alerts.comparison)).toEqual(SAME_ALERTS);
   });
 });

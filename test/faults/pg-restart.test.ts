@@ -5,10 +5,12 @@ import { startServiceProcess, type ServiceProcess } from '../helpers/process.ts'
 import { seedGateway } from '../helpers/service.ts';
 import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
 import { AckLedger } from './proxy.ts';
-import { compare, generatedKeys, notStored, report, sleep, storedReadings, until } from './check.ts';
+import { alertVerdict, compare, generatedKeys, notStored, report, SAME_ALERTS, settledAlerts, sleep, storedReadings, until } from './check.ts';
 
 // PostgreSQL is stopped and started again while the simulator streams into the service
-// process: the process must stay up, recover by itself, and lose or double nothing acked.
+// process: the process must stay up, recover by itself, and lose or double nothing acked;
+// the alerts at the end are those of an uninterrupted run (a failed write drops the
+// devices' engine state, which is rebuilt from what was stored).
 
 const DAY = 86_400_000;
 let server: DisposablePg | undefined;
@@ -67,6 +69,7 @@ describe('PostgreSQL restarted mid-stream', () => {
     const stored = await storedReadings(tdb.url);
     const verdict = compare(stored, { expected: generatedKeys(options), acked: ledger.acked });
     const lostAtStop = notStored(ackedAtStop, stored);
+    const alerts = await settledAlerts(tdb.url, options);
     const alive = svc.child.exitCode === null && exitedEarly === undefined;
     report('pg-restart', summary, ledger.acked.size, verdict, {
       ackedAtStop: ackedAtStop.size,
@@ -75,6 +78,7 @@ describe('PostgreSQL restarted mid-stream', () => {
       unavailable: ledger.errors.unavailable ?? 0,
       readyWasNotReady: notReadyDuringOutage,
       serviceAlive: alive,
+      ...alerts.fields,
     });
 
     expect(alive).toBe(true);
@@ -85,5 +89,7 @@ describe('PostgreSQL restarted mid-stream', () => {
     expect(verdict.stored).toBe(generatedKeys(options).size);
     // Ingest resumed by itself: readings were acked after the restart.
     expect(ledger.acked.size).toBeGreaterThan(ackedAtStop.size);
+    expect(alerts.comparison.expected).toBeGreaterThan(5);
+    expect(alertVerdict(alerts.comparison)).toEqual(SAME_ALERTS);
   });
 });
