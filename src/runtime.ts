@@ -43,7 +43,13 @@ export async function startService(config: Config): Promise<Running> {
       }, config.shutdownGraceMs + 5000).unref();
       try {
         for (const step of steps) await step();
+        // Nothing should hold the close for long (closing sockets are cut within 3 s); if
+        // something does, say what, so a stuck shutdown can be diagnosed from the log.
+        const slow = setInterval(() => {
+          app.server.getConnections((_err, connections) => log.warn({ connections }, 'shutdown: still waiting for connections to close'));
+        }, 5000).unref();
         await app.close();
+        clearInterval(slow);
         log.info('shutdown: connections closed');
         await database.shutdown();
         clearTimeout(timer);
