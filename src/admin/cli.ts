@@ -26,9 +26,11 @@ const USAGE = `Usage: npm run admin -- <command>
   user list [--json]
   patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]
       [--sex female|male|other|unknown]    register a patient; prints its id (p-N)
-  patient enrol <p-N> <device serial> [--type pacemaker|icd|crt_d|crt_p|loop_recorder] [--create-device]
+  patient enrol <p-N> <device serial> [--type pacemaker|icd|crt_d|crt_p|loop_recorder] [--create-device] [--correction]
                                            link a device to a patient of its site; with
-                                           --create-device, register a device not yet heard from
+                                           --create-device, register a device not yet heard from;
+                                           --correction: its enrolment to another patient was a
+                                           mistake, and all its history moves to this one
   patient list [--site <code>] [--json]
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       sex: { type: 'string' },
       type: { type: 'string' },
       'create-device': { type: 'boolean', default: false },
+      correction: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -140,13 +143,18 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'patient enrol': {
         const serial = positionals[3];
-        const usage = 'patient enrol <p-N> <device serial> [--create-device]';
+        const usage = 'patient enrol <p-N> <device serial> [--create-device] [--correction]';
         const id = arg ? parsePatientRef(arg) : null;
         if (id === null || !serial) throw new UsageError(usage);
         const p = await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirst();
         if (!p) throw new Error(`no patient ${arg}`);
-        await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, { createDevice: values['create-device'], deviceType: values.type });
-        console.log(`device ${serial} enrolled to ${patientRef(p.id)}`);
+        const { correctionOf } = await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, {
+          createDevice: values['create-device'],
+          deviceType: values.type,
+          correction: values.correction,
+        });
+        const moved = correctionOf.length > 0 ? ` (a correction: its history moved from ${correctionOf.map(patientRef).join(', ')})` : '';
+        console.log(`device ${serial} enrolled to ${patientRef(p.id)}${moved}`);
         return 0;
       }
       case 'patient list': {

@@ -76,6 +76,8 @@ const enrolSchema = {
   properties: {
     serial: { type: 'string', minLength: 1, maxLength: 64 },
     deviceType: { type: 'string', enum: ['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown'] },
+    // The device's earlier enrolment to another patient was a mistake: move its history here.
+    correction: { type: 'boolean' },
   },
 } as const;
 
@@ -184,7 +186,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { serial: string; deviceType?: string } }>(
+  app.post<{ Params: { id: string }; Body: { serial: string; deviceType?: string; correction?: boolean } }>(
     '/v1/patients/:id/devices',
     {
       onRequest: admin,
@@ -194,8 +196,19 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     async (req) => {
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
-      const deviceId = await enrolDevice(db, { id: row.id, siteId: row.site_id }, req.body.serial, { by: user.id, deviceType: req.body.deviceType });
-      await recordAudit(db, { user, action: 'patient.enrol', route: '/v1/patients/:id/devices', patientId: row.id, deviceId });
+      const { deviceId, correctionOf } = await enrolDevice(db, { id: row.id, siteId: row.site_id }, req.body.serial, {
+        by: user.id,
+        deviceType: req.body.deviceType,
+        correction: req.body.correction,
+      });
+      await recordAudit(db, {
+        user,
+        action: correctionOf.length > 0 ? 'patient.enrol.correction' : 'patient.enrol',
+        route: '/v1/patients/:id/devices',
+        patientId: row.id,
+        deviceId,
+        ...(correctionOf.length > 0 ? { detail: { previousPatientIds: correctionOf } } : {}),
+      });
       const [after] = await listPatients(db, { siteIds: null, ids: [row.id], limit: 1 });
       return { patient: present(after!) };
     },
@@ -208,7 +221,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
       const device = isDeviceSerial(req.params.serial) ? await deviceBySerial(db, req.params.serial) : undefined;
-      if (!device || !(await unenrol(db, device.id, row.id))) throw new ServiceError('not_found', 'the device is not enrolled to this patient');
+      if (!device || !(await unenrol(db, device.id, row.id, user.id))) throw new ServiceError('not_found', 'the device is not enrolled to this patient');
       await recordAudit(db, { user, action: 'patient.unenrol', route: '/v1/patients/:id/devices/:serial', patientId: row.id, deviceId: device.id });
       return reply.code(204).send();
     },

@@ -2,7 +2,7 @@
 // the admin command line and the demo.
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { deviceBySerial, enrol, insertPatient } from '../store/patients.ts';
+import { enrol, insertPatient, lockDevice, otherEarlierPatients } from '../store/patients.ts';
 import { isUniqueViolation } from '../store/readings.ts';
 import { isValidBirthDate, isValidNhsNumber, normaliseNhsNumber, patientRef } from './identity.ts';
 
@@ -44,6 +44,18 @@ export interface EnrolOptions {
   readonly by?: number | null;
   /** pacemaker, icd, crt_d, crt_p, loop_recorder (default unknown). */
   readonly deviceType?: string;
+  /**
+   * The device was enrolled to another patient by mistake: enrol it here even so, and its
+   * readings and alerts (all of them) move to this patient. Without it, a device ever
+   * enrolled to someone else is refused.
+   */
+  readonly correction?: boolean;
+}
+
+export interface Enrolled {
+  readonly deviceId: number;
+  /** The other patients (internal ids) the device was enrolled to before, when a correction. */
+  readonly correctionOf: number[];
 }
 
 /**
@@ -54,21 +66,36 @@ export function isDeviceSerial(serial: string): boolean {
   return /^[A-Za-z0-9._:-]{1,64}$/.test(serial);
 }
 
-/** Link a device to a patient of the same site. Returns the device's internal id. */
-export async function enrolDevice(db: Db, patient: { id: number; siteId: number }, serial: string, opts: EnrolOptions = {}): Promise<number> {
+/**
+ * Link a device to a patient of the same site. A device is implanted in one person: its
+ * readings and alerts are shown and exported as that person's, all of them, whenever they
+ * were taken. Enrolling a device that was ever enrolled to someone else would move that
+ * history to this patient, so it is refused unless `correction` says the earlier enrolment
+ * was a mistake (audited with the earlier patients).
+ */
+export async function enrolDevice(db: Db, patient: { id: number; siteId: number }, serial: string, opts: EnrolOptions = {}): Promise<Enrolled> {
   if (!isDeviceSerial(serial)) throw new ServiceError('bad_message', 'serial must be 1-64 characters of A-Z a-z 0-9 . _ : -');
   const deviceType = opts.deviceType ?? 'unknown';
   if (!(DEVICE_TYPES as readonly string[]).includes(deviceType)) throw new ServiceError('bad_message', `deviceType must be one of ${DEVICE_TYPES.join(', ')}`);
-  let device = await deviceBySerial(db, serial);
-  if (!device && opts.createDevice) {
+  if (opts.createDevice) {
     await db.insertInto('devices').values({ serial, site_id: patient.siteId }).onConflict((oc) => oc.column('serial').doNothing()).execute();
-    device = await deviceBySerial(db, serial);
   }
-  if (!device) throw new ServiceError('not_found', 'no such device (a device exists once a gateway has sent a reading of it)');
-  if (device.site_id !== patient.siteId) throw new ServiceError('bad_message', 'the device belongs to another site than the patient');
-  if (device.patient_id !== null && device.patient_id !== patient.id) {
-    throw new ServiceError('conflict', `the device is enrolled to ${patientRef(device.patient_id)}; unenrol it there first`);
-  }
-  await enrol(db, device.id, patient.id, deviceType, opts.by ?? null);
-  return device.id;
+  return db.transaction().execute(async (trx) => {
+    const device = await lockDevice(trx, serial);
+    if (!device) throw new ServiceError('not_found', 'no such device (a device exists once a gateway has sent a reading of it)');
+    if (device.site_id !== patient.siteId) throw new ServiceError('bad_message', 'the device belongs to another site than the patient');
+    if (device.patient_id !== null && device.patient_id !== patient.id) {
+      throw new ServiceError('conflict', `the device is enrolled to ${patientRef(device.patient_id)}; unenrol it there first`);
+    }
+    const earlier = device.patient_id === patient.id ? [] : await otherEarlierPatients(trx, device.id, patient.id);
+    if (earlier.length > 0 && opts.correction !== true) {
+      throw new ServiceError(
+        'conflict',
+        `the device was enrolled to ${earlier.map(patientRef).join(', ')} before; enrolled here, all its readings and alerts would show as this patient's. ` +
+          'If that enrolment was a mistake, enrol again as a correction',
+      );
+    }
+    await enrol(trx, device.id, patient.id, deviceType, opts.by ?? null, earlier.length > 0);
+    return { deviceId: device.id, correctionOf: earlier };
+  });
 }

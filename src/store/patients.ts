@@ -124,13 +124,46 @@ export async function deviceBySerial(db: Executor, serial: string): Promise<{ id
   return res.rows[0] ?? null;
 }
 
-export async function enrol(db: Executor, deviceId: number, patientId: number, deviceType: string, by: number | null): Promise<void> {
-  await sql`
-    INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_by) VALUES (${deviceId}, ${patientId}, ${deviceType}, ${by})
-    ON CONFLICT (device_id) DO UPDATE SET device_type = excluded.device_type`.execute(db);
+/** The device's row locked until the caller's transaction ends: enrolments of one device queue. */
+export async function lockDevice(db: Executor, serial: string): Promise<{ id: number; site_id: number; patient_id: number | null } | null> {
+  const res = await sql<{ id: number; site_id: number; patient_id: number | null }>`
+    SELECT d.id, d.site_id, e.patient_id FROM devices d LEFT JOIN enrolments e ON e.device_id = d.id
+    WHERE d.serial = ${serial} FOR UPDATE OF d`.execute(db);
+  return res.rows[0] ?? null;
 }
 
-export async function unenrol(db: Executor, deviceId: number, patientId: number): Promise<boolean> {
+/** Patients other than `patientId` the device has ever been enrolled to (internal ids). */
+export async function otherEarlierPatients(db: Executor, deviceId: number, patientId: number): Promise<number[]> {
+  const res = await sql<{ patient_id: number }>`
+    SELECT DISTINCT patient_id FROM enrolment_history WHERE device_id = ${deviceId} AND patient_id <> ${patientId} ORDER BY patient_id`.execute(db);
+  return res.rows.map((r) => r.patient_id);
+}
+
+/**
+ * Link the device to the patient (or update its type when it is already theirs), and open a
+ * period in the enrolment history when the link is new. Run inside the caller's transaction,
+ * after lockDevice.
+ */
+export async function enrol(db: Executor, deviceId: number, patientId: number, deviceType: string, by: number | null, correction = false): Promise<void> {
+  const res = await sql<{ inserted: boolean }>`
+    INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_by) VALUES (${deviceId}, ${patientId}, ${deviceType}, ${by})
+    ON CONFLICT (device_id) DO UPDATE SET device_type = excluded.device_type WHERE enrolments.patient_id = excluded.patient_id
+    RETURNING (xmax = 0) AS inserted`.execute(db);
+  const row = res.rows[0];
+  if (!row) throw new Error('enrol: the device is enrolled to another patient (call lockDevice first)');
+  if (row.inserted) {
+    await sql`
+      INSERT INTO enrolment_history (device_id, patient_id, started_by, correction)
+      VALUES (${deviceId}, ${patientId}, ${by}, ${correction})`.execute(db);
+  }
+}
+
+/** End the device's enrolment to the patient; false when it was not enrolled to them. */
+export async function unenrol(db: Executor, deviceId: number, patientId: number, by: number | null = null): Promise<boolean> {
   const res = await sql`DELETE FROM enrolments WHERE device_id = ${deviceId} AND patient_id = ${patientId}`.execute(db);
-  return Number(res.numAffectedRows ?? 0) > 0;
+  if (Number(res.numAffectedRows ?? 0) === 0) return false;
+  await sql`
+    UPDATE enrolment_history SET ended_at = now(), ended_by = ${by}
+    WHERE device_id = ${deviceId} AND patient_id = ${patientId} AND ended_at IS NULL`.execute(db);
+  return true;
 }

@@ -181,6 +181,17 @@ export interface EnrolmentsTable {
   enrolled_by: number | null;
 }
 
+export interface EnrolmentHistoryTable {
+  id: Generated<string>;
+  device_id: number;
+  patient_id: number;
+  started_at: Timestamp;
+  started_by: number | null;
+  ended_at: Date | null;
+  ended_by: number | null;
+  correction: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -195,6 +206,7 @@ export interface Database {
   alerts: AlertsTable;
   patients: PatientsTable;
   enrolments: EnrolmentsTable;
+  enrolment_history: EnrolmentHistoryTable;
   alert_events: AlertEventsTable;
   device_risk: DeviceRiskTable;
   risk_changes: RiskChangesTable;
