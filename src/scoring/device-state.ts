@@ -1,0 +1,101 @@
+// The per-device state cache: the engine's state of each device seen, with what the
+// scoring service needs to keep it equal to the device's stored readings (rows in
+// flight, a rebuild in progress, snapshot bookkeeping).
+import { metricById } from '../domain/vocabulary.ts';
+import { processReading, riskStatus, type DeviceState, type EngineConfig, type RiskStatus } from '../engine/index.ts';
+import { dayOf } from '../engine/time.ts';
+import type { DecisionRow, RiskChangeRow } from '../store/engine.ts';
+
+/** What is kept per device and snapshotted: the engine's state and the last risk status reported. */
+export interface Tracked {
+  engine: DeviceState;
+  risk: RiskStatus;
+}
+
+export interface Entry {
+  tracked: Tracked | null;
+  /** Rows of this device submitted to the writer and not yet settled. */
+  inflight: number;
+  rebuilding: Promise<void> | null;
+  idleWaiters: Array<() => void>;
+  /** Event day of the newest snapshot (saved or loaded). */
+  snapshotDay: number | null;
+  /** Taken in readings since the last snapshot. */
+  dirty: boolean;
+  siteId: number;
+}
+
+export class DeviceStates {
+  private readonly entries = new Map<number, Entry>();
+
+  /** Devices tracked in memory. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(deviceId: number): Entry | undefined {
+    return this.entries.get(deviceId);
+  }
+
+  /** The device's entry, created (with no state) on first sight. */
+  entry(deviceId: number, siteId: number): Entry {
+    let e = this.entries.get(deviceId);
+    if (!e) {
+      e = { tracked: null, inflight: 0, rebuilding: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId };
+      this.entries.set(deviceId, e);
+    }
+    return e;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, Entry]> {
+    return this.entries[Symbol.iterator]();
+  }
+
+  values(): IterableIterator<Entry> {
+    return this.entries.values();
+  }
+
+  /** Event time of the newest reading taken in, per tracked device, with its site. */
+  lastSeen(): Array<{ deviceId: number; siteId: number; lastAt: number }> {
+    const out = [];
+    for (const [deviceId, e] of this.entries) {
+      const at = e.tracked?.engine.lastAt;
+      if (at != null) out.push({ deviceId, siteId: e.siteId, lastAt: at });
+    }
+    return out;
+  }
+
+  /** The rows have settled: wake whoever waits for their device to be idle. */
+  release(rows: readonly { readonly deviceId: number }[]): void {
+    for (const r of rows) {
+      const e = this.entries.get(r.deviceId);
+      if (e && --e.inflight === 0) for (const w of e.idleWaiters.splice(0)) w();
+    }
+  }
+}
+
+/** Resolves when no batch of the device is in flight. */
+export function idle(e: Entry): Promise<void> {
+  return e.inflight > 0 ? new Promise<void>((resolve) => e.idleWaiters.push(resolve)) : Promise.resolve();
+}
+
+/** One reading into a device's state: its score, and the decisions and risk change it causes. */
+export function takeIn(
+  t: Tracked,
+  deviceId: number,
+  r: { seq: number; at: number; metricId: number; value: number },
+  config: EngineConfig,
+  decisions: DecisionRow[],
+  risks: RiskChangeRow[],
+): number {
+  const metric = metricById(r.metricId)!.name;
+  const result = processReading(t.engine, { seq: r.seq, at: r.at, metric, value: r.value }, config);
+  for (const decision of result.decisions) decisions.push({ deviceId, decision });
+  const risk = riskStatus(t.engine, dayOf(r.at), config);
+  if (risk !== t.risk) {
+    risks.push({ deviceId, at: r.at, seq: r.seq, status: risk, previous: t.risk, score: t.engine.hf.lastScore });
+    t.risk = risk;
+  }
+  // Three decimals are all a score means; shorter to send to the database.
+  return Math.round(result.score * 1000) / 1000;
+}

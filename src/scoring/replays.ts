@@ -1,0 +1,147 @@
+// Rebuilds of device states from the database: a device first seen (or forgotten after a
+// failed write) and a device with late readings (engine_pending), replayed from a
+// snapshot that precedes them. A rebuild waits until no batch of the device is in
+// flight; the scoring service makes batches of a device being rebuilt wait for it.
+// Replays propose decisions already applied; the store skips them by trigger reading.
+import type { FastifyBaseLogger } from 'fastify';
+import { metricById } from '../domain/vocabulary.ts';
+import { newDeviceState } from '../engine/index.ts';
+import { dayOf } from '../engine/time.ts';
+import type { Db } from '../store/db.ts';
+import {
+  applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
+  type AlertEventRow, type DecisionRow, type DeviceHistory, type RiskChangeRow, type ScoreUpdate,
+} from '../store/engine.ts';
+import type { DeviceConfigs } from './device-config.ts';
+import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
+
+export interface ReplayOptions {
+  readonly log: FastifyBaseLogger;
+  /** Called with the alert events a replay wrote (the writer reports its own). */
+  readonly onAlertEvents?: (events: readonly AlertEventRow[]) => void;
+}
+
+export class Replays {
+  private closed = false;
+  private rebuildWarnedAt = 0;
+  private rebuildFailuresUnlogged = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly states: DeviceStates,
+    private readonly configs: DeviceConfigs,
+    private readonly opts: ReplayOptions,
+  ) {}
+
+  /** At shutdown: a rebuild that fails from now on is not logged. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * Replay every device with late readings stored but not yet taken in: at start (a crash
+   * between storing and replaying) and periodically (a replay that failed, on a device
+   * that sends nothing more). Returns how many devices it replayed.
+   */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const id of await pendingDevices(this.db)) {
+      const e = this.states.get(id);
+      if (e?.rebuilding) continue;
+      const siteId = e?.siteId ?? (await this.siteOf(id));
+      if (siteId === null) continue;
+      await this.rebuild(id, this.states.entry(id, siteId)).then(() => n++, () => undefined);
+    }
+    return n;
+  }
+
+  /** Wait for every replay in progress (shutdown: after the writer has drained). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const running = [...this.states.values()].flatMap((e) => (e.rebuilding ? [e.rebuilding.catch(() => undefined)] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  /** Rebuild a device's state from its newest usable snapshot and its stored readings. */
+  rebuild(deviceId: number, e: Entry, load?: () => Promise<DeviceHistory | undefined>): Promise<void> {
+    if (e.rebuilding) return e.rebuilding;
+    const run = async () => {
+      await idle(e);
+      const history = (await load?.()) ?? (await this.history(deviceId));
+      const { pending, snapshot: snap, stored } = history;
+      const tracked: Tracked = snap ? (snap.state as Tracked) : { engine: newDeviceState(), risk: 'Low' };
+      const decisions: DecisionRow[] = [];
+      const risks: RiskChangeRow[] = [];
+      const scores: ScoreUpdate[] = [];
+      const config = this.configs.of(deviceId, e.siteId);
+      for (const s of stored) {
+        const metric = metricById(s.metric);
+        if (!metric) continue;
+        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks);
+        if (s.score === null) scores.push({ seq: s.seq, score });
+      }
+      // Nothing to write when the replay proposes nothing new to the store (the usual case
+      // after a clean shutdown, or for a device first seen).
+      const events = scores.length > 0 || decisions.length > 0 || risks.length > 0 || pending
+        ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [] }, pending)
+        : [];
+      e.tracked = tracked;
+      e.snapshotDay = snap ? dayOf(snap.at) : null;
+      e.dirty = stored.length > 0;
+      if (events.length > 0) this.opts.onAlertEvents?.(events);
+      if (pending) this.opts.log.info({ device: deviceId, replayed: stored.length, scored: scores.length }, 'late readings replayed');
+    };
+    e.rebuilding = run()
+      .catch((err: unknown) => {
+        e.tracked = null;
+        if (!this.closed) this.warnRebuildFailed(err);
+        throw err;
+      })
+      .finally(() => {
+        e.rebuilding = null;
+      });
+    return e.rebuilding;
+  }
+
+  /**
+   * Load many devices with no state at once (the first batches after a restart touch every
+   * device): three queries for all of them instead of three each.
+   */
+  loadMany(list: ReadonlyArray<readonly [number, Entry]>): Promise<void>[] {
+    let fetched: Promise<Map<number, DeviceHistory>> | null = null;
+    // Read only once no batch of any of them is in flight: the database must hold them all.
+    const fetchAll = () =>
+      (fetched ??= Promise.all(list.map(([, e]) => idle(e))).then(() => loadHistories(this.db, list.map(([id]) => id))));
+    return list.map(([id, e]) => this.rebuild(id, e, async () => (await fetchAll()).get(id)));
+  }
+
+  /** While the database is away every device's rebuild fails: one line every 5 s, with a count. */
+  private warnRebuildFailed(err: unknown): void {
+    const now = Date.now();
+    if (now - this.rebuildWarnedAt < 5000) {
+      this.rebuildFailuresUnlogged++;
+      return;
+    }
+    this.opts.log.warn(
+      { err: { message: err instanceof Error ? err.message : String(err) }, alsoFailedSinceLastLine: this.rebuildFailuresUnlogged },
+      'engine state rebuild failed; retried on the next reading',
+    );
+    this.rebuildWarnedAt = now;
+    this.rebuildFailuresUnlogged = 0;
+  }
+
+  /** One device's pending late readings, the snapshot before them, and the readings after it. */
+  private async history(deviceId: number): Promise<DeviceHistory> {
+    const pending = await pendingOf(this.db, deviceId);
+    const snapshot = await snapshotBefore(this.db, deviceId, pending);
+    const stored = await readingsAfter(this.db, deviceId, snapshot);
+    return { pending, snapshot, stored };
+  }
+
+  private async siteOf(deviceId: number): Promise<number | null> {
+    const row = await this.db.selectFrom('devices').select('site_id').where('id', '=', deviceId).executeTakeFirst();
+    return row?.site_id ?? null;
+  }
+}
