@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -61,6 +61,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     bodyLimit: config.ingest.maxHttpBodyBytes,
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',
+    // request.ip is the client's only through proxies the operator named (TRUST_PROXY).
+    trustProxy: trustProxyOption(config.trustProxy),
     return503OnClosing: true,
     // A malformed URL (bad percent-encoding) is refused by the router before any route's
     // error handler: answer it from our table too, not with Fastify's own body.
@@ -191,4 +193,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     await revocations.stop();
   });
   return app;
+}
+
+/** Fastify's trustProxy: the listed proxies, a hop count, or none. */
+function trustProxyOption(trust: string | number | null): FastifyServerOptions['trustProxy'] {
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return trust ?? false;
 }

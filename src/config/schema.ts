@@ -1,9 +1,15 @@
+import { isIP } from 'node:net';
 // Every setting the service reads, with its default and its check. The README's
 // configuration table mirrors VARS; a unit test keeps the two in step.
 
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses/CIDRs, or a hop count);
+   * null: none, the peer's address is the client's.
+   */
+  readonly trustProxy: string | number | null;
   /** null: run an embedded PostgreSQL under dataDir. */
   readonly databaseUrl: string | null;
   readonly dataDir: string;
@@ -111,6 +117,7 @@ export const EXPORT_KEY_MIN_LENGTH = 32;
 export const VARS = {
   HOST: { kind: 'string', def: '127.0.0.1', doc: 'address to listen on' },
   PORT: { kind: 'int', def: 3000, min: 0, max: 65535, doc: 'HTTP and WebSocket port (0 = any free port)' },
+  TRUST_PROXY: { kind: 'string', def: null, doc: 'behind a reverse proxy: its addresses or CIDRs, comma-separated (or the number of proxy hops), whose X-Forwarded-For gives the client address the sign-in limit counts; unset = trust no proxy' },
   DATABASE_URL: { kind: 'string', def: null, doc: 'PostgreSQL connection string; unset = embedded PostgreSQL' },
   DATA_DIR: { kind: 'string', def: './data/pg', doc: 'embedded PostgreSQL data directory (kept across restarts)' },
   EMBEDDED_PG_PORT: { kind: 'int', def: 54329, min: 1, max: 65535, doc: 'port of the embedded PostgreSQL' },
@@ -198,9 +205,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     // Never echo the key itself: the message goes to logs.
     issues.push({ variable: 'EXPORT_KEY', problem: `must be at least ${EXPORT_KEY_MIN_LENGTH} characters (it is ${exportKey.length})` });
   }
+  const trustProxy = parseTrustProxy(str('TRUST_PROXY'), issues);
   const config: Config = {
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT'),
+    trustProxy,
     databaseUrl,
     dataDir: resolvePath(str('DATA_DIR') ?? './data/pg'),
     embeddedPgPort: int('EMBEDDED_PG_PORT'),
@@ -267,6 +276,29 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config);
+}
+
+/**
+ * A hop count (1-10) or a list of proxy addresses/CIDRs. Never "true": trusting every peer's
+ * X-Forwarded-For would let any client choose its address and walk around the sign-in limit.
+ */
+function parseTrustProxy(raw: string | null, issues: ConfigIssue[]): string | number | null {
+  if (raw === null) return null;
+  if (/^\d+$/.test(raw.trim())) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) issues.push({ variable: 'TRUST_PROXY', problem: `a hop count must be 1..10, got ${hops}` });
+    return hops;
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => {
+    const [address, bits, ...rest] = e.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return true;
+    if (bits === undefined) return false;
+    return !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+  });
+  if (bad.length > 0) issues.push({ variable: 'TRUST_PROXY', problem: `expected proxy addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16) or a hop count, not ${bad.map((b) => `"${b}"`).join(', ')}` });
+  return entries.join(',');
 }
 
 function deepFreeze<T extends object>(o: T): T {

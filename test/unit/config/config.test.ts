@@ -52,6 +52,15 @@ describe('session settings', () => {
 
 describe('the README', () => {
   const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  it('reads TRUST_PROXY as proxy addresses or a hop count, and never as "trust everyone"', () => {
+    expect(loadConfig({}).trustProxy).toBeNull();
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1' }).trustProxy).toBe('10.0.0.5,10.1.0.0/16,::1');
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    for (const bad of ['true', '*', '10.0.0.0/33', '0', '11', 'proxy.example', '10.0.0.1/8/1']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(ConfigError);
+    }
+  });
+
   it('documents every configuration variable', () => {
     for (const name of Object.keys(VARS)) expect(readme, name).toContain(`| \`${name}\``);
   });
