@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { escalateDue, type AlertEventSink, type LifecycleEventRow } from '../store/alert-lifecycle.ts';
+import { every } from '../util/every.ts';
 
 export interface EscalationOptions {
   readonly db: Db;
@@ -26,30 +27,13 @@ export interface Escalation {
 }
 
 export function startEscalation({ db, periodMs, checkMs, log, feed, now = Date.now }: EscalationOptions): Escalation {
-  let running: Promise<unknown> = Promise.resolve();
-  let busy = false;
   const check = async (): Promise<LifecycleEventRow[]> => {
     const events = await escalateDue(db, now(), periodMs);
     if (events.length > 0) feed.publish(events);
     return events;
   };
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    running = check()
-      .catch((err: unknown) => {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert escalation check failed; retried later');
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, checkMs);
-  timer.unref();
-  return {
-    check,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const loop = every(checkMs, check, (err) => {
+    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert escalation check failed; retried later');
+  });
+  return { check, stop: () => loop.stop() };
 }

@@ -6,6 +6,7 @@ import { metricById } from '../domain/vocabulary.ts';
 import { connectivityCheck, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import { applyEffects, type AlertEventRow, type DecisionRow } from '../store/engine.ts';
+import { every } from '../util/every.ts';
 
 interface LastReading {
   device_id: number;
@@ -70,8 +71,6 @@ export function startConnectivityMonitor(
   log: FastifyBaseLogger,
   onEvents: (events: readonly AlertEventRow[]) => void,
 ): ConnectivityMonitor {
-  let running: Promise<unknown> = Promise.resolve();
-  let busy = false;
   // Two checks' worth of wall clock: a device whose readings are still arriving is not silent.
   const graceMs = 2 * intervalMs;
   const check = async (): Promise<AlertEventRow[]> => {
@@ -89,23 +88,8 @@ export function startConnectivityMonitor(
     if (events.length > 0) onEvents(events);
     return events;
   };
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    running = check()
-      .catch((err: unknown) => {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'connectivity check failed; retried later');
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    check,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const loop = every(intervalMs, check, (err) => {
+    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'connectivity check failed; retried later');
+  });
+  return { check, stop: () => loop.stop() };
 }

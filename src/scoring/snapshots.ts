@@ -1,6 +1,7 @@
 // Periodic snapshots of device states, so a restart or a late reading replays days of
 // readings, not a device's whole history.
 import type { FastifyBaseLogger } from 'fastify';
+import { every } from '../util/every.ts';
 import type { ScoringService } from './service.ts';
 
 export const SNAPSHOT_DEFAULTS = Object.freeze({
@@ -16,29 +17,20 @@ export interface SnapshotTimer {
 }
 
 export function startSnapshots(scoring: ScoringService, intervalMs: number, log: FastifyBaseLogger): SnapshotTimer {
-  let running: Promise<unknown> = Promise.resolve();
-  let busy = false;
-  const tick = () => {
-    if (busy) return;
-    busy = true;
-    running = (async () => {
+  const loop = every(
+    intervalMs,
+    async () => {
       await scoring.snapshot();
       await scoring.recover();
       await scoring.refreshSettings();
-    })()
-      .catch((err: unknown) => {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot or replay failed; retried later');
-      })
-      .finally(() => {
-        busy = false;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
+    },
+    (err) => {
+      log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot or replay failed; retried later');
+    },
+  );
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await loop.stop();
       await scoring.drain();
       try {
         const n = await scoring.snapshot(true);
