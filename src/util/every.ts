@@ -13,7 +13,9 @@ export function every(intervalMs: number, task: () => Promise<unknown>, onError:
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    running = task()
+    // Through a promise, so that a task throwing before its first await cannot stop the loop.
+    running = Promise.resolve()
+      .then(task)
       .catch(onError)
       .finally(() => {
         busy = false;
