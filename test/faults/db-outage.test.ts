@@ -1,11 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/db.ts';
 import { readings } from '../helpers/gateway.ts';
-import { DisposablePg } from '../helpers/pg-server.ts';
-import { startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
-import { seedGateway } from '../helpers/service.ts';
 import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
-import { AckLedger } from './proxy.ts';
+import { FaultRun } from './run.ts';
 import { alertVerdict, compare, generatedKeys, notStored, report, rssMb, SAME_ALERTS, settledAlerts, sleep, storedReadings, until } from './check.ts';
 
 // PostgreSQL stopped for 30 s (not a crash: a clean stop, then nothing) while the simulator
@@ -14,28 +10,17 @@ import { alertVerdict, compare, generatedKeys, notStored, report, rssMb, SAME_AL
 
 const DAY = 86_400_000;
 const OUTAGE_MS = 30_000;
-let server: DisposablePg | undefined;
-let svc: ServiceProcess | undefined;
-let ledger: AckLedger | undefined;
+let run: FaultRun | undefined;
 
 afterAll(async () => {
-  if (svc && svc.child.exitCode === null) await svc.stop('SIGKILL');
-  await ledger?.close();
-  await server?.dispose();
+  await run?.dispose();
 });
 
 describe('the database unavailable for 30 s', () => {
   it('answers unavailable and 503, keeps memory bounded, and stores everything after recovery', async () => {
-    server = new DisposablePg();
-    await server.start();
-    const tdb = await createTestDatabase(server.adminUrl());
-    const { key } = await seedGateway(tdb.db);
-    await tdb.close();
-    svc = await startServiceProcess({ DATABASE_URL: tdb.url, INGEST_RETRY_AFTER_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' });
-    const httpUrl = `http://127.0.0.1:${svc.port}`;
-    let exitedEarly: number | null | undefined;
-    void svc.exited.then((code) => (exitedEarly = code));
-    ledger = await AckLedger.start(() => `ws://127.0.0.1:${svc!.port}/v1/ingest`);
+    run = await FaultRun.start({ server: 'own', env: { INGEST_RETRY_AFTER_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' } });
+    const { ledger, key, httpUrl } = run;
+    const server = run.server!;
     const post = (body: unknown) => fetch(`${httpUrl}/v1/readings`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body),
     });
@@ -53,12 +38,12 @@ describe('the database unavailable for 30 s', () => {
       speed: 'max',
       log: () => {},
       onProgress: () => {
-        if (fault || ledger!.acked.size < 30_000) return;
+        if (fault || ledger.acked.size < 30_000) return;
         fault = (async () => {
           o.rssBefore = (await rssMb(httpUrl)) ?? 0;
-          const unavailableBefore = ledger!.errors.unavailable ?? 0;
-          await server!.stop();
-          ackedAtStop = new Set(ledger!.acked);
+          const unavailableBefore = ledger.errors.unavailable ?? 0;
+          await server.stop();
+          ackedAtStop = new Set(ledger.acked);
           const end = Date.now() + OUTAGE_MS;
           const res = await post(httpBatch);
           o.http = res.status;
@@ -73,9 +58,9 @@ describe('the database unavailable for 30 s', () => {
             if (ready === 503) o.readyNot++;
             await sleep(1000);
           }
-          o.unavailable = (ledger!.errors.unavailable ?? 0) - unavailableBefore;
-          o.ackedDuring = ledger!.acked.size - ackedAtStop.size;
-          await server!.start();
+          o.unavailable = (ledger.errors.unavailable ?? 0) - unavailableBefore;
+          o.ackedDuring = ledger.acked.size - ackedAtStop.size;
+          await server.start();
         })();
       },
     });
@@ -87,10 +72,10 @@ describe('the database unavailable for 30 s', () => {
     const resentBody = (await resent.json()) as { accepted: number };
     o.rssAfter = (await rssMb(httpUrl)) ?? 0;
 
-    const stored = await storedReadings(tdb.url, 'OUTAGE-HTTP');
+    const stored = await storedReadings(run.dbUrl, 'OUTAGE-HTTP');
     const verdict = compare(stored, { expected: generatedKeys(options), acked: ledger.acked });
-    const alerts = await settledAlerts(tdb.url, options);
-    const alive = svc.child.exitCode === null && exitedEarly === undefined;
+    const alerts = await settledAlerts(run.dbUrl, options);
+    const alive = run.alive();
     report('db-outage-30s', summary, ledger.acked.size, verdict, {
       ackedAtStop: ackedAtStop.size,
       ackedDuringOutage: o.ackedDuring,

@@ -1,11 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/db.ts';
-import { DisposablePg } from '../helpers/pg-server.ts';
-import { startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
-import { seedGateway } from '../helpers/service.ts';
 import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
-import { AckLedger } from './proxy.ts';
 import { alertVerdict, compare, generatedKeys, notStored, report, SAME_ALERTS, settledAlerts, sleep, storedReadings, until } from './check.ts';
+import { FaultRun } from './run.ts';
 
 // PostgreSQL is stopped and started again while the simulator streams into the service
 // process: the process must stay up, recover by itself, and lose or double nothing acked;
@@ -13,28 +9,17 @@ import { alertVerdict, compare, generatedKeys, notStored, report, SAME_ALERTS, s
 // devices' engine state, which is rebuilt from what was stored).
 
 const DAY = 86_400_000;
-let server: DisposablePg | undefined;
-let svc: ServiceProcess | undefined;
-let ledger: AckLedger | undefined;
+let run: FaultRun | undefined;
 
 afterAll(async () => {
-  if (svc && svc.child.exitCode === null) await svc.stop('SIGKILL');
-  await ledger?.close();
-  await server?.dispose();
+  await run?.dispose();
 });
 
 describe('PostgreSQL restarted mid-stream', () => {
   it('keeps the service up, resumes ingest by itself, and stores every acked reading exactly once', async () => {
-    server = new DisposablePg();
-    await server.start();
-    const tdb = await createTestDatabase(server.adminUrl());
-    const { key } = await seedGateway(tdb.db);
-    await tdb.close();
-    svc = await startServiceProcess({ DATABASE_URL: tdb.url, INGEST_RETRY_AFTER_MS: '200', DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' });
-    const httpUrl = `http://127.0.0.1:${svc.port}`;
-    let exitedEarly: number | null | undefined;
-    void svc.exited.then((code) => (exitedEarly = code));
-    ledger = await AckLedger.start(() => `ws://127.0.0.1:${svc!.port}/v1/ingest`);
+    run = await FaultRun.start({ server: 'own', env: { INGEST_RETRY_AFTER_MS: '200', DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' } });
+    const { ledger, key, httpUrl } = run;
+    const server = run.server!;
 
     // 100 patients x 90 days: about 190,000 readings.
     const options: CohortOptions = { patients: 100, days: 90, seed: 31, start: Math.floor(Date.now() / DAY) * DAY - 90 * DAY };
@@ -50,15 +35,15 @@ describe('PostgreSQL restarted mid-stream', () => {
       lateShare: 0.05,
       log: () => {},
       onProgress: () => {
-        if (fault || ledger!.acked.size < 30_000) return;
+        if (fault || ledger.acked.size < 30_000) return;
         fault = (async () => {
-          await server!.stop();
-          ackedAtStop = new Set(ledger!.acked);
+          await server.stop();
+          ackedAtStop = new Set(ledger.acked);
           const ready = await fetch(`${httpUrl}/health/ready`);
           notReadyDuringOutage = ready.status === 503;
           await sleep(3000);
-          ackedDuringOutage = ledger!.acked.size - ackedAtStop.size;
-          await server!.start();
+          ackedDuringOutage = ledger.acked.size - ackedAtStop.size;
+          await server.start();
         })();
       },
     });
@@ -66,11 +51,11 @@ describe('PostgreSQL restarted mid-stream', () => {
     await fault;
 
     await until('ready again', async () => (await fetch(`${httpUrl}/health/ready`)).status === 200);
-    const stored = await storedReadings(tdb.url);
+    const stored = await storedReadings(run.dbUrl);
     const verdict = compare(stored, { expected: generatedKeys(options), acked: ledger.acked });
     const lostAtStop = notStored(ackedAtStop, stored);
-    const alerts = await settledAlerts(tdb.url, options);
-    const alive = svc.child.exitCode === null && exitedEarly === undefined;
+    const alerts = await settledAlerts(run.dbUrl, options);
+    const alive = run.alive();
     report('pg-restart', summary, ledger.acked.size, verdict, {
       ackedAtStop: ackedAtStop.size,
       ackedDuringOutage,

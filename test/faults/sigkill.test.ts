@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
-import { seedGateway } from '../helpers/service.ts';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runSimulation, type CohortOptions } from '../../simulators/index.ts';
-import { AckLedger } from './proxy.ts';
 import { alertVerdict, compare, generatedKeys, notStored, report, SAME_ALERTS, settledAlerts, storedReadings } from './check.ts';
+import { FaultRun } from './run.ts';
 
 // The service process is killed (SIGKILL) mid-stream and started again on the same port.
 // The gateways reconnect, ask `status` and resend: nothing acked is lost, nothing is stored
@@ -12,27 +9,18 @@ import { alertVerdict, compare, generatedKeys, notStored, report, SAME_ALERTS, s
 // (what an uninterrupted run stores; test/integration/scoring-simulator.test.ts).
 
 const DAY = 86_400_000;
-let tdb: TestDatabase;
-let svc: ServiceProcess | undefined;
-let ledger: AckLedger | undefined;
+let run: FaultRun | undefined;
 
-beforeAll(async () => {
-  tdb = await createTestDatabase(inject('pgAdminUrl'));
-});
 afterAll(async () => {
-  if (svc && svc.child.exitCode === null) await svc.stop('SIGKILL');
-  await ledger?.close();
-  await tdb?.drop();
+  await run?.dispose();
 });
 
 describe('SIGKILL mid-stream and start again', () => {
   it('loses nothing acked, stores nothing twice, and ends with the alerts of an uninterrupted run', async () => {
-    const { key } = await seedGateway(tdb.db, 'simsite');
-    const port = await freePort();
     // A speed-max run moves gateways through event time at different paces: no site-level checks.
-    const env = { DATABASE_URL: tdb.url, ENGINE_CONNECTIVITY_CHECK_MS: '3600000', LOG_LEVEL: 'error' };
-    svc = await startServiceProcess(env, [], port);
-    ledger = await AckLedger.start(() => `ws://127.0.0.1:${port}/v1/ingest`);
+    const env = { ENGINE_CONNECTIVITY_CHECK_MS: '3600000', LOG_LEVEL: 'error' };
+    const r = (run = await FaultRun.start({ server: { adminUrl: inject('pgAdminUrl') }, env, site: 'simsite' }));
+    const { ledger, key } = r;
 
     // 60 patients x 150 days on one site (about 170,000 readings), the cohort of the scoring test.
     const options: CohortOptions = { patients: 60, days: 150, seed: 21, sites: ['simsite'], start: Math.floor(Date.now() / DAY) * DAY - 150 * DAY };
@@ -49,15 +37,15 @@ describe('SIGKILL mid-stream and start again', () => {
       lateShare: 0.05,
       log: () => {},
       onProgress: () => {
-        if (fault || ledger!.acked.size < expected.size * 0.4) return;
+        if (fault || ledger.acked.size < expected.size * 0.4) return;
         fault = (async () => {
-          svc!.child.kill('SIGKILL');
-          await svc!.exited;
-          ackedAtKill = new Set(ledger!.acked);
-          const atKill = await storedReadings(tdb.url);
+          r.svc.child.kill('SIGKILL');
+          await r.svc.exited;
+          ackedAtKill = new Set(ledger.acked);
+          const atKill = await storedReadings(r.dbUrl);
           storedAtKill = atKill.rows;
           ackedAtKillNotStored = notStored(ackedAtKill, atKill);
-          svc = await startServiceProcess(env, [], port);
+          await r.restart();
         })();
       },
     });
@@ -65,9 +53,9 @@ describe('SIGKILL mid-stream and start again', () => {
     await fault;
 
     // Replays of late readings run in the background; settledAlerts waits for them.
-    const alerts = await settledAlerts(tdb.url, options);
-    expect(await svc.stop('SIGTERM')).toBe(0);
-    const stored = await storedReadings(tdb.url);
+    const alerts = await settledAlerts(r.dbUrl, options);
+    expect(await r.svc.stop('SIGTERM')).toBe(0);
+    const stored = await storedReadings(r.dbUrl);
     const verdict = compare(stored, { expected, acked: ledger.acked });
     report('sigkill', summary, ledger.acked.size, verdict, {
       ackedAtKill: ackedAtKill.size,
