@@ -93,6 +93,12 @@ export class IngestService {
     release: () => void,
   ): Promise<AckCounts> {
     const now = this.clock();
+    // Overloaded: refuse before any work (validation, device lookups, state loads) and before
+    // the rate limit charges it, so refused batches and their resends do not eat the capacity
+    // that drains the queue. Checked again just before scoring, as the queue may fill meanwhile.
+    if (!this.writer.accepts(raws.length + (extras.quarantine?.length ?? 0))) {
+      throw new ServiceError('unavailable', 'the service is overloaded or stopping', this.opts.retryAfterMs);
+    }
     this.checkRate(gw.gatewayId, raws.length, now);
 
     const rejected: Rejection[] = [];
