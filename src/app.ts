@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
+import { Gauge } from 'prom-client';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config/index.ts';
@@ -98,6 +99,14 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const streams = new StreamClients();
   app.decorate('alertFeed', feed);
   const engine = startEngine(db, config, app.log, (events) => feed.publish(events));
+  new Gauge({
+    name: 'telemetry_engine_devices_in_memory',
+    help: 'Devices whose engine state is held in memory (idle ones leave after ENGINE_STATE_IDLE_MS)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(engine.scoring?.size ?? 0);
+    },
+  });
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
   const writer = new GroupCommitWriter(db, config.ingest, {
     flushed: (seconds) => {

@@ -57,6 +57,8 @@ export interface Config {
     readonly scoring: boolean;
     /** Event days between two snapshots of a device's engine state. */
     readonly snapshotEveryDays: number;
+    /** A device's engine state is dropped from memory after this long without a reading (wall clock). */
+    readonly stateIdleMs: number;
     /** Wall-clock interval of the connectivity_loss check. */
     readonly connectivityCheckMs: number;
   };
@@ -146,6 +148,7 @@ export const VARS = {
   SESSION_MAX_HOURS: { kind: 'int', def: 12, min: 1, max: 30 * 24, doc: 'a clinician session ends this long after sign-in, however active' },
   COOKIE_SECURE: { kind: 'string', def: 'false', doc: 'mark the session cookie Secure and accept only https origins; set true behind TLS', choices: ['true', 'false'] },
   ENGINE_SCORING: { kind: 'string', def: 'on', doc: 'off stores readings unscored and raises no alert: only to measure ingest alone (bench:engine), never for patients', choices: ['on', 'off'] },
+  ENGINE_STATE_IDLE_MS: { kind: 'int', def: 3_600_000, min: 1000, max: 7 * 24 * 3_600_000, doc: 'a device\'s engine state leaves memory after this long without a reading (wall clock), saved first; its next reading loads it again' },
   ENGINE_SNAPSHOT_DAYS: { kind: 'int', def: 7, min: 1, max: 365, doc: 'event days between snapshots of a device\'s engine state (a restart or a late reading replays at most about this much)' },
   ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 5000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
   ALERT_ESCALATION_MINUTES: { kind: 'int', def: 15, min: 1, max: 24 * 60, doc: 'an open high alert unacknowledged this long (wall-clock) is escalated, and again after each further period' },
@@ -248,6 +251,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     engine: {
       scoring: str('ENGINE_SCORING') === 'on',
       snapshotEveryDays: int('ENGINE_SNAPSHOT_DAYS'),
+      stateIdleMs: int('ENGINE_STATE_IDLE_MS'),
       connectivityCheckMs: int('ENGINE_CONNECTIVITY_CHECK_MS'),
     },
     alerts: {

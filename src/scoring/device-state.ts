@@ -23,6 +23,8 @@ export interface Entry {
   /** Taken in readings since the last snapshot. */
   dirty: boolean;
   siteId: number;
+  /** Wall clock of the last reading scored (or of the entry's creation): idle entries are evicted. */
+  usedAt: number;
 }
 
 export class DeviceStates {
@@ -41,10 +43,20 @@ export class DeviceStates {
   entry(deviceId: number, siteId: number): Entry {
     let e = this.entries.get(deviceId);
     if (!e) {
-      e = { tracked: null, inflight: 0, rebuilding: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId };
+      e = { tracked: null, inflight: 0, rebuilding: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now() };
       this.entries.set(deviceId, e);
     }
     return e;
+  }
+
+  /**
+   * Forget the device if `e` is still its entry and nothing uses it: no rows in flight, no
+   * rebuild, nobody waiting, and no reading taken in since its last snapshot. Synchronous,
+   * so no batch can be between fetching the entry and counting its rows in flight.
+   */
+  evict(deviceId: number, e: Entry): boolean {
+    if (this.entries.get(deviceId) !== e || e.inflight > 0 || e.rebuilding || e.idleWaiters.length > 0 || e.dirty) return false;
+    return this.entries.delete(deviceId);
   }
 
   [Symbol.iterator](): IterableIterator<[number, Entry]> {

@@ -39,7 +39,7 @@ export function startEngine(
     log,
     onAlertEvents: publish,
   });
-  const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, log);
+  const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, config.engine.stateIdleMs, log);
   const connectivity = startConnectivityMonitor(db, DEFAULT_CONFIG, config.engine.connectivityCheckMs, log, publish);
   return {
     scoring,

@@ -142,21 +142,52 @@ export class ScoringService {
 
   /** Save a snapshot of every device due one (all changed devices when `all`). */
   async snapshot(all = false): Promise<number> {
-    const rows: SnapshotRow[] = [];
-    const taken: Entry[] = [];
+    const due: Array<[number, Entry]> = [];
     for (const [deviceId, e] of this.states) {
       const t = e.tracked;
       if (!t || !e.dirty || e.inflight > 0 || e.rebuilding) continue;
-      const { lastAt, lastSeq } = t.engine;
-      if (lastAt === null || lastSeq === null) continue;
+      const { lastAt, firstAt } = t.engine;
+      if (lastAt === null) continue;
       const day = dayOf(lastAt);
       if (!all && e.snapshotDay !== null && day - e.snapshotDay < this.opts.snapshotEveryDays) continue;
-      if (!all && e.snapshotDay === null && t.engine.firstAt !== null && day - dayOf(t.engine.firstAt) < this.opts.snapshotEveryDays) continue;
-      rows.push({ deviceId, at: lastAt, seq: lastSeq, state: JSON.stringify(t) });
+      if (!all && e.snapshotDay === null && firstAt !== null && day - dayOf(firstAt) < this.opts.snapshotEveryDays) continue;
+      due.push([deviceId, e]);
+    }
+    return this.save(due);
+  }
+
+  /**
+   * Forget the state of every device that scored nothing for `idleMs` (wall clock), after a
+   * snapshot of its current state: its next reading loads it again from that snapshot (one
+   * batched load, nothing to replay), so memory follows the devices sending now, not every
+   * device ever seen. Returns how many were forgotten.
+   */
+  async evictIdle(idleMs: number, now = Date.now()): Promise<number> {
+    const idle: Array<[number, Entry]> = [];
+    for (const [deviceId, e] of this.states) {
+      if (e.inflight === 0 && !e.rebuilding && now - e.usedAt >= idleMs) idle.push([deviceId, e]);
+    }
+    if (idle.length === 0) return 0;
+    // Off the periodic rhythm: replaces a snapshot of the last ENGINE_SNAPSHOT_DAYS, so the
+    // table keeps about one per period per device however often devices go idle.
+    await this.save(idle.filter(([, e]) => e.dirty), this.opts.snapshotEveryDays * 86_400_000);
+    let n = 0;
+    for (const [deviceId, e] of idle) if (now - e.usedAt >= idleMs && this.states.evict(deviceId, e)) n++;
+    return n;
+  }
+
+  /** Snapshot the given devices' current states; an entry that took in nothing meanwhile is clean. */
+  private async save(list: ReadonlyArray<readonly [number, Entry]>, replaceWithinMs = 0): Promise<number> {
+    const rows: SnapshotRow[] = [];
+    const taken: Entry[] = [];
+    for (const [deviceId, e] of list) {
+      const t = e.tracked;
+      if (!t || t.engine.lastAt === null || t.engine.lastSeq === null) continue;
+      rows.push({ deviceId, at: t.engine.lastAt, seq: t.engine.lastSeq, state: JSON.stringify(t) });
       taken.push(e);
     }
     if (rows.length === 0) return 0;
-    await saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000);
+    await saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs);
     rows.forEach((r, i) => {
       taken[i]!.snapshotDay = dayOf(r.at);
       // A reading taken in meanwhile keeps the entry dirty.
@@ -210,10 +241,12 @@ export class ScoringService {
     const decisions: DecisionRow[] = [];
     const risks: RiskChangeRow[] = [];
     const late: ReadingKey[] = [];
+    const now = Date.now();
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const e = this.states.get(r.deviceId)!;
       e.inflight++;
+      e.usedAt = now;
       const t = e.tracked!;
       if (!comesAfter(t.engine, r.at, r.seq)) {
         scores[i] = null;

@@ -1,5 +1,5 @@
 // Periodic snapshots of device states, so a restart or a late reading replays days of
-// readings, not a device's whole history.
+// readings, not a device's whole history; and the eviction of idle devices' states.
 import type { FastifyBaseLogger } from 'fastify';
 import { every } from '../util/every.ts';
 import type { ScoringService } from './service.ts';
@@ -16,11 +16,12 @@ export interface SnapshotTimer {
   stop(): Promise<void>;
 }
 
-export function startSnapshots(scoring: ScoringService, intervalMs: number, log: FastifyBaseLogger): SnapshotTimer {
+export function startSnapshots(scoring: ScoringService, intervalMs: number, stateIdleMs: number, log: FastifyBaseLogger): SnapshotTimer {
   const loop = every(
     intervalMs,
     async () => {
       await scoring.snapshot();
+      await scoring.evictIdle(stateIdleMs);
       await scoring.recover();
       await scoring.refreshSettings();
     },

@@ -232,7 +232,12 @@ export interface SnapshotRow extends Position {
 }
 
 /** Save snapshots and drop those of the same devices older than `keepMs` before the new one. */
-export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], keepMs: number): Promise<void> {
+/**
+ * Save snapshots; delete the device's snapshots more than `keepMs` older than the new one,
+ * and those less than `replaceWithinMs` older (a snapshot taken off the periodic rhythm
+ * replaces a recent one rather than adding to the table).
+ */
+export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], keepMs: number, replaceWithinMs = 0): Promise<void> {
   if (rows.length === 0) return;
   const col = <T>(f: (r: SnapshotRow) => T) => rows.map(f);
   await sql`
@@ -241,7 +246,9 @@ export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], 
                            ${col((r) => r.state)}::jsonb[]) AS t(device_id, at_ms, seq, state)
     ), pruned AS (
       DELETE FROM engine_snapshots e USING s
-      WHERE e.device_id = s.device_id AND e.at < to_timestamp((s.at_ms - ${keepMs}::float8) / 1000)
+      WHERE e.device_id = s.device_id
+        AND (e.at < to_timestamp((s.at_ms - ${keepMs}::float8) / 1000)
+             OR (e.at > to_timestamp((s.at_ms - ${replaceWithinMs}::float8) / 1000) AND e.at < to_timestamp(s.at_ms / 1000)))
     )
     INSERT INTO engine_snapshots (device_id, at, seq, state)
     SELECT device_id, to_timestamp(at_ms / 1000), seq, state FROM s
