@@ -15,6 +15,10 @@ export interface IdcoReply {
 // Unmapped observations keep a reading-level code where one fits.
 const QUARANTINE_CODE: Record<string, string> = { unknown_code: 'unknown_metric', unit_mismatch: 'unit_mismatch' };
 
+/** The ACK's warning when PID-7 does not match the enrolled patient (ERR-8). */
+export const WRONG_PATIENT_WARNING =
+  'PID-7 birth date differs from that of the patient this device is enrolled to: readings stored; check the enrolment';
+
 let ackCounter = 0;
 function nextControlId(now: number): string {
   ackCounter = (ackCounter + 1) % 1_000_000;
@@ -46,8 +50,12 @@ export async function handleIdco(
   }));
   try {
     const counts = await service.ingest(gw, msg.header.controlId || null, raws, 'idco', { derivedSeq: true, quarantine });
+    // Wrong patient: the sender's patient is not the one the device is enrolled to. The
+    // readings are the device's and are kept; the patient page shows the warning.
+    const differs = msg.patientBirthDate !== null && (await service.birthDateDiffers(gw, msg.device, msg.patientBirthDate));
     const reason = `accepted ${counts.accepted}, duplicates ${counts.duplicates}, rejected ${counts.rejected.length}, unmapped ${msg.unmapped.length}`;
-    return { status: 200, code: 'AA', ack: buildAck({ received: msg.header, code: 'AA', reason, controlId: nextControlId(now), time: now }) };
+    const warning = differs ? WRONG_PATIENT_WARNING : undefined;
+    return { status: 200, code: 'AA', ack: buildAck({ received: msg.header, code: 'AA', reason, warning, controlId: nextControlId(now), time: now }) };
   } catch (err) {
     if (!(err instanceof ServiceError) || (err.code !== 'unavailable' && err.code !== 'rate_limited')) throw err;
     const ack = buildAck({ received: msg.header, code: 'AR', reason: err.message, controlId: nextControlId(now), time: now });

@@ -2,6 +2,7 @@ import type { Rejection } from '../domain/types.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { lastSeqBySerial } from '../store/readings.ts';
+import { checkEnrolledBirthDate } from '../store/patients.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { isRejection, MAX_SEQ, validateReading, type ValidReading } from './protocol.ts';
@@ -178,6 +179,19 @@ export class IngestService {
     this.metrics.readings.inc({ outcome: 'duplicate', transport }, result.duplicates);
     this.metrics.readings.inc({ outcome: 'rejected', transport }, rejected.length);
     return { accepted: result.inserted, duplicates: result.duplicates, rejected };
+  }
+
+  /**
+   * Whether a message's patient birth date differs from that of the patient the device is
+   * enrolled to (recorded for the patient page when it does). A failure to check is not a
+   * failure to store: it answers false and the next message checks again.
+   */
+  async birthDateDiffers(gw: GatewayIdentity, serial: string, birthDate: string): Promise<boolean> {
+    try {
+      return await checkEnrolledBirthDate(this.db, gw.siteId, serial, birthDate);
+    } catch {
+      return false;
+    }
   }
 
   /** Highest stored seq per device of the gateway's site; null for a device never seen there. */

@@ -135,6 +135,13 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
           ...present(row),
           devices: devices.map((d) => ({
             serial: d.serial, type: d.device_type, firstSeenAt: d.first_seen_at.toISOString(), lastReadingAt: d.last_reading_at?.toISOString() ?? null,
+            // HL7 IDCO messages for this device that gave another birth date than this patient's.
+            identityWarning: d.mismatch_messages === null ? null : {
+              source: 'idco',
+              messages: d.mismatch_messages,
+              firstSeenAt: d.mismatch_first_at!.toISOString(),
+              lastSeenAt: d.mismatch_last_at!.toISOString(),
+            },
           })),
         },
         alerts: alerts.map(presentAlert),

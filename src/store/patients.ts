@@ -90,13 +90,19 @@ export interface PatientDevice {
   readonly device_type: string;
   readonly first_seen_at: Date;
   readonly last_reading_at: Date | null;
+  /** Device clinic messages naming another birth date than this patient's (null: none). */
+  readonly mismatch_messages: number | null;
+  readonly mismatch_first_at: Date | null;
+  readonly mismatch_last_at: Date | null;
 }
 
 export async function patientDevices(db: Executor, patientId: number): Promise<PatientDevice[]> {
   const res = await sql<PatientDevice>`
     SELECT d.id, d.serial, e.device_type, d.first_seen_at,
-           (SELECT r.at FROM readings r WHERE r.device_id = d.id ORDER BY r.seq DESC LIMIT 1) AS last_reading_at
+           (SELECT r.at FROM readings r WHERE r.device_id = d.id ORDER BY r.seq DESC LIMIT 1) AS last_reading_at,
+           im.messages AS mismatch_messages, im.first_seen_at AS mismatch_first_at, im.last_seen_at AS mismatch_last_at
     FROM enrolments e JOIN devices d ON d.id = e.device_id
+    LEFT JOIN identity_mismatches im ON im.device_id = d.id AND im.patient_id = e.patient_id AND im.source = 'idco'
     WHERE e.patient_id = ${patientId}
     ORDER BY d.serial`.execute(db);
   return res.rows;
@@ -166,4 +172,25 @@ export async function unenrol(db: Executor, deviceId: number, patientId: number,
     UPDATE enrolment_history SET ended_at = now(), ended_by = ${by}
     WHERE device_id = ${deviceId} AND patient_id = ${patientId} AND ended_at IS NULL`.execute(db);
   return true;
+}
+
+/**
+ * Compare the birth date a device clinic message gives with that of the patient the device
+ * (of this site) is enrolled to. On a mismatch the fact is recorded (not the date) and true
+ * returned; false when they agree or the device has no patient.
+ */
+export async function checkEnrolledBirthDate(db: Executor, siteId: number, serial: string, birthDate: string): Promise<boolean> {
+  const res = await sql<{ mismatch: boolean }>`
+    WITH enrolled AS (
+      SELECT d.id AS device_id, p.id AS patient_id, p.date_of_birth <> ${birthDate}::date AS mismatch
+      FROM devices d JOIN enrolments e ON e.device_id = d.id JOIN patients p ON p.id = e.patient_id
+      WHERE d.serial = ${serial} AND d.site_id = ${siteId}
+    ), recorded AS (
+      INSERT INTO identity_mismatches (device_id, patient_id, source)
+      SELECT device_id, patient_id, 'idco' FROM enrolled WHERE mismatch
+      ON CONFLICT (device_id, patient_id, source)
+      DO UPDATE SET last_seen_at = now(), messages = identity_mismatches.messages + 1
+    )
+    SELECT mismatch FROM enrolled`.execute(db);
+  return res.rows[0]?.mismatch ?? false;
 }

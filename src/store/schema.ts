@@ -192,6 +192,15 @@ export interface EnrolmentHistoryTable {
   correction: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
+export interface IdentityMismatchesTable {
+  device_id: number;
+  patient_id: number;
+  source: 'idco';
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  messages: ColumnType<number, number | undefined, number>;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -207,6 +216,7 @@ export interface Database {
   patients: PatientsTable;
   enrolments: EnrolmentsTable;
   enrolment_history: EnrolmentHistoryTable;
+  identity_mismatches: IdentityMismatchesTable;
   alert_events: AlertEventsTable;
   device_risk: DeviceRiskTable;
   risk_changes: RiskChangesTable;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway } from '../helpers/service.ts';
@@ -102,6 +103,17 @@ describe('the patient page', () => {
     const alertRow = page.locator('table.patient-alerts tr', { hasText: 'Ventricular arrhythmia' });
     await alertRow.getByRole('button', { name: /History of Ventricular arrhythmia/ }).click();
     await page.locator('table.patient-alerts .history li', { hasText: 'Opened' }).waitFor();
+  });
+
+  it('warns, in words, when a device clinic message named someone else for one of her devices', async () => {
+    expect(await page.getByRole('alert').filter({ hasText: 'Check the enrolment' }).count()).toBe(0);
+    await sql`
+      INSERT INTO identity_mismatches (device_id, patient_id, source, messages)
+      SELECT d.id, ${Number(patientRef.slice(2))}, 'idco', 3 FROM devices d WHERE d.serial = ${SERIAL}`.execute(tdb.db);
+    await page.reload();
+    const warning = page.getByRole('alert').filter({ hasText: `Check the enrolment of device ${SERIAL}` });
+    await warning.waitFor();
+    await expect(warning.textContent()).resolves.toContain('3 device clinic messages for it gave another birth date');
   });
 
   it('reported no script errors and nothing blocked', () => {

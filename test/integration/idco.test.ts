@@ -5,6 +5,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
 import { TestGateway } from '../helpers/gateway.ts';
 import { MllpClient, seg } from '../helpers/mllp.ts';
+import { seedUser, signIn } from '../helpers/people.ts';
+import { createPatient, enrolDevice } from '../../src/patients/service.ts';
+import { WRONG_PATIENT_WARNING } from '../../src/ingest/idco-handler.ts';
 
 const fixture = (name: string) => fs.readFileSync(new URL(`../fixtures/idco/${name}`, import.meta.url));
 const CRT_D = fixture('crt-d-remote-crlf.hl7'); // BSX-112233: 13 readings, 7 unmapped, MSH-10 BSX-000042
@@ -58,6 +61,43 @@ describe('HL7 v2 IDCO ingest', () => {
     expect(await storedFor('BSX-112233')).toBe(13);
     expect(await storedFor('STJ-7788123')).toBe(4);
     mllp.end();
+  });
+
+  it('warns in the ACK and on the patient page when a message names another birth date than the enrolled patient\'s', async () => {
+    // The CRT-D message as sent for three other devices; its PID-7 says 1955-01-01.
+    const as = (serial: string, control: string) => CRT_D.toString('latin1').replaceAll('112233', serial).replace('BSX-000042', control);
+    const site = (await tdb.db.selectFrom('sites').select('id').where('code', '=', 'idco').executeTakeFirstOrThrow()).id;
+    const patient = (dob: string, family: string) =>
+      createPatient(tdb.db, { site: 'idco', familyName: family, givenName: 'Test', dateOfBirth: dob, nhsNumber: null }, Date.now());
+    const other = await patient('1962-07-30', 'Other');
+    const same = await patient('1955-01-01', 'Same');
+    await enrolDevice(tdb.db, { id: other, siteId: site }, 'BSX-445566', { createDevice: true });
+    await enrolDevice(tdb.db, { id: same, siteId: site }, 'BSX-778899', { createDevice: true });
+
+    const mismatch = await (await post(as('445566', 'M-1'))).text();
+    expect(seg(mismatch, 'MSA')?.slice(1, 3)).toEqual(['AA', 'M-1']);
+    expect(seg(mismatch, 'ERR')?.[4]).toBe('W');
+    expect(seg(mismatch, 'ERR')?.[8]).toBe(WRONG_PATIENT_WARNING);
+    // The readings are the device's and are kept.
+    expect(await storedFor('BSX-445566')).toBe(13);
+    await post(as('445566', 'M-2'));
+
+    // The matching patient, and a device with no patient: no warning.
+    expect(seg(await (await post(as('778899', 'S-1'))).text(), 'ERR')).toBeUndefined();
+    expect(seg(await (await post(as('990011', 'U-1'))).text(), 'ERR')).toBeUndefined();
+
+    const cookie = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'clinician', ['idco'])).email);
+    const page = async (id: number) => {
+      const res = await fetch(`${svc.httpUrl}/v1/patients/p-${id}`, { headers: { cookie } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { patient: { devices: Array<{ serial: string; identityWarning: { source: string; messages: number } | null }> } }).patient.devices;
+    };
+    expect(await page(other)).toEqual([expect.objectContaining({ serial: 'BSX-445566', identityWarning: expect.objectContaining({ source: 'idco', messages: 2 }) })]);
+    expect(await page(same)).toEqual([expect.objectContaining({ serial: 'BSX-778899', identityWarning: null })]);
+    // Nothing of the message's birth date is kept: only that it differed, and how often.
+    const row = await sql<Record<string, unknown>>`SELECT * FROM identity_mismatches`.execute(tdb.db);
+    expect(row.rows).toHaveLength(1);
+    expect(Object.keys(row.rows[0]!).sort()).toEqual(['device_id', 'first_seen_at', 'last_seen_at', 'messages', 'patient_id', 'source']);
   });
 
   it('quarantines observations whose codes the vocabulary does not know, with their OBX', async () => {

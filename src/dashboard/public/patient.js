@@ -66,7 +66,14 @@ export function renderPatient(main, ctx, id) {
       h('h1', null, p.name),
       h('p', { class: 'ids' }, `NHS number ${nhs(p.nhsNumber)} · born ${formatDate(p.dateOfBirth)}${p.sex && p.sex !== 'unknown' ? ` · ${p.sex}` : ''} · site ${p.site} · ${p.id}`));
     const risk = p.risk;
+    // Wrong patient: a device clinic message for one of these devices named someone else.
+    const mismatched = p.devices.filter((d) => typeof d !== 'string' && d.identityWarning);
+    const warnings = mismatched.map((d) => h('div', { class: 'identity-warning', role: 'alert' },
+      h('strong', null, `Check the enrolment of device ${d.serial}. `),
+      `${d.identityWarning.messages} device clinic message${d.identityWarning.messages === 1 ? '' : 's'} for it gave another birth date than this patient's ` +
+        `(last ${formatDateTime(d.identityWarning.lastSeenAt)}). Its readings and alerts may belong to someone else.`));
     replace(summary,
+      ...warnings,
       h('div', { class: 'card' },
         h('h2', null, 'Heart-failure risk'),
         risk

@@ -37,6 +37,8 @@ export interface AckInput {
   readonly code: AckCode;
   /** Readable reason, required in practice for AE and AR: MSA-3 and ERR-8. */
   readonly reason?: string;
+  /** AA only: a warning for the sender's staff, sent as an ERR segment of severity W. */
+  readonly warning?: string;
   /** ERR-3 code; defaults to 207 (application internal error) for AE and AR. */
   readonly error?: Hl7ErrorCode;
   /** MSH-10 of the reply itself. */
@@ -85,6 +87,12 @@ export function buildAck(input: AckInput): string {
   if (input.code === 'AA') {
     // MSA-3 is optional on AA; when given it tells the sender's engineer what was kept.
     segments.push((reason ? ['MSA', 'AA', receivedId, esc(reason.slice(0, MSA3_MAX))] : ['MSA', 'AA', receivedId]).join(f));
+    const warning = (input.warning ?? '').replace(/\s+/g, ' ').trim();
+    if (warning) {
+      // ERR-3 0 "Message accepted" (HL7 table 0357), ERR-4 W (warning, table 0516).
+      const accepted = ['0', esc('Message accepted'), 'HL70357'].join(enc.component);
+      segments.push(['ERR', '', '', accepted, 'W', '', '', '', esc(warning.slice(0, ERR8_MAX))].join(f));
+    }
   } else {
     const text = reason || (input.code === 'AR' ? 'message not processed; resend later' : 'message cannot be used');
     segments.push(['MSA', input.code, receivedId, esc(text.slice(0, MSA3_MAX))].join(f));

@@ -53,6 +53,11 @@ export interface IdcoMessage {
   readonly deviceInfo: DeviceInfo;
   /** MDC_IDC_SESS_DTM of the interrogation (RFC 3339), when the message has one. */
   readonly sessionTime: string | null;
+  /**
+   * The patient's birth date the sender gives (PID-7, YYYY-MM-DD), to check against the
+   * patient the device is enrolled to; null when absent or not a date.
+   */
+  readonly patientBirthDate: string | null;
   readonly readings: readonly IdcoReading[];
   readonly unmapped: readonly UnmappedObservation[];
   /** Tolerated oddities, one readable sentence each. */
@@ -126,14 +131,16 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
   const sessionTimes: (number | undefined)[] = [undefined];
   const found = { serial: '', mfg: [] as string[], model: '', type: '' };
   let pid = { serial: '', model: '', authority: '' };
+  let patientBirthDate: string | null = null;
   let group = 0;
   for (const seg of msg.segments) {
     if (seg.id === 'OBR') {
       group++;
       groupTimes[group] = timeOf(value(seg, enc, 7));
       sessionTimes[group] = undefined;
-    } else if (seg.id === 'PID' && pid.serial === '') {
-      pid = readPid(seg, enc) ?? pid;
+    } else if (seg.id === 'PID') {
+      if (pid.serial === '') pid = readPid(seg, enc) ?? pid;
+      patientBirthDate ??= birthDate(value(seg, enc, 7));
     } else if (seg.id === 'OBX') {
       const code = resolveCode(seg, enc);
       if (code.note) problems.push(`OBX ${value(seg, enc, 1)}: ${code.note}`);
@@ -220,6 +227,7 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       header, device,
       deviceInfo: { manufacturer, model: found.model || pid.model, serial, type: found.type },
       sessionTime: sessionAt ?? null,
+      patientBirthDate,
       readings, unmapped, problems,
     },
   };
@@ -232,6 +240,16 @@ function readPid(seg: Segment, enc: Encoding): { serial: string; model: string; 
     if (parsed && parsed.serial !== '') return { ...parsed, authority: value(seg, enc, 3, 4, 1, r) };
   }
   return undefined;
+}
+
+/** PID-7's date (YYYYMMDD, then any time) as YYYY-MM-DD, or null when it is not a real date. */
+export function birthDate(text: string): string | null {
+  const m = /^(\d{4})(\d{2})(\d{2})/.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  if (y < 1850 || t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d) return null;
+  return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
 function noteConflict(first: string, other: string, what: string, problems: string[]): void {

@@ -32,6 +32,13 @@ describe('buildAck', () => {
     ]);
   });
 
+  it('adds a warning to an AA as an ERR segment of severity W', () => {
+    const ack = buildAck({ received, code: 'AA', controlId: 'A4', time: NOW, reason: 'accepted 1', warning: 'check | the enrolment' });
+    const [, msa, err] = lines(ack);
+    expect(msa).toBe('MSA|AA|BSX-000042|accepted 1');
+    expect(err).toBe('ERR|||0^Message accepted^HL70357|W||||check \\F\\ the enrolment');
+  });
+
   it('answers AE with a readable reason in MSA-3 and an ERR segment', () => {
     const ack = buildAck({ received, code: 'AE', controlId: 'A2', time: NOW, reason: 'no device serial | PID-3', error: '101' });
     const [, msa, err] = lines(ack);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readIdco, type IdcoMessage, type IdcoOptions } from '../../../src/ingest/idco/mapping.ts';
+import { birthDate, readIdco, type IdcoMessage, type IdcoOptions } from '../../../src/ingest/idco/mapping.ts';
 import { fixture, oru } from './fixtures.ts';
 
 function mapped(input: string | Uint8Array, options?: IdcoOptions): IdcoMessage {
@@ -168,5 +168,24 @@ describe('value types', () => {
     expect(one('OBX|1|NM|B7^Batt volts^99VND^721344^^MDC|1|2.9|V').readings[0]?.metric).toBe('battery_voltage');
     // A vendor's own number is not read as an MDC code.
     expect(one('OBX|1|NM|721344^Batt volts^99VND|1|2.9|V').unmapped[0]?.reason).toBe('unknown_code');
+  });
+});
+
+describe('the patient birth date (PID-7)', () => {
+  const obx = ['OBX|1|NM|720897^MDC_IDC_MSMT_BATTERY_VOLTAGE^MDC||2.9|V|||||F'];
+  const read = (pid: string) => {
+    const r = readIdco(oru(obx, { pid }));
+    if (!r.ok) throw new Error(r.error.message);
+    return r.message.patientBirthDate;
+  };
+
+  it('is read as a date from PID-7, whatever time follows it', () => {
+    expect(read('PID|||model:M1/serial:SN1^^^MDT^U||Doe^Jane||19530422153118|F')).toBe('1953-04-22');
+    expect(read('PID|||model:M1/serial:SN1^^^MDT^U||Doe^Jane||19550101|F')).toBe('1955-01-01');
+  });
+
+  it('is null when absent or not a real date', () => {
+    expect(read('PID|||model:M1/serial:SN1^^^MDT^U')).toBeNull();
+    for (const bad of ['1955', '19550231', '19551301', '18000101', 'yesterday', '2026-01-01']) expect(birthDate(bad), bad).toBeNull();
   });
 });
