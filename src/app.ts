@@ -18,6 +18,7 @@ import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
 import { CLOSE_HANDSHAKE_MS } from './ingest/session.ts';
 import { watchRevocations } from './ingest/revocation.ts';
+import { Notifications } from './store/listen.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
 import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
@@ -122,7 +123,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const service = new IngestService(db, writer, metrics, config.ingest, engine.scoring);
   app.addHook('onReady', () => engine.recover());
   const auth = new GatewayAuthenticator(db);
-  const revocations = watchRevocations(databaseUrl, db, auth, hub, app.log);
+  // One LISTEN connection for revocations and other instances' alert changes; started once
+  // every channel is registered (end of this function).
+  const notifications = new Notifications(databaseUrl);
+  const revocations = watchRevocations(notifications, db, auth, hub, app.log);
 
   let mllp: MllpServer | null = null;
   app.decorate('mllpPort', () => mllp?.port() ?? null);
@@ -188,7 +192,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
   await app.register(alertStreamRoutes, {
-    clients: streams, db, sessions, feed, ...STREAM_DEFAULTS,
+    clients: streams, db, sessions, feed, notifications, ...STREAM_DEFAULTS,
+    pollMs: config.alerts.streamPollMs,
     maxBufferedBytes: config.alerts.streamMaxBufferedBytes,
     sessionCheckMs: config.alerts.streamSessionCheckMs,
   });
@@ -199,8 +204,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
 
   app.addHook('onClose', async () => {
     await engine.stop();
-    await revocations.stop();
+    revocations.stop();
+    await notifications.stop();
   });
+  notifications.start();
   return app;
 }
 

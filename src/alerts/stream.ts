@@ -14,6 +14,7 @@ import type { SessionStore } from '../auth/sessions.ts';
 import type { AlertFeed } from './feed.ts';
 import { presentAlert } from './present.ts';
 import { RecentChanges } from './recent.ts';
+import type { Notifications } from '../store/listen.ts';
 
 export const STREAM_DEFAULTS = Object.freeze({
   maxBufferedBytes: 1 << 20,
@@ -57,7 +58,12 @@ export interface StreamOptions {
   readonly sessionCheckMs: number;
   /** How often clients look for changes committed without a wake-up (another process). */
   readonly pollMs: number;
+  /** The LISTEN connection: changes committed by other instances wake the streams at once. */
+  readonly notifications?: Notifications;
 }
+
+/** The channel a trigger on alert_events notifies at each commit (migration 0010). */
+export const ALERT_EVENTS_CHANNEL = 'alert_events';
 
 /** Close codes of the alert stream (4000-4999 are the application's). */
 export const STREAM_CLOSE = { tooSlow: 4008, sessionEnded: 4001, shutdown: 1001, error: 1011 } as const;
@@ -213,7 +219,9 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
   const guard = requireUser(opts.sessions, 'clinician', 'admin');
   const recent = new RecentChanges(opts.db);
   // One fetch of what is new, then every client takes its share from it.
+  let closing = false;
   const wakeAll = () => {
+    if (closing) return;
     recent.refresh().then(
       () => {
         for (const c of clients.keys()) c.kick();
@@ -222,6 +230,10 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
     );
   };
   const unsubscribe = opts.feed.subscribe(wakeAll);
+  // Another instance's commit (or this one's: the fetch is shared and coalesced), and a
+  // catch-up whenever the LISTEN connection comes back.
+  opts.notifications?.on(ALERT_EVENTS_CHANNEL, wakeAll);
+  opts.notifications?.onConnect(wakeAll);
   const timers = [
     setInterval(wakeAll, opts.pollMs),
     setInterval(() => {
@@ -234,6 +246,7 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
   for (const t of timers) t.unref();
 
   app.addHook('onClose', async () => {
+    closing = true;
     unsubscribe();
     for (const t of timers) clearInterval(t);
     for (const c of clients.keys()) c.close(STREAM_CLOSE.shutdown, 'server shutting down');

@@ -72,6 +72,8 @@ export interface Config {
     readonly streamMaxBufferedBytes: number;
     /** How often an open stream's session is checked again (ended, disabled, sites changed). */
     readonly streamSessionCheckMs: number;
+    /** Fallback look for changes committed by other instances when no notification came. */
+    readonly streamPollMs: number;
   };
   readonly export: {
     /** HMAC key of the de-identified export; null: exports are refused. */
@@ -154,6 +156,7 @@ export const VARS = {
   ALERT_ESCALATION_MINUTES: { kind: 'int', def: 15, min: 1, max: 24 * 60, doc: 'an open high alert unacknowledged this long (wall-clock) is escalated, and again after each further period' },
   ALERT_STREAM_MAX_BUFFER_BYTES: { kind: 'int', def: 1_048_576, min: 1024, max: 64 * 1_048_576, doc: 'a dashboard stream that leaves more than this unsent is closed (4008): it stopped reading' },
   ALERT_STREAM_SESSION_CHECK_MS: { kind: 'int', def: 60_000, min: 100, max: 3_600_000, doc: 'how often an open alert stream re-checks its session; an ended session closes it (4001)' },
+  ALERT_STREAM_POLL_MS: { kind: 'int', def: 1000, min: 100, max: 600_000, doc: 'how often alert streams look for changes committed by other instances in case a notification was missed (they are notified at once otherwise)' },
   ALERT_ESCALATION_CHECK_MS: { kind: 'int', def: 30_000, min: 100, max: 3_600_000, doc: 'how often alerts are checked for escalation' },
   ALERT_SNOOZE_MAX_HOURS: { kind: 'int', def: 7 * 24, min: 1, max: 30 * 24, doc: 'the longest snooze a clinician may set' },
   EXPORT_KEY: { kind: 'string', def: null, doc: 'the trial\'s export key (at least 32 characters): keys the subject pseudonyms and date shifts of the de-identified export; unset = exports refused' },
@@ -260,6 +263,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       maxSnoozeMs: int('ALERT_SNOOZE_MAX_HOURS') * 3_600_000,
       streamMaxBufferedBytes: int('ALERT_STREAM_MAX_BUFFER_BYTES'),
       streamSessionCheckMs: int('ALERT_STREAM_SESSION_CHECK_MS'),
+      streamPollMs: int('ALERT_STREAM_POLL_MS'),
     },
     export: { key: exportKey },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),

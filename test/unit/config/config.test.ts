@@ -73,7 +73,7 @@ describe('the README', () => {
 
 describe('alert settings', () => {
   it('default to escalation after 15 minutes, checked every 30 s, and snoozes of at most 7 days', () => {
-    expect(loadConfig({}).alerts).toEqual({ escalationMs: 15 * 60_000, escalationCheckMs: 30_000, maxSnoozeMs: 7 * 24 * 3_600_000, streamMaxBufferedBytes: 1_048_576, streamSessionCheckMs: 60_000 });
+    expect(loadConfig({}).alerts).toEqual({ escalationMs: 15 * 60_000, escalationCheckMs: 30_000, maxSnoozeMs: 7 * 24 * 3_600_000, streamMaxBufferedBytes: 1_048_576, streamSessionCheckMs: 60_000, streamPollMs: 1000 });
   });
   it('read ALERT_ESCALATION_MINUTES, ALERT_ESCALATION_CHECK_MS and ALERT_SNOOZE_MAX_HOURS', () => {
     const c = loadConfig({ ALERT_ESCALATION_MINUTES: '5', ALERT_ESCALATION_CHECK_MS: '1000', ALERT_SNOOZE_MAX_HOURS: '24' });
