@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { parseTrustProxy } from './trust-proxy.ts';
 // Every setting the service reads, with its default and its check. The README's
 // configuration table mirrors VARS; a unit test keeps the two in step.
 
@@ -211,7 +211,8 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     // Never echo the key itself: the message goes to logs.
     issues.push({ variable: 'EXPORT_KEY', problem: `must be at least ${EXPORT_KEY_MIN_LENGTH} characters (it is ${exportKey.length})` });
   }
-  const trustProxy = parseTrustProxy(str('TRUST_PROXY'), issues);
+  const { value: trustProxy, problem: trustProxyProblem } = parseTrustProxy(str('TRUST_PROXY'));
+  if (trustProxyProblem) issues.push({ variable: 'TRUST_PROXY', problem: trustProxyProblem });
   const config: Config = {
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT'),
@@ -284,29 +285,6 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config);
-}
-
-/**
- * A hop count (1-10) or a list of proxy addresses/CIDRs. Never "true": trusting every peer's
- * X-Forwarded-For would let any client choose its address and walk around the sign-in limit.
- */
-function parseTrustProxy(raw: string | null, issues: ConfigIssue[]): string | number | null {
-  if (raw === null) return null;
-  if (/^\d+$/.test(raw.trim())) {
-    const hops = Number(raw);
-    if (hops < 1 || hops > 10) issues.push({ variable: 'TRUST_PROXY', problem: `a hop count must be 1..10, got ${hops}` });
-    return hops;
-  }
-  const entries = raw.split(',').map((e) => e.trim());
-  const bad = entries.filter((e) => {
-    const [address, bits, ...rest] = e.split('/');
-    const family = isIP(address ?? '');
-    if (family === 0 || rest.length > 0) return true;
-    if (bits === undefined) return false;
-    return !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
-  });
-  if (bad.length > 0) issues.push({ variable: 'TRUST_PROXY', problem: `expected proxy addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16) or a hop count, not ${bad.map((b) => `"${b}"`).join(', ')}` });
-  return entries.join(',');
 }
 
 function deepFreeze<T extends object>(o: T): T {
