@@ -2,7 +2,7 @@
 // the admin command line and the demo.
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { enrol, insertPatient, lockDevice, otherEarlierPatients } from '../store/patients.ts';
+import { deviceBySerial, enrol, insertPatient, otherEarlierPatients } from '../store/patients.ts';
 import { isUniqueViolation } from '../store/readings.ts';
 import { isValidBirthDate, isValidNhsNumber, normaliseNhsNumber, patientRef } from './identity.ts';
 
@@ -81,7 +81,7 @@ export async function enrolDevice(db: Db, patient: { id: number; siteId: number 
     await db.insertInto('devices').values({ serial, site_id: patient.siteId }).onConflict((oc) => oc.column('serial').doNothing()).execute();
   }
   return db.transaction().execute(async (trx) => {
-    const device = await lockDevice(trx, serial);
+    const device = await deviceBySerial(trx, serial, { lock: true });
     if (!device) throw new ServiceError('not_found', 'no such device (a device exists once a gateway has sent a reading of it)');
     if (device.site_id !== patient.siteId) throw new ServiceError('bad_message', 'the device belongs to another site than the patient');
     if (device.patient_id !== null && device.patient_id !== patient.id) {

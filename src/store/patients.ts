@@ -124,17 +124,20 @@ export async function patientReadings(db: Executor, deviceIds: readonly number[]
   return res.rows;
 }
 
-export async function deviceBySerial(db: Executor, serial: string): Promise<{ id: number; site_id: number; patient_id: number | null } | null> {
-  const res = await sql<{ id: number; site_id: number; patient_id: number | null }>`
-    SELECT d.id, d.site_id, e.patient_id FROM devices d LEFT JOIN enrolments e ON e.device_id = d.id WHERE d.serial = ${serial}`.execute(db);
-  return res.rows[0] ?? null;
+export interface DeviceRef {
+  readonly id: number;
+  readonly site_id: number;
+  readonly patient_id: number | null;
 }
 
-/** The device's row locked until the caller's transaction ends: enrolments of one device queue. */
-export async function lockDevice(db: Executor, serial: string): Promise<{ id: number; site_id: number; patient_id: number | null } | null> {
-  const res = await sql<{ id: number; site_id: number; patient_id: number | null }>`
+/**
+ * The device and its current patient. With `lock`, its row stays locked until the caller's
+ * transaction ends, so that enrolments of one device queue.
+ */
+export async function deviceBySerial(db: Executor, serial: string, opts: { lock?: boolean } = {}): Promise<DeviceRef | null> {
+  const res = await sql<DeviceRef>`
     SELECT d.id, d.site_id, e.patient_id FROM devices d LEFT JOIN enrolments e ON e.device_id = d.id
-    WHERE d.serial = ${serial} FOR UPDATE OF d`.execute(db);
+    WHERE d.serial = ${serial} ${opts.lock ? sql`FOR UPDATE OF d` : sql``}`.execute(db);
   return res.rows[0] ?? null;
 }
 
@@ -148,7 +151,7 @@ export async function otherEarlierPatients(db: Executor, deviceId: number, patie
 /**
  * Link the device to the patient (or update its type when it is already theirs), and open a
  * period in the enrolment history when the link is new. Run inside the caller's transaction,
- * after lockDevice.
+ * after deviceBySerial(..., { lock: true }).
  */
 export async function enrol(db: Executor, deviceId: number, patientId: number, deviceType: string, by: number | null, correction = false): Promise<void> {
   const res = await sql<{ inserted: boolean }>`
@@ -156,7 +159,7 @@ export async function enrol(db: Executor, deviceId: number, patientId: number, d
     ON CONFLICT (device_id) DO UPDATE SET device_type = excluded.device_type WHERE enrolments.patient_id = excluded.patient_id
     RETURNING (xmax = 0) AS inserted`.execute(db);
   const row = res.rows[0];
-  if (!row) throw new Error('enrol: the device is enrolled to another patient (call lockDevice first)');
+  if (!row) throw new Error('enrol: the device is enrolled to another patient (lock it with deviceBySerial first)');
   if (row.inserted) {
     await sql`
       INSERT INTO enrolment_history (device_id, patient_id, started_by, correction)
