@@ -7,7 +7,7 @@ import { Rng } from './prng.ts';
 import { DEFAULT_SHARES, planScenarios } from './scenarios/plan.ts';
 import type { ScenarioInstance } from './scenarios/types.ts';
 import { DAY_MS, parseStart } from './time.ts';
-import type { DeviceType, Patient, ScenarioName, SimReading, Transmission, TruthEvent } from './types.ts';
+import type { DeviceType, NoiseProfile, Patient, ScenarioName, SimReading, Transmission, TruthEvent } from './types.ts';
 
 /** Used when no start is given, so the generator never reads the wall clock. */
 export const DEFAULT_START = '2025-01-01';
@@ -25,6 +25,8 @@ export interface CohortOptions {
   /** Share of eligible patients per scenario. When given, scenarios it omits are off. */
   readonly scenarios?: Readonly<Partial<Record<ScenarioName, number>>>;
   readonly noise?: Partial<NoiseOptions>;
+  /** Background behaviour of the devices (default 'clean'). */
+  readonly profile?: NoiseProfile;
   readonly mix?: Readonly<Record<DeviceType, number>>;
 }
 
@@ -37,6 +39,7 @@ export interface ResolvedCohortOptions {
   readonly sites: readonly string[];
   readonly scenarios: Readonly<Partial<Record<ScenarioName, number>>>;
   readonly noise: NoiseOptions;
+  readonly profile: NoiseProfile;
 }
 
 export interface Cohort {
@@ -68,6 +71,7 @@ export function createCohort(options: CohortOptions): Cohort {
     sites,
     scenarios: options.scenarios ?? DEFAULT_SHARES,
     noise: { ...DEFAULT_NOISE, ...options.noise },
+    profile: options.profile ?? 'clean',
   };
   const root = new Rng(`cardiac-sim/${resolved.seed}`);
   const patients = drawPatients(root, { patients: resolved.patients, sites, mix: options.mix ?? DEVICE_MIX });

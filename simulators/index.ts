@@ -6,10 +6,11 @@ export type { Progress, SimulationOptions, SimulationSummary, Speed } from './ru
 export { DEFAULT_SHARES, SCENARIO_NAMES } from './scenarios/plan.ts';
 export { DEFAULT_NOISE } from './device-sim.ts';
 export type { NoiseOptions } from './device-sim.ts';
+export { NOISE_PROFILES } from './types.ts';
 export { DEVICE_MIX, NIGHTLY_METRICS, metricSet } from './device-types.ts';
 export { GatewayClient } from './gateway/client.ts';
 export type { GatewayClientOptions, GatewayStats } from './gateway/client.ts';
 export { GatewayFatalError } from './gateway/errors.ts';
 export type {
-  AlertKind, Baselines, DeviceType, Patient, ScenarioName, SimReading, Transmission, TruthEvent, Vendor,
+  AlertKind, Baselines, DeviceType, NoiseProfile, Patient, ScenarioName, SimReading, Transmission, TruthEvent, Vendor,
 } from './types.ts';

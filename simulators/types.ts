@@ -3,6 +3,16 @@ import type { AlertKind } from '../src/domain/types.ts';
 
 export type { AlertKind };
 
+/**
+ * How much of real devices' background behaviour the generator adds. `clean`: the original
+ * profile (Gaussian day-independent noise, every patient alike). `calibrated`: background
+ * variability drawn from published figures and calibrated against published real-world
+ * rates (docs/simulator.md). `double`: the calibrated profile with every variability doubled.
+ */
+export type NoiseProfile = 'clean' | 'calibrated' | 'double';
+
+export const NOISE_PROFILES: readonly NoiseProfile[] = ['clean', 'calibrated', 'double'];
+
 export type DeviceType = 'pacemaker' | 'icd' | 'crt_d' | 'crt_p';
 export type Vendor = 'MDT' | 'BSX' | 'ABT' | 'BIO';
 
