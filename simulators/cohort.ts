@@ -1,10 +1,13 @@
 // The public generator: a cohort of patients, its ground truth, and a streaming iterator of
 // their transmissions. Memory stays proportional to the number of patients, not of readings.
 import { DeviceSim, DEFAULT_NOISE, type NoiseOptions } from './device-sim.ts';
-import { DEVICE_MIX } from './device-types.ts';
+import { DEVICE_MIX, NIGHTLY_METRICS } from './device-types.ts';
 import { drawPatients } from './patients.ts';
 import { Rng } from './prng.ts';
-import { DEFAULT_SHARES, planScenarios } from './scenarios/plan.ts';
+import { PatientRealism } from './realism/background.ts';
+import { realismParams } from './realism/params.ts';
+import { drawTraits, widenPatient, type RealismTraits } from './realism/traits.ts';
+import { planScenarios, profileShares } from './scenarios/plan.ts';
 import type { ScenarioInstance } from './scenarios/types.ts';
 import { DAY_MS, parseStart } from './time.ts';
 import type { DeviceType, NoiseProfile, Patient, ScenarioName, SimReading, Transmission, TruthEvent } from './types.ts';
@@ -22,7 +25,10 @@ export interface CohortOptions {
   readonly hourlyHr?: boolean;
   /** Site names; patients are spread over them round-robin. */
   readonly sites?: readonly string[];
-  /** Share of eligible patients per scenario. When given, scenarios it omits are off. */
+  /**
+   * Share of eligible patients per scenario. When given, scenarios it omits are off. Defaults
+   * to the profile's shares (`profileShares`).
+   */
   readonly scenarios?: Readonly<Partial<Record<ScenarioName, number>>>;
   readonly noise?: Partial<NoiseOptions>;
   /** Background behaviour of the devices (default 'clean'). */
@@ -69,21 +75,36 @@ export function createCohort(options: CohortOptions): Cohort {
     start: parseStart(options.start ?? DEFAULT_START),
     hourlyHr: options.hourlyHr ?? false,
     sites,
-    scenarios: options.scenarios ?? DEFAULT_SHARES,
+    scenarios: options.scenarios ?? profileShares(options.profile ?? 'clean', options.days),
     noise: { ...DEFAULT_NOISE, ...options.noise },
     profile: options.profile ?? 'clean',
   };
   const root = new Rng(`cardiac-sim/${resolved.seed}`);
-  const patients = drawPatients(root, { patients: resolved.patients, sites, mix: options.mix ?? DEVICE_MIX });
-  const plan = planScenarios(patients, root, { days: resolved.days, start: resolved.start, shares: resolved.scenarios });
+  const realism = realismParams(resolved.profile);
+  const drawn = drawPatients(root, { patients: resolved.patients, sites, mix: options.mix ?? DEVICE_MIX });
+  // The calibrated profile draws from streams of its own, so the clean one stays as it was.
+  const patients = realism ? drawn.map((p) => widenPatient(root.fork('realism', 'baselines', p.index), p)) : drawn;
+  const traits: RealismTraits[] = realism
+    ? patients.map((p) => drawTraits(root.fork('realism', 'traits', p.index), p, realism, resolved.days))
+    : [];
+  const plan = planScenarios(patients, root, {
+    days: resolved.days, start: resolved.start, shares: resolved.scenarios, realism,
+    firstDay: (p) => traits[p.index]?.implantDay ?? 0,
+  });
   const truth = plan.flat().flatMap((s) => s.truths)
     .sort((a, b) => a.onset.localeCompare(b.onset) || a.patientId.localeCompare(b.patientId));
 
   function* transmissions(): Generator<Transmission> {
-    const sims = patients.map((p) => new DeviceSim(
-      p, plan[p.index] ?? ([] as ScenarioInstance[]), root.fork('days', p.index),
-      resolved.start, resolved.hourlyHr, resolved.noise,
-    ));
+    const sims = patients.map((p) => {
+      const t = traits[p.index];
+      const bg = realism && t
+        ? new PatientRealism(p, t, realism, root.fork('realism', 'days', p.index), NIGHTLY_METRICS[p.type])
+        : null;
+      return new DeviceSim(
+        p, plan[p.index] ?? ([] as ScenarioInstance[]), root.fork('days', p.index),
+        resolved.start, resolved.hourlyHr, resolved.noise, bg,
+      );
+    });
     let carry: Transmission[] = [];
     for (let day = 0; day < resolved.days; day++) {
       const today = carry;

@@ -4,6 +4,7 @@ import { metricByName } from '../src/domain/vocabulary.ts';
 import { batteryVoltage } from './battery.ts';
 import { NIGHTLY_METRICS, hasHfDiagnostics } from './device-types.ts';
 import type { Rng } from './prng.ts';
+import type { PatientRealism } from './realism/background.ts';
 import type { DayContext, ScenarioInstance } from './scenarios/types.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, rfc3339, weekday } from './time.ts';
 import type { Patient, SimReading, Transmission } from './types.ts';
@@ -68,6 +69,8 @@ export class DeviceSim {
     private readonly start: number,
     private readonly hourlyHr: boolean,
     private readonly noise: NoiseOptions,
+    /** The calibrated background; null for the clean profile, whose draws must not change. */
+    private readonly realism: PatientRealism | null = null,
   ) {
     // Devices have been counting long before the run starts.
     this.seq = rng.int(1, 50_000);
@@ -78,22 +81,29 @@ export class DeviceSim {
 
   /** Appends the day's transmissions, in event-time order, to `out`. */
   day(day: number, out: Transmission[]): void {
-    const { rng, patient } = this;
+    const { rng, patient, realism } = this;
+    // A device implanted during the run has nothing to report before its implant.
+    if (realism && !realism.implanted(day)) return;
     const dayStart = this.start + day * DAY_MS;
     const wd = weekday(dayStart);
     const values: Record<string, number> = {};
     for (const m of this.metrics) values[m] = normalValue(m, patient, day, wd === 0 || wd === 6, rng);
+    realism?.background(day, dayStart, values);
     const ctx: DayContext = { day, dayStart, patient, rng, values, events: [], silent: false, hrOffset: 0 };
     for (const s of this.scenarios) if (day >= s.firstDay && day <= s.lastDay) s.apply(ctx);
-    this.finishValues(values);
+    realism?.measurement(day, values);
+    this.finishValues(values, day);
     if (ctx.silent) return;
 
     const drafts: Draft[] = [];
-    const missed = this.sinceMissed >= 2 && this.holdEnd <= dayStart && rng.chance(this.noise.missingNightRate);
+    const away = realism?.awayTonight(day) ?? false;
+    const missed = away || (this.sinceMissed >= 2 && this.holdEnd <= dayStart && rng.chance(this.noise.missingNightRate));
     if (!missed) {
       // After a lost night, upload early so the silence stays under 48 h.
       const jitter = this.prevMissed ? -30 : rng.int(-15, 15);
-      const atMs = dayStart + (patient.transmitMinute + jitter) * MINUTE_MS;
+      const atMs = realism
+        ? realism.uploadAt(dayStart, jitter)
+        : dayStart + (patient.transmitMinute + jitter) * MINUTE_MS;
       drafts.push({ atMs, kind: 'nightly', values: this.nightlyValues(values) });
       // One unplugged spell at a time: overlapping ones would reorder a device's uploads.
       if (!this.prevMissed && this.holdEnd <= dayStart && rng.chance(this.noise.unplugRate)) {
@@ -116,8 +126,13 @@ export class DeviceSim {
     return atMs >= this.holdStart && atMs < this.holdEnd;
   }
 
-  private finishValues(v: Record<string, number>): void {
-    if (v.thoracic_impedance !== undefined && this.reportsFluid) v.fluid_index = this.updateFluidIndex(v.thoracic_impedance);
+  private finishValues(v: Record<string, number>, day: number): void {
+    const z = v.thoracic_impedance;
+    if (z !== undefined && this.reportsFluid) {
+      // OptiVol stores nothing for 34 days after implant, while the pocket heals.
+      if (this.realism && day < this.realism.traits.implantDay + 34) this.fluidRef = z;
+      else v.fluid_index = this.updateFluidIndex(z);
+    }
     if (v.battery_longevity !== undefined) {
       v.battery_voltage = batteryVoltage(v.battery_longevity, v.battery_status ?? 2);
     }

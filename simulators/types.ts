@@ -103,7 +103,10 @@ export type ScenarioName =
   | 'device_silent'
   | 'noisy_night'
   | 'brief_af_run'
-  | 'low_activity_week';
+  | 'low_activity_week'
+  | 'respiratory_infection'
+  | 'diuretic_change'
+  | 'home_congestion';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 

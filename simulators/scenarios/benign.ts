@@ -1,5 +1,6 @@
 // A device going silent, and benign look-alikes that a good engine must not alert on.
-// Look-alikes move values but keep them inside the metrics' typical ranges.
+// Look-alikes move values but keep them inside the metrics' typical ranges; in the calibrated
+// profile they are drawn wider and uncapped, as real ones are.
 import { hasHfDiagnostics } from '../device-types.ts';
 import { round, type ScenarioDef } from './types.ts';
 import { truthOf } from './truth.ts';
@@ -29,10 +30,13 @@ export const noisyNight: ScenarioDef = {
   eligible: (p) => hasHfDiagnostics(p.type),
   create(ctx) {
     const { rng, onsetDay } = ctx;
-    const hrRise = rng.uniform(4, 8);
-    const rrRise = rng.uniform(0.5, 1.2);
-    const impFall = rng.uniform(0.015, 0.03);
-    const actFall = rng.uniform(0.15, 0.3);
+    const wide = ctx.realism !== undefined;
+    const hrRise = wide ? rng.uniform(4, 16) : rng.uniform(4, 8);
+    const rrRise = wide ? rng.uniform(0.5, 3) : rng.uniform(0.5, 1.2);
+    const impFall = wide ? rng.uniform(0.015, 0.07) : rng.uniform(0.015, 0.03);
+    const actFall = wide ? rng.uniform(0.15, 0.7) : rng.uniform(0.15, 0.3);
+    const cap = (hi: number): number => (wide ? Infinity : hi);
+    const floor = (x: number, to: number): number => (wide ? 0 : Math.min(x, to));
     return {
       firstDay: onsetDay,
       lastDay: onsetDay,
@@ -42,11 +46,11 @@ export const noisyNight: ScenarioDef = {
       })],
       apply(d) {
         const v = d.values;
-        const capUp = (x: number, add: number, hi: number): number => Math.max(x, Math.min(hi, x + add));
+        const capUp = (x: number, add: number, hi: number): number => Math.max(x, Math.min(cap(hi), x + add));
         if (v.night_heart_rate !== undefined) v.night_heart_rate = capUp(v.night_heart_rate, hrRise, 80);
         if (v.respiratory_rate !== undefined) v.respiratory_rate = capUp(v.respiratory_rate, rrRise, 20);
         if (v.thoracic_impedance !== undefined) v.thoracic_impedance *= 1 - impFall;
-        if (v.activity !== undefined) v.activity = Math.max(Math.min(v.activity, 120), v.activity * (1 - actFall));
+        if (v.activity !== undefined) v.activity = Math.max(floor(v.activity, 120), v.activity * (1 - actFall));
       },
     };
   },
@@ -78,17 +82,19 @@ export const lowActivityWeek: ScenarioDef = {
   eligible: () => true,
   create(ctx) {
     const { rng, onsetDay } = ctx;
-    const fall = rng.uniform(0.25, 0.45);
+    const wide = ctx.realism !== undefined;
+    const fall = wide ? rng.uniform(0.25, 0.75) : rng.uniform(0.25, 0.45);
     return {
       firstDay: onsetDay,
       lastDay: onsetDay + 6,
       truths: [truthOf(ctx, 'low_activity_week', 'hf_decompensation', true, { day: onsetDay }, { day: onsetDay + 7 }, {
-        lookalike: 'low-activity week (holiday, a cold)', activityFallPct: round(fall * 100, 1), floorMinutes: 120,
+        lookalike: 'low-activity week (holiday, a cold)', activityFallPct: round(fall * 100, 1), floorMinutes: wide ? 0 : 120,
       })],
       apply(d) {
         const v = d.values;
         // Never below two hours a day: far from the one-hour-a-week criterion of TriageHF.
-        if (v.activity !== undefined) v.activity = Math.max(Math.min(v.activity, 120), v.activity * (1 - fall));
+        const floor = wide ? 0 : Math.min(v.activity ?? 0, 120);
+        if (v.activity !== undefined) v.activity = Math.max(floor, v.activity * (1 - fall));
       },
     };
   },

@@ -1,8 +1,11 @@
 // Chooses which patients get which scenario, and when.
 import type { Rng } from '../prng.ts';
-import type { Patient, ScenarioName } from '../types.ts';
+import type { RealismParams } from '../realism/params.ts';
+import type { NoiseProfile, Patient, ScenarioName } from '../types.ts';
 import { briefAfRun, deviceSilent, lowActivityWeek, noisyNight } from './benign.ts';
 import { afFastRate, afOnset, hfDecompensation, ventricularArrhythmia } from './clinical.ts';
+import { diureticChange, homeCongestion, respiratoryInfection } from './confounders.ts';
+import { HF_EVENTS_PER_YEAR, hfDecompensationCalibrated } from './hf-calibrated.ts';
 import {
   batteryEri, batteryRapidDepletion, captureThresholdRise, crtPacingLoss, insulationBreach, leadFracture,
 } from './hardware.ts';
@@ -12,6 +15,8 @@ export const SCENARIOS: readonly ScenarioDef[] = Object.freeze([
   hfDecompensation, afOnset, afFastRate, ventricularArrhythmia, leadFracture, insulationBreach,
   captureThresholdRise, batteryEri, batteryRapidDepletion, crtPacingLoss, deviceSilent,
   noisyNight, briefAfRun, lowActivityWeek,
+  // Last, with share 0 by default: the clean profile's plan and draws stay as they were.
+  respiratoryInfection, diureticChange, homeCongestion,
 ]);
 
 export const SCENARIO_NAMES: readonly ScenarioName[] = SCENARIOS.map((s) => s.name);
@@ -21,6 +26,22 @@ export const DEFAULT_SHARES: Readonly<Record<ScenarioName, number>> = Object.fre
   Object.fromEntries(SCENARIOS.map((s) => [s.name, s.share])) as Record<ScenarioName, number>,
 );
 
+/**
+ * Default shares of a profile. The calibrated ones add the confounders (every eligible patient
+ * is exposed; each draws its own number of episodes) and set heart-failure events to the
+ * real-world rate of about 0.15 per HF-monitored patient-year over the run's length.
+ */
+export function profileShares(profile: NoiseProfile, days: number): Readonly<Partial<Record<ScenarioName, number>>> {
+  if (profile === 'clean') return DEFAULT_SHARES;
+  return Object.freeze({
+    ...DEFAULT_SHARES,
+    hf_decompensation: Math.min(1, (HF_EVENTS_PER_YEAR * days) / 365),
+    respiratory_infection: 1,
+    diuretic_change: 1,
+    home_congestion: 1,
+  });
+}
+
 /** Days before a scenario may start: the engine's 30-day baselines need history first. */
 export const WARMUP_DAYS = 35;
 
@@ -28,6 +49,10 @@ export interface PlanOptions {
   readonly days: number;
   readonly start: number;
   readonly shares: Readonly<Partial<Record<ScenarioName, number>>>;
+  /** The calibrated background, when on: calibrated variants of some scenarios. */
+  readonly realism?: RealismParams | null;
+  /** First day a patient's device reports (0 unless implanted during the run). */
+  readonly firstDay?: (p: Patient) => number;
 }
 
 /**
@@ -38,7 +63,8 @@ export interface PlanOptions {
 export function planScenarios(patients: readonly Patient[], rng: Rng, options: PlanOptions): ScenarioInstance[][] {
   const plan: ScenarioInstance[][] = patients.map(() => []);
   const used = new Set<number>();
-  for (const def of SCENARIOS) {
+  for (const base of SCENARIOS) {
+    const def = options.realism && base === hfDecompensation ? hfDecompensationCalibrated : base;
     const share = options.shares[def.name] ?? 0;
     if (!(share > 0) || options.days < 7) continue;
     const r = rng.fork('plan', def.name);
@@ -51,7 +77,10 @@ export function planScenarios(patients: readonly Patient[], rng: Rng, options: P
     for (const patient of ordered.slice(0, n)) {
       used.add(patient.index);
       const pr = r.fork(patient.index);
-      const instance = def.create({ patient, rng: pr, onsetDay: pr.int(lo, hi), days: options.days, start: options.start });
+      const first = options.firstDay?.(patient) ?? 0;
+      const onsetDay = first > 0 ? pr.int(Math.min(first + lo, hi), hi) : pr.int(lo, hi);
+      const realism = options.realism ? { realism: options.realism, earliestDay: first } : {};
+      const instance = def.create({ patient, rng: pr, onsetDay, days: options.days, start: options.start, ...realism });
       plan[patient.index]?.push(instance);
     }
   }

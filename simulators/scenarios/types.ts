@@ -1,5 +1,6 @@
 // The contract between the day generator and the scenarios that bend its values.
 import type { Rng } from '../prng.ts';
+import type { RealismParams } from '../realism/params.ts';
 import type { AlertKind, JsonValue, Patient, ScenarioName, TruthEvent } from '../types.ts';
 
 /** An event-triggered transmission (VT/VF episode, therapy) within the day. */
@@ -39,6 +40,10 @@ export interface PlanContext {
   /** Length of the run in days. */
   readonly days: number;
   readonly start: number;
+  /** The calibrated background's amplitudes; absent in the clean profile. */
+  readonly realism?: RealismParams;
+  /** First day the patient's device reports (after an implant during the run). */
+  readonly earliestDay?: number;
 }
 
 export interface ScenarioDef {
