@@ -10,7 +10,7 @@ import { phase, phaseTable, type PhaseResult } from './drive.ts';
 import { DEFAULT_CONFIG, newDeviceState, processReading, type DeviceState, type EngineReading } from '../src/engine/index.ts';
 import { createCohort } from '../simulators/index.ts';
 import { UsageError, parseCohortArgs } from '../simulators/evaluate/args.ts';
-import { median } from '../simulators/evaluate/match.ts';
+import { median } from '../simulators/evaluate/stats.ts';
 import { readingsByDevice } from '../simulators/evaluate/run.ts';
 
 const PASSES = 3;

@@ -1,42 +1,39 @@
-// Command-line flags shared by `npm run evaluate` and `npm run bench:engine`.
+// The cohort flags of `npm run bench:engine`, and the integer flag parsing `npm run evaluate`
+// shares with it.
 import { parseArgs } from 'node:util';
 
 export interface CohortArgs {
   readonly patients: number;
   readonly days: number;
   readonly seed: string;
-  readonly resolveAfterDays: number;
   readonly help: boolean;
 }
 
 export class UsageError extends Error {}
 
-function int(name: string, v: string | undefined, dflt: number, min: number): number {
+export function intFlag(name: string, v: string | undefined, dflt: number, min: number): number {
   if (v === undefined) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${v}"`);
   return Number(v);
 }
 
-export function parseCohortArgs(argv: readonly string[], defaults: { patients: number; days: number; seed: string }): CohortArgs {
-  let values;
+/** node:util's parseArgs, with its errors turned into UsageError. */
+export function parseFlags<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(argv: readonly string[], options: T) {
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        patients: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' },
-        'resolve-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: options as NonNullable<T> }).values;
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
+}
+
+export function parseCohortArgs(argv: readonly string[], defaults: { patients: number; days: number; seed: string }): CohortArgs {
+  const values = parseFlags(argv, {
+    patients: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
   return {
-    patients: int('patients', values.patients, defaults.patients, 1),
-    days: int('days', values.days, defaults.days, 1),
+    patients: intFlag('patients', values.patients, defaults.patients, 1),
+    days: intFlag('days', values.days, defaults.days, 1),
     seed: values.seed ?? defaults.seed,
-    resolveAfterDays: int('resolve-after', values['resolve-after'], 7, 1),
     help: values.help ?? false,
   };
 }

@@ -1,5 +1,6 @@
-// Matching alert episodes against the simulator's ground truth, and the measures of the
-// evaluation. Pure: no engine, no IO, so every boundary can be tested with hand-made input.
+// Matching alert episodes against the simulator's ground truth: which opening detects which
+// event, which is explained by one. Pure: no engine, no IO, so every boundary can be tested
+// with hand-made input. The counts are summed over seeds before any rate is taken (measures.ts).
 import type { AlertKind } from '../../src/engine/index.ts';
 import type { TruthEvent } from '../types.ts';
 import type { AlertEpisode } from './episodes.ts';
@@ -52,35 +53,30 @@ export function explainWindow(t: TruthEvent, rules: MatchRules = DEFAULT_RULES):
 
 const within = (at: number, [from, to]: [number, number]): boolean => at >= from && at <= to;
 
-export interface KindResult {
-  readonly kind: AlertKind;
-  /** Non-benign truth events of the kind, and how many an episode detected. */
+/** Raw counts of one kind on one cohort, or summed over several; rates come from these. */
+export interface KindTally {
+  readonly kind: AlertKind | 'all kinds';
+  /** Non-benign truth events, and how many an opening detected. */
   readonly events: number;
   readonly detected: number;
-  /** detected / events; NaN without events. */
-  readonly sensitivity: number;
-  readonly episodes: number;
-  readonly unexplained: number;
-  readonly unexplainedPerPatientYear: number;
-  /** Median of (deadline − earliest detecting opening), days; NaN when nothing was detected. */
-  readonly medianWarningDays: number;
-  /** Episodes per 100 patients per week. */
-  readonly burdenPer100PatientWeeks: number;
+  /** Alert openings, re-openings included, and those explained by a non-benign event. */
+  readonly openings: number;
+  readonly explained: number;
+  /** Days from the first detecting opening to the deadline, one per detected event. */
+  readonly warnings: readonly number[];
   readonly benignEvents: number;
-  /** Look-alikes of the kind with an episode of the kind opened within their window. */
+  /** Look-alikes with an opening of their kind within their window. */
   readonly benignAlerted: number;
+  /** Patient-days of the patients who can have the kind, and of all patients. */
+  readonly eligiblePatientDays: number;
+  readonly patientDays: number;
 }
 
 export interface Exposure {
-  readonly patients: number;
   readonly days: number;
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  /** All patients, and those whose device can raise the kind (kinds.ts). */
+  readonly patients: number;
+  readonly eligiblePatients: number;
 }
 
 function groupByDevice<T extends { device: string }>(items: readonly T[]): Map<string, T[]> {
@@ -93,14 +89,18 @@ function groupByDevice<T extends { device: string }>(items: readonly T[]): Map<s
   return out;
 }
 
-/** The measures of one alert kind over the whole cohort. */
-export function evaluateKind(
+/**
+ * The counts of one alert kind over one cohort. An opening inside a look-alike's window is
+ * not explained: the look-alike is exactly what the engine should have ignored. An opening
+ * on a patient outside the kind's eligible group still counts, against the eligible exposure.
+ */
+export function tallyKind(
   kind: AlertKind,
   truth: readonly TruthEvent[],
   episodes: readonly AlertEpisode[],
   exposure: Exposure,
   rules: MatchRules = DEFAULT_RULES,
-): KindResult {
+): KindTally {
   const events = truth.filter((t) => t.kind === kind);
   const mine = episodes.filter((e) => e.kind === kind);
   const byDevice = groupByDevice(mine);
@@ -117,25 +117,22 @@ export function evaluateKind(
   }
 
   const realByDevice = groupByDevice(real);
-  const unexplained = mine.filter((e) =>
-    !(realByDevice.get(e.device) ?? []).some((t) => within(e.openedAt, explainWindow(t, rules)))).length;
+  const explained = mine.filter((e) =>
+    (realByDevice.get(e.device) ?? []).some((t) => within(e.openedAt, explainWindow(t, rules)))).length;
 
   const benignAlerted = benign.filter((t) =>
     (byDevice.get(t.device) ?? []).some((e) => within(e.openedAt, detectWindow(t, rules)))).length;
 
-  const patientYears = (exposure.patients * exposure.days) / 365;
-  const weeks100 = (exposure.patients / 100) * (exposure.days / 7);
   return {
     kind,
     events: real.length,
     detected: warnings.length,
-    sensitivity: real.length === 0 ? NaN : warnings.length / real.length,
-    episodes: mine.length,
-    unexplained,
-    unexplainedPerPatientYear: unexplained / patientYears,
-    medianWarningDays: median(warnings),
-    burdenPer100PatientWeeks: mine.length / weeks100,
+    openings: mine.length,
+    explained,
+    warnings,
     benignEvents: benign.length,
     benignAlerted,
+    eligiblePatientDays: exposure.eligiblePatients * exposure.days,
+    patientDays: exposure.patients * exposure.days,
   };
 }
