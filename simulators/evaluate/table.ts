@@ -84,7 +84,7 @@ export const MATCH_NOTE = [
   'end + 2 d] (other kinds) detects the event; PPV counts openings in such a window (heart failure: up to the',
   'event end) as explained, openings on a look-alike are not. Unexplained rates are per patient-year of the',
   'patients who can have the kind (of: HF = ICD/CRT, tachy = ICD/CRT-D, CRT = CRT-D/P); burden is over all',
-  'patients. connectivity_loss is site-level (connectivityCheck) and not evaluated. See docs/engine.md.',
+  'patients. connectivity_loss is site-level (connectivityCheck) and not evaluated. See docs/evaluation.md.',
 ];
 
 export function report(r: EvaluationResult): string {
