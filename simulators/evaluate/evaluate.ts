@@ -62,7 +62,7 @@ export interface EvaluationResult {
   readonly targets: readonly TargetResult[];
 }
 
-export function profilesOf(p: EvaluateOptions['profile']): NoiseProfile[] {
+function profilesOf(p: EvaluateOptions['profile']): NoiseProfile[] {
   if (p === undefined || p === 'all') return [...NOISE_PROFILES];
   return typeof p === 'string' ? [p] : [...p];
 }

@@ -1,6 +1,6 @@
 // The evaluation's programmatic surface, for tuning engine settings from a script. Tune on
 // TUNE_SEEDS; REPORT_SEEDS are for the figures that get quoted.
-export { evaluate, measureProfile, profilesOf } from './evaluate.ts';
+export { evaluate, measureProfile } from './evaluate.ts';
 export type { EvaluateOptions, EvaluationResult, ProfileResult, Progress } from './evaluate.ts';
 export { NEXT_DAY_CLINIC } from './episodes.ts';
 export type { Clinic } from './episodes.ts';

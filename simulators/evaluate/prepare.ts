@@ -1,6 +1,6 @@
 // A cohort generated once and kept as per-device columns, so tuning can score many engine
-// settings on the same readings: generating takes ~13 s for 1,000 patients × 365 days,
-// scoring ~2 s. Columns (about 26 bytes a reading) instead of one object per reading keep
+// settings on the same readings: generating 1,000 patients × 365 days takes ~13 s, scoring
+// them a few seconds. Columns (about 26 bytes a reading) instead of one object per reading keep
 // three tuning seeds resident in a few hundred MB.
 import type { EngineReading } from '../../src/engine/index.ts';
 import { createCohort } from '../cohort.ts';
