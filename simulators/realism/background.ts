@@ -9,6 +9,7 @@ import type { RealismParams } from './params.ts';
 import type { RealismTraits } from './traits.ts';
 import { Ar1 } from './wander.ts';
 
+const AF_RATE_WANDER = { sd: 3, tauDays: 7 };
 /** Activity is about this fraction higher in midsummer and lower in midwinter than its mean. */
 const SEASONAL_ACTIVITY = 0.1;
 /** Day of year (0-based) of the activity peak: mid-July. */
@@ -24,6 +25,8 @@ export class PatientRealism {
   private awayUntil = -1;
   private artefactUntil = -1;
   private artefactFactor = 1;
+  /** The mean ventricular rate of permanent AF drifts over days (medication, fluid, activity). */
+  private readonly afRateWander: Ar1;
 
   constructor(
     readonly patient: Patient,
@@ -36,6 +39,7 @@ export class PatientRealism {
       const w = params.wander[m];
       if (w) this.wander.set(m, { ar: new Ar1(rng, w.sd * traits.volatility, w.tauDays), relative: w.relative });
     }
+    this.afRateWander = new Ar1(rng, AF_RATE_WANDER.sd * params.scale * traits.volatility, AF_RATE_WANDER.tauDays);
   }
 
   implanted(day: number): boolean {
@@ -59,7 +63,7 @@ export class PatientRealism {
     const { rng, traits } = this;
     if (traits.permanentAf && v.af_burden !== undefined) {
       v.af_burden = rng.chance(0.9) ? 24 : rng.uniform(20, 24);
-      v.af_ventricular_rate = traits.afRate + rng.normal(0, 4);
+      v.af_ventricular_rate = traits.afRate + this.afRateWander.step() + rng.normal(0, 1.5);
     }
     if (v.nsvt_episodes !== undefined && traits.nsvtPerYear > 0 && rng.chance(traits.nsvtPerYear / 365)) {
       v.nsvt_episodes += rng.chance(0.8) ? 1 : rng.int(2, 4);

@@ -4,6 +4,7 @@ import { hasHfDiagnostics, isCrtDevice, isTachyDevice } from '../device-types.ts
 import type { Rng } from '../prng.ts';
 import type { Patient } from '../types.ts';
 import type { RealismParams } from './params.ts';
+import { truncatedNormal } from './wander.ts';
 
 export interface RealismTraits {
   /** Multiplies this patient's wander and outlier rates (log-normal, median 1). */
@@ -42,7 +43,9 @@ export function drawTraits(rng: Rng, p: Patient, params: RealismParams, days: nu
     impedanceSettle: rng.uniform(0.1, 0.2),
     settleDays: rng.int(30, 90),
     permanentAf,
-    afRate: rng.uniform(70, 100),
+    // Rate-controlled permanent AF, 70-100 /min; tighter with CRT, which needs the ventricle
+    // paced rather than conducted (often after AV-junction ablation).
+    afRate: isCrtDevice(p.type) ? truncatedNormal(rng, 76, 6, 65, 100) : truncatedNormal(rng, 82, 7, 70, 100),
     nsvtPerYear: nsvtProne ? logNormal(rng, 3, 1.2) : 0,
     // From 01:30 local, so that even an early (-30 min) upload in summer time stays on its UTC day.
     uploadLocalMinute: rng.int(90, 340),
