@@ -1,5 +1,6 @@
 // Every threshold, window and hysteresis of the engine, with defaults from the alert contract
 // (version 1) and the published algorithms it names. Sites and clinicians override any subset.
+import { DEFAULT_HF, type HfConfig } from './hf/config.ts';
 import type { AlertKind, Priority } from './types.ts';
 
 export interface EngineConfig {
@@ -36,47 +37,10 @@ export interface EngineConfig {
   };
   readonly af: { readonly burdenHours: number; readonly fastRate: number; readonly fastMinBurdenHours: number };
   readonly crt: { readonly minPct: number; readonly lowDays: number; readonly ofDays: number };
-  readonly hf: {
-    /** OptiVol starts collecting 34 days after implant. */
-    readonly learningDays: number;
-    /** Per-day weight of the reference's move towards the daily value (falls) and (rises). */
-    readonly referenceAlphaDown: number;
-    readonly referenceAlphaUp: number;
-    readonly fluidThreshold: number;
-    /** Priority high when the fluid index reaches this multiple of its threshold. */
-    readonly highPriorityFactor: number;
-    /**
-     * Change that makes each input's component 1 (components are linear from 0, capped). The
-     * impedance fall is the smoothed daily impedance below its learned baseline, in percent.
-     */
-    readonly scales: {
-      readonly impedanceFallPct: number;
-      readonly nightHeartRateRise: number; readonly activityFallPct: number; readonly hrvFallPct: number;
-      readonly respiratoryRateRise: number; readonly afBurdenHours: number; readonly crtPacingShortfall: number;
-    };
-    /**
-     * Weight of each component in the daily score. The fluid index's weight equals highLevel, so
-     * the index alone reaches High exactly at fluidThreshold (OptiVol's own alert); below it,
-     * fluid needs a second sign.
-     */
-    readonly weights: {
-      readonly fluid: number; readonly impedance: number; readonly nightHeartRate: number; readonly activity: number; readonly hrv: number;
-      readonly respiratoryRate: number; readonly afBurden: number; readonly crtPacing: number; readonly ventricular: number;
-    };
-    /** Weight of a new day in each input's short average, so one odd night moves it little. */
-    readonly inputAlpha: number;
-    /** An input not reported for this many days drops out of the score. */
-    readonly inputStaleDays: number;
-    /** Ventricular events count for this many days. */
-    readonly ventricularDays: number;
-    readonly mediumLevel: number;
-    readonly highLevel: number;
-    readonly recoveryLevel: number;
-    readonly recoveryDays: number;
-    /** Risk status = highest daily score of this many days. */
-    readonly riskWindowDays: number;
-  };
+  readonly hf: HfConfig;
   readonly connectivity: { readonly silentHours: number };
+  /** A condition resolved while present opens again after this many days without a finding. */
+  readonly rearmDays: number;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
@@ -98,21 +62,9 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
   battery: { eriStatus: 3, eosStatus: 4, longevityDropMonths: 6, longevityWindowDays: 30 },
   af: { burdenHours: 6, fastRate: 110, fastMinBurdenHours: 1 },
   crt: { minPct: 90, lowDays: 5, ofDays: 7 },
-  hf: {
-    learningDays: 34, referenceAlphaDown: 1 / 30, referenceAlphaUp: 1 / 10,
-    fluidThreshold: 60, highPriorityFactor: 2,
-    scales: {
-      impedanceFallPct: 3, nightHeartRateRise: 8, activityFallPct: 35, hrvFallPct: 20,
-      respiratoryRateRise: 1.5, afBurdenHours: 6, crtPacingShortfall: 10,
-    },
-    weights: {
-      fluid: 0.45, impedance: 0.3, nightHeartRate: 0.15, activity: 0.15, hrv: 0.1,
-      respiratoryRate: 0.15, afBurden: 0.1, crtPacing: 0.1, ventricular: 0.15,
-    },
-    inputAlpha: 0.5, inputStaleDays: 3, ventricularDays: 7,
-    mediumLevel: 0.3, highLevel: 0.45, recoveryLevel: 0.25, recoveryDays: 7, riskWindowDays: 30,
-  },
+  hf: DEFAULT_HF,
   connectivity: { silentHours: 48 },
+  rearmDays: 3,
 });
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

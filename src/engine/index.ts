@@ -3,12 +3,12 @@ export { DEFAULT_CONFIG, mergeConfig } from './config.ts';
 export type { DeepPartial, EngineConfig } from './config.ts';
 export { connectivityCheck } from './connectivity.ts';
 export type { SilentDevice } from './connectivity.ts';
-export { riskStatus } from './hf/risk.ts';
+export { hfStatus, riskStatus } from './hf/risk.ts';
 export { comesAfter } from './order.ts';
 export { overrideProblems } from './override.ts';
 export { acknowledgeResolved } from './policy.ts';
 export { processReading } from './process.ts';
-export { newDeviceState } from './state.ts';
+export { newDeviceState, STATE_VERSION } from './state.ts';
 export type {
-  AlertDecision, AlertKind, DeviceState, EngineReading, Evidence, Priority, ProcessResult, RiskStatus,
+  AlertDecision, AlertKind, DeviceState, EngineReading, Evidence, HfStatus, Priority, ProcessResult, RiskStatus,
 } from './types.ts';

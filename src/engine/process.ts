@@ -9,8 +9,7 @@ import type { Detector, DetectorInput } from './detectors/context.ts';
 import { crtPacingLoss } from './detectors/crt.ts';
 import { IMPEDANCE_METRICS, leadIntegrity } from './detectors/lead.ts';
 import { shockDelivered, ventricularArrhythmia } from './detectors/ventricular.ts';
-import { HF_EVENT_METRICS, hfDecompensation } from './hf/risk.ts';
-import { HF_INPUTS } from './hf/score.ts';
+import { HF_EVENT_METRICS, HF_INPUTS, hfDecompensation } from './hf/risk.ts';
 import { comesAfter } from './order.ts';
 import { decide } from './policy.ts';
 import { scoreReading } from './score.ts';
@@ -27,7 +26,7 @@ const ROUTES: readonly (readonly [Iterable<string>, Detector])[] = [
   [['af_burden'], afBurden],
   [['af_burden', 'af_ventricular_rate'], afFastRate],
   [['crt_pacing_pct'], crtPacingLoss],
-  [['thoracic_impedance', ...HF_INPUTS, ...HF_EVENT_METRICS], hfDecompensation],
+  [[...HF_INPUTS, ...HF_EVENT_METRICS], hfDecompensation],
 ];
 
 // Routing per metric keeps a reading's cost to the detectors that read it.
@@ -64,7 +63,8 @@ export function processReading(state: DeviceState, input: EngineReading, config:
   let decisions: AlertDecision[] | null = null;
   for (const detect of DETECTORS_BY_METRIC.get(def.name) ?? NONE) {
     const finding = detect(detectorInput);
-    if (finding) (decisions ??= []).push(decide(state, finding, reading, score));
+    const decision = finding ? decide(state, finding, reading, score, config) : null;
+    if (decision) (decisions ??= []).push(decision);
   }
   // Counters and statuses have no useful mean; everything else learns after detection, so a
   // reading is always judged against the past only.

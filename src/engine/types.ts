@@ -8,6 +8,9 @@ export type Priority = 'low' | 'medium' | 'high';
 
 export type RiskStatus = 'Low' | 'Medium' | 'High';
 
+/** What the patient page shows: the risk status, or that the device gives too little to judge. */
+export type HfStatus = RiskStatus | 'insufficient_data';
+
 /** One reading of one device, as the engine needs it. */
 export interface EngineReading {
   readonly seq: number;
@@ -53,32 +56,70 @@ export interface LeadState {
   shortVv: DayRing;
 }
 
+/**
+ * One daily heart-failure input: the day's value, its short average, and the patient's own
+ * baseline (median and spread of past short averages, recomputed once a day).
+ */
+export interface HfInput {
+  /** Monitoring day (HfState.day) of `raw`. */
+  day: number;
+  raw: number;
+  /** Short average up to the previous day, and including today. */
+  prev: number;
+  smooth: number;
+  /** Past days' short averages, a ring of baselineDays; `pushed` counts every value ever put in. */
+  ring: number[];
+  pushed: number;
+  /** Robust baseline from the ring without its newest guardDays: median, scaled MAD, values used. */
+  median: number;
+  spread: number;
+  n: number;
+}
+
 export interface HfState {
+  /** Monitoring day: one per nightly upload, counted by the uploads' spacing (see hf.dayGapHours). */
+  day: number;
+  dayStartAt: number | null;
   /** Adaptive thoracic impedance reference, Ohm (null until the first reading). */
   reference: number | null;
   fluidIndex: number;
   impedanceDays: number;
   lastImpedanceDay: number | null;
-  /** Latest daily value of each HF input and the day it belongs to. */
-  inputs: Record<string, { day: number; value: number }>;
-  lastVentricularDay: number | null;
+  inputs: Record<string, HfInput>;
+  /** Latest ventricular rate in AF and its monitoring day. */
+  afRate: { day: number; value: number } | null;
+  lastVentricularAt: number | null;
+  /** UTC days (of readings' `at`) last at Medium and at High, for the 30-day risk status. */
   lastMediumDay: number | null;
   lastHighDay: number | null;
-  /** Hysteresis latch: set on entering High, cleared after recovery. */
-  latched: boolean;
-  lastScoreDay: number | null;
-  lastScore: number;
+  /** Bit i: monitoring day `day - i` reached High. */
+  highMask: number;
+  /** Highest daily score of the current monitoring day, and days in a row below recovery. */
+  dayScore: number;
   daysBelowRecovery: number;
+  /** Hysteresis latch: set when the alert opens, cleared after recovery. */
+  latched: boolean;
+  /** Monitoring day the latch was set. */
+  latchedDay: number;
+  /** Score of the latest assessment (what a risk change records). */
+  lastScore: number;
+  /** Physiological sensors available at the latest assessment, and whether impedance was one. */
+  sensors: number;
+  impedance: boolean;
 }
 
 export interface DeviceState {
-  version: 1;
+  version: 2;
   lastSeq: number | null;
   firstAt: number | null;
   lastAt: number | null;
   baselines: Record<string, MetricBaseline>;
   /** Kinds the engine considers open, with their current priority. */
   open: Partial<Record<AlertKind, Priority>>;
+  /** Kinds a clinician resolved while their condition was present, with the priority resolved. */
+  resolved: Partial<Record<AlertKind, Priority>>;
+  /** UTC day of each kind's latest finding, resolved or not. */
+  lastFinding: Partial<Record<AlertKind, number>>;
   battery: { maxStatus: number; longevity: DayRing };
   leads: Record<string, LeadState>;
   af: { burdenDay: number | null; burden: number; rateDay: number | null; rate: number };

@@ -8,10 +8,10 @@ describe('engine settings overrides', () => {
   });
 
   it('name each key that does not fit', () => {
-    expect(overrideProblems({ af: { burdenHourz: 1, burdenHours: -1 }, hf: { scales: { activityFallPct: '30' } } })).toEqual([
+    expect(overrideProblems({ af: { burdenHourz: 1, burdenHours: -1 }, hf: { weights: { activity: '30' } } })).toEqual([
       'unknown engine setting: af.burdenHourz',
       'af.burdenHours must be a number, 0 or more',
-      'hf.scales.activityFallPct must be a number, 0 or more',
+      'hf.weights.activity must be a number, 0 or more',
     ]);
     expect(overrideProblems({ af: [] })).toEqual(['af must be an object']);
     expect(overrideProblems({ priorities: { battery: 'urgent' } })).toEqual(['priorities.battery must be one of low, medium, high']);
