@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import type { AlertDecision, RiskStatus } from '../engine/index.ts';
+import { STATE_VERSION, type AlertDecision, type RiskStatus } from '../engine/index.ts';
 
 // SQL of the engine's side effects: alerts raised and updated, risk changes, late
 // readings waiting for a replay, and snapshots of device state.
@@ -168,11 +168,17 @@ export interface Snapshot extends Position {
   readonly state: unknown;
 }
 
-/** The newest snapshot strictly before `bound` (or the newest of all). */
+/**
+ * Snapshots of another engine state version (saved before an upgrade) are never restored: the
+ * device is rebuilt from its readings instead, as if it had none.
+ */
+const usable = sql`(state->'engine'->>'version') = ${String(STATE_VERSION)}`;
+
+/** The newest usable snapshot strictly before `bound` (or the newest of all). */
 export async function snapshotBefore(db: Executor, deviceId: number, bound: Position | null): Promise<Snapshot | null> {
   const res = await sql<{ at: Date; seq: number; state: unknown }>`
     SELECT at, seq, state FROM engine_snapshots
-    WHERE device_id = ${deviceId} ${bound ? sql`AND (at, seq) < (${ts(bound.at)}, ${bound.seq}::int8)` : sql``}
+    WHERE device_id = ${deviceId} AND ${usable} ${bound ? sql`AND (at, seq) < (${ts(bound.at)}, ${bound.seq}::int8)` : sql``}
     ORDER BY at DESC, seq DESC LIMIT 1`.execute(db);
   const r = res.rows[0];
   return r ? { at: r.at.getTime(), seq: r.seq, state: r.state } : null;
@@ -274,7 +280,7 @@ export async function loadHistories(db: Executor, ids: readonly number[]): Promi
   if (wanted.length === 0) return out;
   const snaps = await sql<{ device_id: number; at: Date; seq: number; state: unknown }>`
     SELECT DISTINCT ON (device_id) device_id, at, seq, state FROM engine_snapshots
-    WHERE device_id = ANY(${wanted}::int4[]) ORDER BY device_id, at DESC, seq DESC`.execute(db);
+    WHERE device_id = ANY(${wanted}::int4[]) AND ${usable} ORDER BY device_id, at DESC, seq DESC`.execute(db);
   const snapOf = new Map(snaps.rows.map((s) => [s.device_id, { at: s.at.getTime(), seq: s.seq, state: s.state }]));
   const after = wanted.map((id) => snapOf.get(id) ?? null);
   const rows = await sql<{ device_id: number; seq: number; at: Date; metric: number; value: number; score: number | null }>`
