@@ -1,9 +1,11 @@
 // Entry point of `npm run evaluate`: for each noise profile and seed, generate a cohort, run it
 // through the engine under the simulated clinic, match the alerts against the ground truth and
 // print the measures (or, with --json, one JSON object). Progress goes to stderr.
+import type { EngineConfig } from '../../src/engine/index.ts';
 import { UsageError } from './args.ts';
 import { evaluate, type Progress } from './evaluate.ts';
 import { USAGE, parseEvaluateArgs, type EvaluateArgs } from './options.ts';
+import { settingsFrom } from './settings.ts';
 import { report } from './table.ts';
 
 /** One stderr line per 10 % of each phase of each profile and seed. */
@@ -22,8 +24,10 @@ function progressLines(started: number): (p: Progress) => void {
 
 function main(): number {
   let args: EvaluateArgs;
+  let config: EngineConfig;
   try {
     args = parseEvaluateArgs(process.argv.slice(2));
+    config = settingsFrom(args.settings);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`evaluate: ${e.message}\n\n${USAGE}`);
@@ -33,9 +37,10 @@ function main(): number {
     process.stdout.write(USAGE);
     return 0;
   }
-  process.stderr.write(`evaluate: ${args.profiles.join(', ')} × seeds ${args.seeds.join(', ')}; ${args.patients} patients × ${args.days} days each\n`);
+  const settings = args.settings ? `; settings ${args.settings}` : '';
+  process.stderr.write(`evaluate: ${args.profiles.join(', ')} × seeds ${args.seeds.join(', ')}; ${args.patients} patients × ${args.days} days each${settings}\n`);
   const result = evaluate({
-    profile: args.profiles, seeds: args.seeds, patients: args.patients, days: args.days, clinic: args.clinic,
+    profile: args.profiles, seeds: args.seeds, patients: args.patients, days: args.days, clinic: args.clinic, config,
     onProgress: progressLines(performance.now()),
   });
   process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${report(result)}\n`);

@@ -10,12 +10,14 @@ export interface EvaluateArgs {
   readonly patients: number;
   readonly days: number;
   readonly clinic: Clinic;
+  /** A JSON file of engine settings overriding the defaults (the shape of the settings API). */
+  readonly settings: string | null;
   readonly json: boolean;
   readonly help: boolean;
 }
 
 export const USAGE = `Usage: npm run evaluate -- [--profile P] [--tune | --seed S ...] [--patients N] [--days N]
-                            [--resolve-after D | --resolve-quiet D] [--json]
+                            [--resolve-after D | --resolve-quiet D] [--settings FILE] [--json]
 
   --profile P        clean, calibrated, double or all (default all): the simulator's background noise
   --tune             run the tuning seeds (${TUNE_SEEDS.join(', ')}) instead of the report seed
@@ -26,6 +28,8 @@ export const USAGE = `Usage: npm run evaluate -- [--profile P] [--tune | --seed 
   --resolve-after D  the simulated clinic resolves every alert D days after it opened (default ${NEXT_DAY_CLINIC.days});
                      a trigger after that opens a new alert, counted as a new opening
   --resolve-quiet D  instead, resolve an alert once it has had no trigger for D days
+  --settings FILE    engine settings over the defaults, as a site override is stored
+                     (JSON, e.g. docs/settings/hf-sensitive.json)
   --json             print one JSON object with every measure instead of the tables
   -h, --help         this text
 
@@ -45,7 +49,7 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs {
     profile: { type: 'string' }, tune: { type: 'boolean' }, seed: { type: 'string', multiple: true },
     patients: { type: 'string' }, days: { type: 'string' },
     'resolve-after': { type: 'string' }, 'resolve-quiet': { type: 'string' },
-    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    settings: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.tune && v.seed) throw new UsageError('--tune and --seed exclude each other');
   if (v['resolve-after'] !== undefined && v['resolve-quiet'] !== undefined) {
@@ -60,6 +64,7 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs {
     patients: intFlag('patients', v.patients, REPORT_COHORT.patients, 1),
     days: intFlag('days', v.days, REPORT_COHORT.days, 1),
     clinic,
+    settings: v.settings ?? null,
     json: v.json ?? false,
     help: v.help ?? false,
   };

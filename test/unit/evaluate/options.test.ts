@@ -1,14 +1,20 @@
 // The flags of `npm run evaluate` and the cohort flags bench:engine keeps.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError, parseCohortArgs } from '../../../simulators/evaluate/args.ts';
 import { REPORT_COHORT, REPORT_SEEDS, TUNE_SEEDS } from '../../../simulators/evaluate/frozen.ts';
 import { parseEvaluateArgs } from '../../../simulators/evaluate/options.ts';
+import { settingsFrom } from '../../../simulators/evaluate/settings.ts';
+import { DEFAULT_CONFIG } from '../../../src/engine/config.ts';
 
 describe('parseEvaluateArgs', () => {
   it('defaults: every profile, the frozen report seeds and cohort, the next-day clinic, tables', () => {
     expect(parseEvaluateArgs([])).toEqual({
       profiles: ['clean', 'calibrated', 'double'], seeds: REPORT_SEEDS, ...REPORT_COHORT,
-      clinic: { resolve: 'after-open', days: 1 }, json: false, help: false,
+      clinic: { resolve: 'after-open', days: 1 }, settings: null, json: false, help: false,
     });
   });
 
@@ -18,6 +24,7 @@ describe('parseEvaluateArgs', () => {
     expect(parseEvaluateArgs(['--patients', '50', '--days', '30', '--json'])).toMatchObject({ patients: 50, days: 30, json: true });
     expect(parseEvaluateArgs(['--resolve-after', '3']).clinic).toEqual({ resolve: 'after-open', days: 3 });
     expect(parseEvaluateArgs(['--resolve-quiet', '7']).clinic).toEqual({ resolve: 'quiet', days: 7 });
+    expect(parseEvaluateArgs(['--settings', 'x.json']).settings).toBe('x.json');
   });
 
   it('rejects unknown profiles, conflicting flags and bad numbers', () => {
@@ -25,6 +32,26 @@ describe('parseEvaluateArgs', () => {
       ['--profile', 'noisy'], ['--tune', '--seed', 'x'], ['--resolve-after', '1', '--resolve-quiet', '7'],
       ['--resolve-after', '0'], ['--patients', '-1'], ['--nope'],
     ]) expect(() => parseEvaluateArgs(argv), argv.join(' ')).toThrow(UsageError);
+  });
+});
+
+describe('settingsFrom', () => {
+  it('merges the shipped sensitive preset over the defaults', () => {
+    const c = settingsFrom(fileURLToPath(new URL('../../../docs/settings/hf-sensitive.json', import.meta.url)));
+    expect(c.hf.zImpedance).toBeLessThan(DEFAULT_CONFIG.hf.zImpedance);
+    expect(c.hf.zSecond).toBeLessThan(DEFAULT_CONFIG.hf.zSecond);
+    expect(c.hf.fluidThreshold).toBe(DEFAULT_CONFIG.hf.fluidThreshold);
+  });
+
+  it('names the file and the problem: missing, not JSON, an unknown key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"hf":{"zSecnd":3}}');
+    const notJson = join(dir, 'not.json');
+    writeFileSync(notJson, '{hf');
+    expect(() => settingsFrom(bad)).toThrow(/bad\.json: unknown engine setting: hf\.zSecnd/);
+    expect(() => settingsFrom(notJson)).toThrow(/not\.json: .*JSON/);
+    expect(() => settingsFrom(join(dir, 'missing.json'))).toThrow(/missing\.json: ENOENT/);
   });
 });
 
