@@ -2,7 +2,7 @@
 // scoring service needs to keep it equal to the device's stored readings (rows in
 // flight, a rebuild in progress, snapshot bookkeeping).
 import { metricById } from '../domain/vocabulary.ts';
-import { processReading, riskStatus, type DeviceState, type EngineConfig, type RiskStatus } from '../engine/index.ts';
+import { hfStatus, processReading, type DeviceState, type EngineConfig, type RiskStatus } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { DecisionRow, RiskChangeRow } from '../store/engine.ts';
 
@@ -10,6 +10,12 @@ import type { DecisionRow, RiskChangeRow } from '../store/engine.ts';
 export interface Tracked {
   engine: DeviceState;
   risk: RiskStatus;
+  /**
+   * Whether that Low was given on too little data to judge (see hfStatus). Absent until the
+   * device's first reading, and in snapshots saved before it existed: either way the next
+   * reading reports it.
+   */
+  insufficient?: boolean;
 }
 
 export interface Entry {
@@ -91,7 +97,11 @@ export function idle(e: Entry): Promise<void> {
   return e.inflight > 0 ? new Promise<void>((resolve) => e.idleWaiters.push(resolve)) : Promise.resolve();
 }
 
-/** One reading into a device's state: its score, and the decisions and risk change it causes. */
+/**
+ * One reading into a device's state: its score, and the decisions and risk change it causes. A
+ * change of sufficiency alone is reported too (statusChanged false), so the patient pages learn
+ * that a Low has become trustworthy, or was never so, without a status change to carry it.
+ */
 export function takeIn(
   t: Tracked,
   deviceId: number,
@@ -103,10 +113,16 @@ export function takeIn(
   const metric = metricById(r.metricId)!.name;
   const result = processReading(t.engine, { seq: r.seq, at: r.at, metric, value: r.value }, config);
   for (const decision of result.decisions) decisions.push({ deviceId, decision });
-  const risk = riskStatus(t.engine, dayOf(r.at), config);
-  if (risk !== t.risk) {
-    risks.push({ deviceId, at: r.at, seq: r.seq, status: risk, previous: t.risk, score: t.engine.hf.lastScore });
+  const status = hfStatus(t.engine, dayOf(r.at), config);
+  const insufficient = status === 'insufficient_data';
+  const risk = insufficient ? 'Low' : status;
+  if (risk !== t.risk || insufficient !== t.insufficient) {
+    risks.push({
+      deviceId, at: r.at, seq: r.seq, status: risk, previous: t.risk, score: t.engine.hf.lastScore,
+      statusChanged: risk !== t.risk, insufficient,
+    });
     t.risk = risk;
+    t.insufficient = insufficient;
   }
   // Three decimals are all a score means; shorter to send to the database.
   return Math.round(result.score * 1000) / 1000;

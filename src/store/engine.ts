@@ -20,6 +20,10 @@ export interface RiskChangeRow {
   readonly status: RiskStatus;
   readonly previous: RiskStatus;
   readonly score: number;
+  /** False when only the sufficiency changed: nothing for risk_changes, only device_risk. */
+  readonly statusChanged: boolean;
+  /** The status is Low on too little data to judge (hfStatus's insufficient_data). */
+  readonly insufficient: boolean;
 }
 
 /** A stored reading's place in its device's event-time order. */
@@ -123,17 +127,19 @@ async function recordRisks(trx: Executor, risks: readonly RiskChangeRow[]): Prom
   await sql`
     WITH r AS (
       SELECT * FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
-                           ${col((r) => r.status)}::text[], ${col((r) => r.previous)}::text[], ${col((r) => r.score)}::float4[])
-        AS t(device_id, at_ms, seq, status, previous, score)
+                           ${col((r) => r.status)}::text[], ${col((r) => r.previous)}::text[], ${col((r) => r.score)}::float4[],
+                           ${col((r) => r.statusChanged)}::bool[], ${col((r) => r.insufficient)}::bool[])
+        AS t(device_id, at_ms, seq, status, previous, score, status_changed, insufficient)
     ), ins AS (
       INSERT INTO risk_changes (device_id, at, seq, status, previous, score)
-      SELECT device_id, to_timestamp(at_ms / 1000), seq, status, previous, score FROM r
+      SELECT device_id, to_timestamp(at_ms / 1000), seq, status, previous, score FROM r WHERE status_changed
       ON CONFLICT DO NOTHING
     )
-    INSERT INTO device_risk (device_id, status, score, at, seq)
-    SELECT DISTINCT ON (device_id) device_id, status, score, to_timestamp(at_ms / 1000), seq
+    INSERT INTO device_risk (device_id, status, score, at, seq, insufficient_data)
+    SELECT DISTINCT ON (device_id) device_id, status, score, to_timestamp(at_ms / 1000), seq, insufficient
     FROM r ORDER BY device_id, at_ms DESC, seq DESC
-    ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, score = excluded.score, at = excluded.at, seq = excluded.seq
+    ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, score = excluded.score, at = excluded.at, seq = excluded.seq,
+      insufficient_data = excluded.insufficient_data
     WHERE (excluded.at, excluded.seq) >= (device_risk.at, device_risk.seq)`.execute(trx);
 }
 

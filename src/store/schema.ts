@@ -147,6 +147,7 @@ export interface DeviceRiskTable {
   score: number;
   at: Timestamp;
   seq: number;
+  insufficient_data: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface RiskChangesTable {
