@@ -33,7 +33,13 @@ function present(p: PatientRow) {
     dateOfBirth: p.date_of_birth,
     sex: p.sex,
     devices: p.devices,
-    risk: p.risk_status ? { status: p.risk_status, score: Math.round((p.risk_score ?? 0) * 1000) / 1000, at: p.risk_at!.toISOString() } : null,
+    risk: p.risk_status
+      ? {
+        status: p.risk_status, score: Math.round((p.risk_score ?? 0) * 1000) / 1000, at: p.risk_at!.toISOString(),
+        // Only a Low can rest on too little data; Medium and High stand on what the device gave.
+        insufficientData: p.risk_status === 'Low' && p.risk_insufficient === true,
+      }
+      : null,
     openAlerts: { high: p.open_high, medium: p.open_medium, low: p.open_low },
   };
 }

@@ -18,6 +18,8 @@ export interface PatientRow {
   readonly risk_status: string | null;
   readonly risk_score: number | null;
   readonly risk_at: Date | null;
+  /** The chosen device's Low rests on too little data to judge (null with no risk). */
+  readonly risk_insufficient: boolean | null;
   readonly open_high: number;
   readonly open_medium: number;
   readonly open_low: number;
@@ -60,7 +62,7 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
     SELECT p.id, p.site_id, s.code AS site, p.family_name, p.given_name, p.nhs_number,
            to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, p.sex,
            coalesce(dv.devices, '{}') AS devices,
-           r.status AS risk_status, r.score AS risk_score, r.at AS risk_at,
+           r.status AS risk_status, r.score AS risk_score, r.at AS risk_at, r.insufficient_data AS risk_insufficient,
            coalesce(al.high, 0)::int AS open_high, coalesce(al.medium, 0)::int AS open_medium, coalesce(al.low, 0)::int AS open_low
     FROM patients p
     JOIN sites s ON s.id = p.site_id
@@ -68,7 +70,7 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
       SELECT array_agg(d.serial ORDER BY d.serial) AS devices FROM enrolments e JOIN devices d ON d.id = e.device_id WHERE e.patient_id = p.id
     ) dv ON true
     LEFT JOIN LATERAL (
-      SELECT dr.status, dr.score, dr.at FROM enrolments e JOIN device_risk dr ON dr.device_id = e.device_id
+      SELECT dr.status, dr.score, dr.at, dr.insufficient_data FROM enrolments e JOIN device_risk dr ON dr.device_id = e.device_id
       WHERE e.patient_id = p.id
       ORDER BY array_position(ARRAY['Low','Medium','High'], dr.status) DESC, dr.at DESC LIMIT 1
     ) r ON true

@@ -24,6 +24,7 @@ let browser: Browser;
 let page: Page;
 let problems: string[];
 let patientRef: string;
+let pacedRef: string;
 
 /** 80 days of daily trends, ending yesterday, with a ventricular episode 12 days ago. */
 function history(): Reading[] {
@@ -54,9 +55,22 @@ beforeAll(async () => {
   const id = await createPatient(tdb.db, { site: 'mri', familyName: 'Okafor', givenName: 'Grace', nhsNumber: '9434765919', dateOfBirth: '1948-03-12', sex: 'female' }, Date.now());
   await enrolDevice(tdb.db, { id, siteId: site.id }, SERIAL, { createDevice: true, deviceType: 'icd' });
   patientRef = `p-${id}`;
+  // A second patient, paced: heart rate and activity only, too little to judge heart failure by.
+  const paced = await createPatient(tdb.db, { site: 'mri', familyName: 'Byrne', givenName: 'Tom', dateOfBirth: '1941-07-30', sex: 'male' }, Date.now());
+  await enrolDevice(tdb.db, { id: paced, siteId: site.id }, 'PM-E2E-1', { createDevice: true, deviceType: 'pacemaker' });
+  pacedRef = `p-${paced}`;
   const gw = await TestGateway.open(svc.wsUrl, key);
   const readings = history();
   expect((await gw.batch('h', readings)).accepted).toBe(readings.length);
+  // Steady: a worsening heart rate and activity would read Medium even without impedance.
+  const pacedReadings = Array.from({ length: 30 }, (_, d): Reading[] => {
+    const at = new Date(Date.now() - (30 - d) * DAY).toISOString();
+    return [
+      { device: 'PM-E2E-1', seq: d * 2, at, metric: 'night_heart_rate', value: 64 + Math.sin(d / 3) },
+      { device: 'PM-E2E-1', seq: d * 2 + 1, at, metric: 'activity', value: 240 + Math.sin(d / 3) * 20 },
+    ];
+  }).flat();
+  expect((await gw.batch('p', pacedReadings)).accepted).toBe(pacedReadings.length);
   gw.close();
   const clinician = await seedUser(tdb.db, 'clinician', ['mri']);
   browser = await launchBrowser();
@@ -114,6 +128,15 @@ describe('the patient page', () => {
     const warning = page.getByRole('alert').filter({ hasText: `Check the enrolment of device ${SERIAL}` });
     await warning.waitFor();
     await expect(warning.textContent()).resolves.toContain('3 device clinic messages for it gave another birth date');
+  });
+
+  it('says a paced patient’s risk rests on insufficient data rather than a reassuring Low', async () => {
+    await page.goto(`${svc.httpUrl}/patients/${pacedRef}`);
+    await page.getByRole('heading', { name: 'Tom Byrne' }).waitFor();
+    const badge = page.locator('.risk.risk-big');
+    await expect(badge.textContent()).resolves.toBe('Insufficient data');
+    await expect(badge.getAttribute('class')).resolves.toContain('risk-insufficient');
+    await page.getByText('Not enough heart-failure data to judge risk').waitFor();
   });
 
   it('reported no script errors and nothing blocked', () => {

@@ -138,6 +138,19 @@ export function openAlerts(o) {
   return parts.length ? parts.join(', ') : 'None';
 }
 
+/**
+ * A heart-failure risk as shown: a Low on too little data reads "Insufficient data", in grey,
+ * because a green Low there would reassure about what was never measured.
+ * @param {{ status: string, insufficientData?: boolean }} risk
+ * @returns {{ label: string, cls: string }}
+ */
+export function riskBadge(risk) {
+  if (risk.status === 'Low' && risk.insufficientData) return { label: 'Insufficient data', cls: 'risk-insufficient' };
+  return { label: risk.status, cls: `risk-${risk.status.toLowerCase()}` };
+}
+
+export const INSUFFICIENT_HELP = 'Not enough heart-failure data to judge risk (no thoracic impedance yet, or fewer than two sensors).';
+
 /** A measured value at the precision a chart reader needs: 540, 57.1, 3.45. @param {number} x */
 export function formatValue(x) {
   const a = Math.abs(x);

@@ -2,7 +2,9 @@
 // and every alert with its history.
 import { api, query } from './api.js';
 import { h, replace } from './dom.js';
-import { PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, formatDate, formatDateTime, formatNumber, kindLabel, nhs, openAlerts } from './format.js';
+import {
+  INSUFFICIENT_HELP, PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, formatDate, formatDateTime, formatNumber, kindLabel, nhs, openAlerts, riskBadge,
+} from './format.js';
 import { drawCharts } from './charts.js';
 import { historyItem } from './detail.js';
 
@@ -66,6 +68,7 @@ export function renderPatient(main, ctx, id) {
       h('h1', null, p.name),
       h('p', { class: 'ids' }, `NHS number ${nhs(p.nhsNumber)} · born ${formatDate(p.dateOfBirth)}${p.sex && p.sex !== 'unknown' ? ` · ${p.sex}` : ''} · site ${p.site} · ${p.id}`));
     const risk = p.risk;
+    const badge = risk ? riskBadge(risk) : null;
     // Wrong patient: a device clinic message for one of these devices named someone else.
     const mismatched = p.devices.filter((d) => typeof d !== 'string' && d.identityWarning);
     const warnings = mismatched.map((d) => h('div', { class: 'identity-warning', role: 'alert' },
@@ -76,8 +79,9 @@ export function renderPatient(main, ctx, id) {
       ...warnings,
       h('div', { class: 'card' },
         h('h2', null, 'Heart-failure risk'),
-        risk
-          ? [h('p', { class: `risk risk-${risk.status.toLowerCase()} risk-big` }, risk.status),
+        badge
+          ? [h('p', { class: `risk ${badge.cls} risk-big` }, badge.label),
+            badge.cls === 'risk-insufficient' ? h('p', { class: 'muted risk-help' }, INSUFFICIENT_HELP) : null,
             h('p', { class: 'muted' }, `Score ${formatNumber(risk.score)} · ${formatDateTime(risk.at)}`)]
           : h('p', { class: 'muted' }, 'Not yet scored')),
       h('div', { class: 'card' },

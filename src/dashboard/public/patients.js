@@ -1,7 +1,7 @@
 // The patients of the user's sites, with risk status and open alerts, to open a patient page.
 import { api } from './api.js';
 import { h, replace } from './dom.js';
-import { formatDate, nhs, openAlerts } from './format.js';
+import { INSUFFICIENT_HELP, formatDate, nhs, openAlerts, riskBadge } from './format.js';
 
 /** @param {HTMLElement} main @param {any} _ctx */
 export function renderPatients(main, _ctx) {
@@ -31,10 +31,17 @@ export function renderPatients(main, _ctx) {
       h('td', null, formatDate(p.dateOfBirth)),
       h('td', null, p.site),
       h('td', null, p.devices.join(', ')),
-      h('td', null, p.risk ? h('span', { class: `risk risk-${p.risk.status.toLowerCase()}` }, p.risk.status) : h('span', { class: 'muted' }, 'Not yet scored')),
+      h('td', null, p.risk ? riskCell(p.risk) : h('span', { class: 'muted' }, 'Not yet scored')),
       h('td', null, openAlerts(p.openAlerts)))));
   }
   search.addEventListener('input', render);
+
+  /** @param {{ status: string, insufficientData?: boolean }} risk */
+  function riskCell(risk) {
+    const badge = riskBadge(risk);
+    // The list has no room for the explanation the patient page gives; a tooltip carries it.
+    return h('span', { class: `risk ${badge.cls}`, title: badge.cls === 'risk-insufficient' ? INSUFFICIENT_HELP : null }, badge.label);
+  }
 
   api('GET', '/v1/patients').then(
     (res) => {
