@@ -43,7 +43,8 @@ export function takeInput(
 function push(x: HfInput, value: number, hf: HfConfig): void {
   const size = Math.min(hf.baselineDays, MAX_BASELINE_DAYS);
   if (x.ring.length > size) x.ring.length = size;
-  x.ring[x.pushed % size] = value;
+  // Hundredths are below every input's resolution, and keep the snapshotted state small.
+  x.ring[x.pushed % size] = Math.round(value * 100) / 100;
   x.pushed += 1;
   // The newest guardDays stay out, so the start of a decompensation is measured, not learned.
   const used = Math.min(x.pushed, size) - hf.guardDays;
