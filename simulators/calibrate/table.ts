@@ -7,7 +7,7 @@ interface Row { label: string; get: (f: Figures) => number; digits: number; targ
 const pct = (x: number): number => x * 100;
 
 const ROWS: readonly Row[] = [
-  { label: 'OptiVol crossings / event-free HF pt-yr', get: (f) => f.optivolCrossingsPerEventFreeYear, digits: 2, target: '1.3-1.5 (Yang 2013: 1.27; DOMAIN ~1.3)' },
+  { label: 'OptiVol crossings / event-free HF pt-yr', get: (f) => f.optivolCrossingsPerEventFreeYear, digits: 2, target: '1.3-1.5 (Yang 2013: 1.27; MID-HeFT 1.5)' },
   { label: 'PARTNERS-HF High, % of monthly evals', get: (f) => pct(f.partnersHighMonthlyShare), digits: 1, target: '~10 (Cowie 2013)' },
   { label: 'HF events / HF-monitored pt-yr', get: (f) => f.hfEventsPerHfPatientYear, digits: 3, target: '~0.15-0.2 (PARTNERS, Cowie)' },
   ...WANDER_METRICS.map((m): Row => ({ label: `${m}: median within-patient SD`, get: (f) => f.withinPatientSd[m] ?? Number.NaN, digits: 2, target: '-' })),
