@@ -72,7 +72,8 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
     LEFT JOIN LATERAL (
       SELECT dr.status, dr.score, dr.at, dr.insufficient_data FROM enrolments e JOIN device_risk dr ON dr.device_id = e.device_id
       WHERE e.patient_id = p.id
-      ORDER BY array_position(ARRAY['Low','Medium','High'], dr.status) DESC, dr.at DESC LIMIT 1
+      -- The worst status; among Lows, one that rests on enough data speaks for the patient.
+      ORDER BY array_position(ARRAY['Low','Medium','High'], dr.status) DESC, dr.insufficient_data, dr.at DESC LIMIT 1
     ) r ON true
     LEFT JOIN LATERAL (
       SELECT count(*) FILTER (WHERE a.priority = 'high') AS high, count(*) FILTER (WHERE a.priority = 'medium') AS medium,

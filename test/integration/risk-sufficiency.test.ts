@@ -93,4 +93,14 @@ describe('heart-failure risk on too little data', () => {
       .select(['status', 'insufficient_data']).where('serial', '=', 'ICD-1').executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'Low', insufficient_data: false });
   });
+
+  it('a patient with a pacemaker and an ICD reads the ICD\'s plain Low, whichever device sent last', async () => {
+    const ref = await patientWith('ICD-2', 'icd', 'Both');
+    const id = Number(ref.slice(2));
+    await enrolDevice(tdb.db, { id, siteId }, 'PM-2', { createDevice: true, deviceType: 'pacemaker' });
+    await send('both-icd', nights('ICD-2', 0, 60, ['thoracic_impedance', 'respiratory_rate', 'night_heart_rate', 'activity']));
+    // The pacemaker's rows are newer, and insufficient: they must not hide a judgement made on enough data.
+    await send('both-pm', nights('PM-2', 60, 8, ['night_heart_rate', 'activity']));
+    expect(await riskOf(ref)).toMatchObject({ status: 'Low', insufficientData: false });
+  });
 });
