@@ -1,8 +1,15 @@
 // Checking an override before it is stored: same shape as the configuration, each leaf of the
-// default's type, numbers finite and not negative, priorities from the contract's three.
+// default's type, numbers finite and not negative, priorities from the contract's three, and the
+// hard-limit rules within their clinical floors (limits.ts).
 import { DEFAULT_CONFIG } from './config.ts';
+import { limitProblem } from './limits.ts';
 
 const PRIORITIES = new Set(['low', 'medium', 'high']);
+
+function pushLimit(problems: string[], key: string, value: unknown): void {
+  const p = limitProblem(key, value);
+  if (p) problems.push(p);
+}
 
 /** The problems of an override (empty when it can be stored), each naming the key. */
 export function overrideProblems(override: unknown): string[] {
@@ -20,8 +27,10 @@ export function overrideProblems(override: unknown): string[] {
       else if (typeof b === 'object' && b !== null) walk(v, b, key);
       else if (typeof b === 'number') {
         if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) problems.push(`${key} must be a number, 0 or more`);
+        else pushLimit(problems, key, v);
       } else if (typeof b === 'string') {
         if (typeof v !== 'string' || (path === 'priorities' && !PRIORITIES.has(v))) problems.push(`${key} must be one of low, medium, high`);
+        else pushLimit(problems, key, v);
       }
     }
   };

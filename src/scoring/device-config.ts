@@ -1,7 +1,7 @@
 // The engine configuration each device is scored with: the defaults, with the stored
 // per-site and per-patient overrides on top.
 import type { FastifyBaseLogger } from 'fastify';
-import { mergeConfig, type DeepPartial, type EngineConfig } from '../engine/index.ts';
+import { mergeConfig, overrideProblems, type DeepPartial, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import { loadEngineSettings, NO_SETTINGS, type SettingsSnapshot } from '../store/engine-settings.ts';
 
@@ -36,6 +36,10 @@ export class DeviceConfigs {
       // Overrides are checked when stored; one that no longer fits (an engine upgrade) is
       // ignored rather than stopping the device's scoring.
       try {
+        // An override stored before a rule existed (a clinical floor of a hard limit) is checked
+        // again here: it must not switch a hard limit off just because it predates the check.
+        const problems = [...(site ? overrideProblems(site) : []), ...(patient ? overrideProblems(patient) : [])];
+        if (problems.length > 0) throw new Error(problems.join('; '));
         c = site || patient ? mergeConfig(this.defaults, site, patient) : this.defaults;
       } catch (err) {
         this.log.error({ err: { message: err instanceof Error ? err.message : String(err) }, device: deviceId }, 'engine settings override ignored');

@@ -108,6 +108,26 @@ describe('engine settings', () => {
     expect((await call('GET', '/v1/sites/one/engine-settings', admin)).body.settings).toEqual({ af: { burdenHours: 2 } });
   });
 
+  it('refuses overrides that would switch off a hard-limit rule, for a site and for a patient', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ shock: { minShocks: 1_000_000 } }, /shock\.minShocks must be at most 1 \(clinical floor: every shock alerts\)/],
+      [{ ventricular: { minEpisodes: 2 } }, /ventricular\.minEpisodes must be at most 1/],
+      [{ lead: { shockMin: 0, shockMax: 100_000 } }, /lead\.shockMin must be at least 10.*lead\.shockMax must be at most 250/],
+      [{ battery: { eriStatus: 5 } }, /battery\.eriStatus must be at most 3/],
+      [{ priorities: { shock_delivered: 'low' } }, /priorities\.shock_delivered must be high/],
+    ];
+    for (const [body, message] of cases) {
+      for (const path of ['/v1/sites/one/engine-settings', `/v1/patients/${patient}/engine-settings`]) {
+        const res = await call('PUT', path, path.startsWith('/v1/sites') ? admin : clinicianOne, body);
+        expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+        expect(res.body.message, JSON.stringify(body)).toMatch(message);
+      }
+    }
+    // Within the floors is accepted: a clinic may make a rule more sensitive.
+    expect((await call('PUT', `/v1/patients/${patient}/engine-settings`, clinicianOne, { lead: { jumpPct: 30 } })).status).toBe(200);
+    expect((await call('DELETE', `/v1/patients/${patient}/engine-settings`, clinicianOne)).status).toBe(200);
+  });
+
   it('lets admins change a site, clinicians of the site read it and change their patients', async () => {
     expect((await call('PUT', '/v1/sites/one/engine-settings', clinicianOne, { af: { burdenHours: 1 } })).status).toBe(403);
     expect((await call('GET', '/v1/sites/one/engine-settings', clinicianOne)).status).toBe(200);
@@ -118,7 +138,8 @@ describe('engine settings', () => {
     // Every change and every read that succeeded, once; refusals change nothing.
     const actions = await sql<{ action: string }>`SELECT action FROM audit_log WHERE action LIKE 'engine_settings.%' ORDER BY id`.execute(tdb.db);
     expect(actions.rows.map((r) => r.action)).toEqual([
-      'engine_settings.put', 'engine_settings.put', 'engine_settings.delete', 'engine_settings.read', 'engine_settings.read',
+      'engine_settings.put', 'engine_settings.put', 'engine_settings.delete', 'engine_settings.read',
+      'engine_settings.put', 'engine_settings.delete', 'engine_settings.read',
     ]);
   });
 });

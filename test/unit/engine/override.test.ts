@@ -1,7 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, mergeConfig, overrideProblems } from '../../../src/engine/index.ts';
+import { HARD_LIMITS, limitProblem } from '../../../src/engine/limits.ts';
 
 describe('engine settings overrides', () => {
+  it('keep the hard-limit rules within their clinical floors, and the defaults are within them', () => {
+    expect(overrideProblems({ shock: { minShocks: 1_000_000 }, lead: { shockMin: 0, shockMax: 100_000 } })).toEqual([
+      'shock.minShocks must be at most 1 (clinical floor: every shock alerts)',
+      'lead.shockMin must be at least 10 (clinical floor: a shock lead under 20 Ohm is a short)',
+      'lead.shockMax must be at most 250 (clinical floor: a shock lead over 200 Ohm may not deliver a shock)',
+    ]);
+    expect(overrideProblems({ priorities: { ventricular_arrhythmia: 'medium', battery: 'low' } })).toEqual([
+      'priorities.ventricular_arrhythmia must be high (clinical floor: VT/VF is reviewed now)',
+      'priorities.battery must be medium or high (clinical floor: a battery at replacement is reviewed the next working day)',
+    ]);
+    // More sensitive is allowed; heart-failure settings are the clinic's own trade.
+    expect(overrideProblems({ lead: { pacingMin: 250, jumpPct: 30 }, priorities: { battery: 'high' }, hf: { zSecond: 10 } })).toEqual([]);
+    const defaults = DEFAULT_CONFIG as unknown as Record<string, Record<string, unknown>>;
+    for (const path of Object.keys(HARD_LIMITS)) {
+      const [group, key] = path.split('.') as [string, string];
+      expect(limitProblem(path, defaults[group]?.[key]), path).toBeNull();
+    }
+  });
+
+
   it('accept a partial configuration of the right shape and types', () => {
     expect(overrideProblems({ af: { burdenHours: 4 }, priorities: { af_burden: 'high' } })).toEqual([]);
     expect(overrideProblems({})).toEqual([]);
