@@ -8,6 +8,7 @@ import type { Db } from './store/db.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { installErrorHandlers } from './http/errors.ts';
+import { addErrorSecurityHeaders, installSecurityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './http/health.ts';
 import { UpgradeSockets } from './http/upgrades.ts';
 import { GatewayAuthenticator } from './auth/gateways.ts';
@@ -69,6 +70,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     // A malformed URL (bad percent-encoding) is refused by the router before any route's
     // error handler: answer it from our table too, not with Fastify's own body.
     frameworkErrors: (error, _req, reply) => {
+      addErrorSecurityHeaders(reply as FastifyReply);
       void (reply as FastifyReply).code(400).send({ code: 'bad_message', message: error.message });
     },
   });
@@ -81,6 +83,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('metrics', metrics);
+  // Before any route and the 404 handler, so that every answer passes through it.
+  installSecurityHeaders(app);
   installErrorHandlers(app);
   // Ingest takes JSON only (415 otherwise); the IDCO route adds its own HL7 parser.
   app.removeContentTypeParser('text/plain');
