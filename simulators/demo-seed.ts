@@ -31,6 +31,33 @@ export function testNhsNumber(n: number): string {
   }
 }
 
+/**
+ * Write `data` to `file` readable by its owner alone, replacing whatever is there. The
+ * `mode` of writeFileSync applies only when it creates the file, so an existing 0644
+ * file kept 0644 with passwords in it: a new file, made 0600, is renamed over the old one
+ * instead (which also means no reader ever sees half of it).
+ */
+export function writeSecretFile(file: string, data: string): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    try {
+      // The umask can only narrow the mode given to open; chmod makes it exactly 0600.
+      fs.fchmodSync(fd, 0o600);
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
 export interface DemoCredentials {
   readonly email: string;
   readonly role: string;
@@ -58,8 +85,7 @@ export async function demoUsers(db: Db, site: string, file: string): Promise<Dem
     await createUser(db, { email, name: names[role], role, password, sites: role === 'admin' ? [] : [site] });
     people.push({ email, role, password });
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(people, null, 2)}\n`, { mode: 0o600 });
+  writeSecretFile(file, `${JSON.stringify(people, null, 2)}\n`);
   return people;
 }
 

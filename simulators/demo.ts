@@ -8,7 +8,7 @@ import { createGateway, createSite } from '../src/admin/commands.ts';
 import { GatewayAuthenticator } from '../src/auth/gateways.ts';
 import type { Db } from '../src/store/db.ts';
 import { createCohort, runSimulation } from './index.ts';
-import { demoPatients, demoUsers } from './demo-seed.ts';
+import { demoPatients, demoUsers, writeSecretFile } from './demo-seed.ts';
 
 const DEMO_SITE = 'demo';
 
@@ -28,8 +28,7 @@ async function demoKey(db: Db, keyFile: string): Promise<string> {
   const site = await db.selectFrom('sites').select('id').where('code', '=', DEMO_SITE).executeTakeFirst();
   if (!site) await createSite(db, DEMO_SITE, 'Demo site (simulated cohort)');
   const { key } = await createGateway(db, DEMO_SITE, 'demo simulator relay');
-  fs.mkdirSync(path.dirname(keyFile), { recursive: true });
-  fs.writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
+  writeSecretFile(keyFile, `${key}\n`);
   return key;
 }
 
