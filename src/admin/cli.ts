@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config/index.ts';
+import { generateExportKey } from '../config/export-key.ts';
 import { openDatabase } from '../store/open.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { isRole } from '../auth/users.ts';
@@ -34,6 +35,8 @@ const USAGE = `Usage: npm run admin -- <command>
   patient list [--site <code>] [--json]
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
+  export-key generate                      print a new random export key (EXPORT_KEY) on stdout;
+                                           needs no database
 
 Connects to DATABASE_URL, or to the embedded PostgreSQL under DATA_DIR
 (started for the command if the service is not running).`;
@@ -67,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !noun) {
     console.log(USAGE);
     return values.help ? 0 : 2;
+  }
+  // Before loadConfig: the key is most needed when the one configured is refused.
+  if (noun === 'export-key') {
+    if (verb !== 'generate' || arg) throw new UsageError('export-key generate');
+    printExportKey();
+    return 0;
   }
   const config = loadConfig();
   const log = pino({ level: 'warn' }, pino.destination(2));
@@ -180,6 +189,20 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** The key alone on stdout, so `$(npm run --silent admin -- export-key generate)` captures it; the advice on stderr. */
+function printExportKey(): void {
+  console.log(generateExportKey());
+  console.error(
+    [
+      'A new export key (256 random bits) is printed above. Store it in your secret store and',
+      'set it as EXPORT_KEY wherever the service and `npm run export` run (EXPORT_KEY=<the key>).',
+      'To capture it without showing it: EXPORT_KEY="$(npm run --silent admin -- export-key generate)"',
+      'Keep it outside the database and use the same key for every export of one trial: a new',
+      'key gives every subject a new pseudonym and date shift.',
+    ].join('\n'),
+  );
+}
 
 /** The whole of stdin, less one trailing newline (as `echo` or a password manager leaves it). */
 async function readPassword(): Promise<string> {

@@ -1,4 +1,7 @@
 import { parseTrustProxy } from './trust-proxy.ts';
+import { EXPORT_KEY_MIN_BITS, EXPORT_KEY_MIN_LENGTH, exportKeyProblem } from './export-key.ts';
+
+export { EXPORT_KEY_MIN_LENGTH };
 // Every setting the service reads, with its default and its check. The README's
 // configuration table mirrors VARS; a unit test keeps the two in step.
 
@@ -114,9 +117,6 @@ type Var = IntVar | StrVar;
 
 const MiB = 1024 * 1024;
 
-/** A shorter export key could be guessed, and with it every subject's pseudonym reversed. */
-export const EXPORT_KEY_MIN_LENGTH = 32;
-
 /** The documented variables, their defaults and limits. */
 export const VARS = {
   HOST: { kind: 'string', def: '127.0.0.1', doc: 'address to listen on' },
@@ -159,7 +159,7 @@ export const VARS = {
   ALERT_STREAM_POLL_MS: { kind: 'int', def: 1000, min: 100, max: 600_000, doc: 'how often alert streams look for changes committed by other instances in case a notification was missed (they are notified at once otherwise)' },
   ALERT_ESCALATION_CHECK_MS: { kind: 'int', def: 30_000, min: 100, max: 3_600_000, doc: 'how often alerts are checked for escalation' },
   ALERT_SNOOZE_MAX_HOURS: { kind: 'int', def: 7 * 24, min: 1, max: 30 * 24, doc: 'the longest snooze a clinician may set' },
-  EXPORT_KEY: { kind: 'string', def: null, doc: 'the trial\'s export key (at least 32 characters): keys the subject pseudonyms and date shifts of the de-identified export; unset = exports refused' },
+  EXPORT_KEY: { kind: 'string', def: null, doc: `the trial's export key: keys the subject pseudonyms and date shifts of the de-identified export; unset = exports refused. At least ${EXPORT_KEY_MIN_LENGTH} characters and at least ${EXPORT_KEY_MIN_BITS} bits by a conservative estimate (length × the lesser of the entropy of its characters and of the steps between them), so repeated characters, runs and repeated blocks are refused; \`npm run admin -- export-key generate\` prints a 256-bit key that passes` },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -207,10 +207,8 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     issues.push({ variable: 'MLLP_GATEWAY_KEY', problem: 'required when MLLP_PORT is set: MLLP has no authentication of its own' });
   }
   const exportKey = str('EXPORT_KEY');
-  if (exportKey !== null && exportKey.length < EXPORT_KEY_MIN_LENGTH) {
-    // Never echo the key itself: the message goes to logs.
-    issues.push({ variable: 'EXPORT_KEY', problem: `must be at least ${EXPORT_KEY_MIN_LENGTH} characters (it is ${exportKey.length})` });
-  }
+  const exportKeyIssue = exportKey === null ? null : exportKeyProblem(exportKey);
+  if (exportKeyIssue !== null) issues.push({ variable: 'EXPORT_KEY', problem: exportKeyIssue });
   const { value: trustProxy, problem: trustProxyProblem } = parseTrustProxy(str('TRUST_PROXY'));
   if (trustProxyProblem) issues.push({ variable: 'TRUST_PROXY', problem: trustProxyProblem });
   const config: Config = {

@@ -70,7 +70,7 @@ const params: Record<string, string> = {};
 
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
-  svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: 'k'.repeat(40) });
+  svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: 'DKw8r-AMLvgoW31ox7F-sOzVdgORH1rqpzDk4piAzoE' });
   const gwA = await seedGateway(tdb.db, 'alpha');
   await seedGateway(tdb.db, 'beta');
   const revoked = await seedGateway(tdb.db, 'alpha');

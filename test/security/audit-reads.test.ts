@@ -21,7 +21,7 @@ let alertRef: string;
 
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
-  svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: 'e'.repeat(40) });
+  svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: 'FG6PK5mShLle7GiICQ3yQ5giaRXGz3ci-OCOw7Xk88M' });
   const gw = await seedGateway(tdb.db, 'alpha');
   const socket = await TestGateway.open(svc.wsUrl, gw.key);
   await socket.batch('a', [{ device: 'AUD-1', seq: 1, at: '2026-01-02T02:00:00Z', metric: 'vt_episodes', value: 1 }]);

@@ -17,7 +17,7 @@ let patient: string;
 let alert: string;
 
 beforeAll(async () => {
-  w = await startWatched(inject('pgAdminUrl'), { EXPORT_KEY: 'x'.repeat(40) });
+  w = await startWatched(inject('pgAdminUrl'), { EXPORT_KEY: '3GFfrZZqDfd55pxYTs-gqIL3BdAlBl_a8JTvxCTPC3E' });
   const gw = await TestGateway.open(w.svc.wsUrl, w.key);
   await gw.batch('seed', [{ device: 'HTTP-1', seq: 1, at: '2026-01-02T02:00:00Z', metric: 'vt_episodes', value: 1 }]);
   gw.close();

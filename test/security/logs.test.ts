@@ -31,7 +31,7 @@ beforeAll(async () => {
 
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: tdb.url, PORT: String(port), LOG_LEVEL: 'info', EXPORT_KEY: 'z'.repeat(40), ENGINE_CONNECTIVITY_CHECK_MS: '3600000' },
+    env: { ...process.env, DATABASE_URL: tdb.url, PORT: String(port), LOG_LEVEL: 'info', EXPORT_KEY: 'LeZkwVAKpMfu751qq6BAgEgYPmF6A3t2IE153YcT0Ak', ENGINE_CONNECTIVITY_CHECK_MS: '3600000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
