@@ -1,6 +1,8 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../errors.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import { buildAck, HL7_ERROR_FOR, readIdco, type AckCode, type UnmappedObservation } from './idco/index.ts';
+import { IDENTITY_MISMATCH_LIMIT, IDENTITY_REFUSED_REASON, type IdcoSender, type IdentityMismatchLimiter } from './idco/identity-guard.ts';
 import { idcoSeq } from './idco/seq.ts';
 import type { IngestService } from './service.ts';
 
@@ -15,9 +17,12 @@ export interface IdcoReply {
 // Unmapped observations keep a reading-level code where one fits.
 const QUARANTINE_CODE: Record<string, string> = { unknown_code: 'unknown_metric', unit_mismatch: 'unit_mismatch' };
 
-/** The ACK's warning when PID-7 does not match the enrolled patient (ERR-8). */
-export const WRONG_PATIENT_WARNING =
-  'PID-7 birth date differs from that of the patient this device is enrolled to: readings stored; check the enrolment';
+/** Who sent the message and the transport's limiter of PID-7 mismatches (see identity-guard.ts). */
+export interface IdcoContext {
+  readonly sender: IdcoSender;
+  readonly limiter: IdentityMismatchLimiter;
+  readonly log: FastifyBaseLogger;
+}
 
 let ackCounter = 0;
 function nextControlId(now: number): string {
@@ -33,6 +38,7 @@ export async function handleIdco(
   input: string | Uint8Array,
   gw: GatewayIdentity,
   service: IngestService,
+  ctx: IdcoContext,
   clock: () => number = Date.now,
 ): Promise<IdcoReply> {
   const now = clock();
@@ -48,17 +54,40 @@ export async function handleIdco(
     message: `HL7 ${u.reason}: ${u.detail}`,
     raw: { device: msg.device, obx: u.raw, code: u.code, subId: u.subId, valueType: u.valueType },
   }));
+  if (msg.patientBirthDate !== null) {
+    // Decided before any lookup and whatever the birth date, so neither the answer nor its
+    // timing depends on it. AR with Retry-After: the sender keeps the message and resends
+    // it, so no reading is acked and dropped.
+    const wait = ctx.limiter.refusedFor(ctx.sender, now);
+    if (wait > 0) {
+      ctx.log.info({ transport: ctx.sender.transport }, 'HL7 IDCO message refused: its sender is over the birth-date mismatch limit');
+      const ack = buildAck({ received: msg.header, code: 'AR', reason: IDENTITY_REFUSED_REASON, controlId: nextControlId(now), time: now });
+      return { status: 429, code: 'AR', ack, retryAfterMs: wait };
+    }
+  }
   try {
     const counts = await service.ingest(gw, msg.header.controlId || null, raws, 'idco', { derivedSeq: true, quarantine });
     // Wrong patient: the sender's patient is not the one the device is enrolled to. The
-    // readings are the device's and are kept; the patient page shows the warning.
+    // readings are the device's and are kept; the patient page shows the warning. The ACK
+    // says nothing of it: a difference there told a guesser when a birth date was right.
     const differs = msg.patientBirthDate !== null && (await service.birthDateDiffers(gw, msg.device, msg.patientBirthDate));
+    if (differs) noteMismatch(gw, msg.device, service, ctx, now);
     const reason = `accepted ${counts.accepted}, duplicates ${counts.duplicates}, rejected ${counts.rejected.length}, unmapped ${msg.unmapped.length}`;
-    const warning = differs ? WRONG_PATIENT_WARNING : undefined;
-    return { status: 200, code: 'AA', ack: buildAck({ received: msg.header, code: 'AA', reason, warning, controlId: nextControlId(now), time: now }) };
+    return { status: 200, code: 'AA', ack: buildAck({ received: msg.header, code: 'AA', reason, controlId: nextControlId(now), time: now }) };
   } catch (err) {
     if (!(err instanceof ServiceError) || (err.code !== 'unavailable' && err.code !== 'rate_limited')) throw err;
     const ack = buildAck({ received: msg.header, code: 'AR', reason: err.message, controlId: nextControlId(now), time: now });
     return { status: err.code === 'rate_limited' ? 429 : 503, code: 'AR', ack, retryAfterMs: err.retryAfterMs };
   }
+}
+
+function noteMismatch(gw: GatewayIdentity, serial: string, service: IngestService, ctx: IdcoContext, now: number): void {
+  const count = ctx.limiter.record(ctx.sender, now);
+  const limited = count >= IDENTITY_MISMATCH_LIMIT;
+  ctx.log.warn({ transport: ctx.sender.transport, limited }, 'HL7 IDCO message gave another birth date than the enrolled patient\'s; flagged for the clinic');
+  // Not awaited: waiting for the audit row would make a wrong birth date's ACK measurably
+  // slower than a right one's.
+  service.auditIdentityMismatch(gw, serial, ctx.sender, count, limited).catch((err: unknown) => {
+    ctx.log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not audit an HL7 IDCO birth-date mismatch');
+  });
 }

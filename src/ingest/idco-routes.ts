@@ -3,6 +3,7 @@ import type {} from '@fastify/swagger';
 import type { IdcoReply } from './idco-handler.ts';
 import type { IngestRouteDeps } from './routes.ts';
 import { handleIdco } from './idco-handler.ts';
+import { IdentityMismatchLimiter } from './idco/identity-guard.ts';
 import { errorSchema } from './schemas.ts';
 
 const HL7_TYPES = ['application/hl7-v2', 'text/plain'];
@@ -16,6 +17,7 @@ export async function idcoRoutes(
   // as bytes, so the parser sees the sender's own encoding and separators.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(HL7_TYPES, { parseAs: 'buffer', bodyLimit: deps.maxBytes }, (_req, body, done) => done(null, body));
+  const limiter = new IdentityMismatchLimiter();
 
   app.post(
     '/v1/idco',
@@ -24,7 +26,7 @@ export async function idcoRoutes(
       bodyLimit: deps.maxBytes,
       schema: {
         summary: 'Store one HL7 v2 IDCO message (IHE PCD-09 ORU^R01)',
-        description: 'Body: the message, segments separated by CR, LF or CRLF. Reply: an HL7 ACK (MSA|AA after commit, AE for a message that cannot be used, AR when storage is unavailable).',
+        description: 'Body: the message, segments separated by CR, LF or CRLF. Reply: an HL7 ACK (MSA|AA after commit, AE for a message that cannot be used, AR when storage is unavailable or the sender must wait: too fast, or too many messages naming another patient than the enrolled one).',
         tags: ['ingest'],
         security: [{ gatewayKey: [] }],
         consumes: HL7_TYPES,
@@ -42,7 +44,8 @@ export async function idcoRoutes(
     },
     async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const result: IdcoReply = await handleIdco(body, req.gateway!, deps.service);
+      const gw = req.gateway!;
+      const result: IdcoReply = await handleIdco(body, gw, deps.service, { sender: { transport: 'http', gatewayId: gw.gatewayId }, limiter, log: req.log });
       if (result.retryAfterMs !== undefined) reply.header('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
       return reply.code(result.status as 200).type('application/hl7-v2').send(result.ack);
     },

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayAuthenticator } from '../auth/gateways.ts';
 import { MllpDecoder, encodeMllp } from './idco/index.ts';
 import { handleIdco } from './idco-handler.ts';
+import { IdentityMismatchLimiter } from './idco/identity-guard.ts';
 import type { IngestService } from './service.ts';
 
 export interface MllpServer {
@@ -26,6 +27,9 @@ export async function startMllpServer(opts: {
   log: FastifyBaseLogger;
 }): Promise<MllpServer> {
   const sockets = new Set<net.Socket>();
+  // MLLP has no credentials: every peer is the one configured gateway, so mismatches are
+  // counted per peer address, lest one prober get every other sender refused.
+  const limiter = new IdentityMismatchLimiter();
   const busy = new Set<Promise<void>>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -55,7 +59,8 @@ export async function startMllpServer(opts: {
         socket.destroy();
         return;
       }
-      const reply = await handleIdco(message, gw, opts.service);
+      const sender = { transport: 'mllp' as const, address: socket.remoteAddress ?? 'unknown' };
+      const reply = await handleIdco(message, gw, opts.service, { sender, limiter, log: opts.log });
       if (!socket.destroyed) socket.write(encodeMllp(reply.ack));
     } catch (err) {
       opts.log.error({ err }, 'unexpected fault handling an MLLP message; closing that connection');

@@ -3,6 +3,8 @@ import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { lastSeqBySerial } from '../store/readings.ts';
 import { checkEnrolledBirthDate } from '../store/patients.ts';
+import { auditIdentityMismatch } from './idco/identity-audit.ts';
+import type { IdcoSender } from './idco/identity-guard.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { isRejection, MAX_SEQ, validateReading, type ValidReading } from './protocol.ts';
@@ -192,6 +194,11 @@ export class IngestService {
     } catch {
       return false;
     }
+  }
+
+  /** Audit one birth-date mismatch of an IDCO message (ids and sender only, never the date). */
+  async auditIdentityMismatch(gw: GatewayIdentity, serial: string, sender: IdcoSender, mismatchesInWindow: number, limited: boolean): Promise<void> {
+    await auditIdentityMismatch(this.db, gw.siteId, serial, sender, mismatchesInWindow, limited);
   }
 
   /** Highest stored seq per device of the gateway's site; null for a device never seen there. */
