@@ -5,17 +5,23 @@ import type { Db } from '../store/db.ts';
 import { recordAudit } from './audit.ts';
 import { requireUser, sessionToken, signedInUser } from './guard.ts';
 import { requireSameOrigin } from './origin.ts';
-import { dummyHash, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
+import { dummyHash, hashGate, HashesBusyError, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { SESSION_COOKIE, type SessionStore, type SessionUser } from './sessions.ts';
-import { defaultSignInLimits, type SignInLimits } from './sign-in-limiter.ts';
+import { SignInLimiter, type Reservation } from './sign-in-limiter.ts';
 import { findUserByEmail, normaliseEmail, siteCodes } from './users.ts';
 
 export interface SessionRoutesOptions {
   readonly db: Db;
   readonly sessions: SessionStore;
-  /** Failed sign-in limits; in memory, so per process. */
-  readonly limits?: SignInLimits;
+  /** Sign-in limits, kept in the database so every instance shares them. */
+  readonly limits?: SignInLimiter;
 }
+
+/** Advised with 503 when the password hashes are saturated: a hash takes about 100 ms. */
+export const HASHES_BUSY_RETRY_AFTER_MS = 1000;
+
+/** Why a sign-in was refused: in the log line and, for evaluated attempts, the audit row. */
+type RefusalReason = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'account_locked' | 'address_locked' | 'hashes_busy';
 
 const userSchema = {
   type: 'object',
@@ -36,7 +42,7 @@ const userSchema = {
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
 
 /** Sign-in, the signed-in user, and sign-out: `/v1/session`. */
-export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { db, sessions, limits = defaultSignInLimits() }) => {
+export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { db, sessions, limits = new SignInLimiter(db) }) => {
   // Encapsulated: only these routes set cookies; guards elsewhere read the header themselves.
   await app.register(cookie);
   const sameOrigin = requireSameOrigin(sessions.secure);
@@ -55,7 +61,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         summary: 'Sign in; sets the `session` cookie',
         description: 'Body `{"email": "...", "password": "..."}`. Needs an `Origin` header of this service. A wrong password and a disabled account get the same 401.',
         tags: ['session'],
-        response: { 200: userSchema, 401: errorSchema, 429: errorSchema },
+        response: { 200: userSchema, 401: errorSchema, 429: errorSchema, 503: errorSchema },
       },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {
@@ -64,22 +70,58 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         throw new ServiceError('bad_message', 'expected {"email": string, "password": string}');
       }
       if (body.email.length > 254 || body.password.length > MAX_PASSWORD_LENGTH) throw new ServiceError('bad_message', 'email or password too long');
-      const email = normaliseEmail(body.email);
-      const accountKey = `account:${email}`;
-      const addressKey = `address:${request.ip}`;
-      const wait = Math.max(limits.account.retryAfterMs(accountKey), limits.address.retryAfterMs(addressKey));
-      if (wait > 0) throw new ServiceError('too_many_sign_ins', undefined, wait);
-
-      const user = await findUserByEmail(db, email);
-      // Always run scrypt, so an unknown email costs as long as a wrong password.
-      const ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash()));
-      if (!user || !ok || user.disabled_at) {
-        limits.account.fail(accountKey);
-        limits.address.fail(addressKey);
-        request.log.info('sign-in refused');
-        throw new ServiceError('bad_credentials');
+      // PostgreSQL refuses NUL and lone surrogates in text and jsonb; no account has them,
+      // so folding them into U+FFFD for the limit's key and the audit row loses nothing.
+      const email = normaliseEmail(body.email).toWellFormed().replaceAll('\u0000', '\ufffd');
+      // An IPv6 address has at most 45 characters; with a hop-count TRUST_PROXY the value may
+      // come from a client's X-Forwarded-For, and must not grow the limit's key unbounded.
+      const address = request.ip.slice(0, 64);
+      // The email stays out of the log (audit table only); the address and reason go in.
+      const refused = (reason: RefusalReason, error: ServiceError): ServiceError => {
+        request.log.info({ address, reason }, 'sign-in refused');
+        return error;
+      };
+      const busy = () => refused('hashes_busy', new ServiceError('unavailable', 'too many sign-ins in progress', HASHES_BUSY_RETRY_AFTER_MS));
+      // Refused before any slot is taken: an overloaded service must not spend attempts.
+      if (hashGate.full) throw busy();
+      // Locks this process has just learned of are answered without asking the database.
+      const accountLock = limits.knownLockMs('account', email);
+      const addressLock = limits.knownLockMs('address', address);
+      if (accountLock > 0 || addressLock > 0) {
+        throw refused(accountLock > 0 ? 'account_locked' : 'address_locked', new ServiceError('too_many_sign_ins', undefined, Math.max(accountLock, addressLock)));
       }
-      limits.account.reset(accountKey);
+
+      // Account first: a burst against one account is refused there, without spending
+      // its address's budget, which other accounts behind the same NAT share.
+      const held: Reservation[] = [];
+      const giveBack = () => Promise.all(held.map((r) => limits.release(r)));
+      for (const [kind, key] of [['account', email], ['address', address]] as const) {
+        const r = await limits.reserve(kind, key);
+        if (!r.allowed) {
+          await giveBack();
+          throw refused(kind === 'account' ? 'account_locked' : 'address_locked', new ServiceError('too_many_sign_ins', undefined, r.retryAfterMs));
+        } else held.push(r);
+      }
+
+      let user: Awaited<ReturnType<typeof findUserByEmail>>;
+      let ok: boolean;
+      try {
+        user = await findUserByEmail(db, normaliseEmail(body.email));
+        // Always run scrypt, so an unknown email costs as long as a wrong password.
+        ok = await verifyPassword(body.password, user?.password_hash ?? (await dummyHash()));
+      } catch (err) {
+        // Not evaluated, so not a failure: the slots go back (best effort if the database is down).
+        await giveBack().catch(() => undefined);
+        throw err instanceof HashesBusyError ? busy() : err;
+      }
+      if (!user || !ok || user.disabled_at) {
+        // The slots taken stay taken: they are this failure's count.
+        const reason: RefusalReason = !user ? 'unknown_account' : !ok ? 'wrong_password' : 'account_disabled';
+        await recordAudit(db, { user: null, action: 'session.refused', route: '/v1/session', detail: { email, address, reason } });
+        throw refused(reason, new ServiceError('bad_credentials'));
+      }
+      await limits.clear('account', email);
+      await Promise.all(held.filter((r) => r.kind === 'address').map((r) => limits.release(r)));
       // A session the browser already holds is replaced, not left alive beside the new one.
       await sessions.destroy(sessionToken(request));
       const { token } = await sessions.create(user.id);

@@ -1,79 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSignInLimits, FailureLimiter } from '../../../src/auth/sign-in-limiter.ts';
+import { DEFAULT_SIGN_IN_RULES, LockCache } from '../../../src/auth/sign-in-limiter.ts';
+
+// The window itself is SQL (test/integration/sign-in-limits.test.ts); here, the local
+// cache of locks the database reported.
 
 function clock(start = 1_000_000) {
   let t = start;
   return { now: () => t, advance: (ms: number) => void (t += ms) };
 }
 
-describe('FailureLimiter', () => {
-  it('allows maxFailures failures, then refuses until the oldest leaves the window', () => {
+describe('LockCache', () => {
+  it('answers a reported lock with the time left, but trusts it only for maxTrustMs', () => {
     const c = clock();
-    const l = new FailureLimiter({ maxFailures: 3, windowMs: 60_000, now: c.now });
-    for (let i = 0; i < 3; i++) {
-      expect(l.retryAfterMs('a')).toBe(0);
-      l.fail('a');
-      c.advance(10_000);
-    }
-    // Failures at 0, 10 s, 20 s; now 30 s: the first leaves the window at 60 s.
-    expect(l.retryAfterMs('a')).toBe(30_000);
-    c.advance(29_999);
-    expect(l.retryAfterMs('a')).toBe(1);
+    const cache = new LockCache({ maxTrustMs: 10_000, maxKeys: 10, now: c.now });
+    cache.lock('account:a', 900_000);
+    expect(cache.retryAfterMs('account:a')).toBe(900_000);
+    c.advance(9_999);
+    expect(cache.retryAfterMs('account:a')).toBe(890_001);
     c.advance(1);
-    expect(l.retryAfterMs('a')).toBe(0);
+    // Past the trust: the database is asked again (another instance may have lifted it).
+    expect(cache.retryAfterMs('account:a')).toBe(0);
+    expect(cache.size).toBe(0);
   });
 
-  it('counts keys separately, and reset forgets a key', () => {
-    const l = new FailureLimiter({ maxFailures: 1, windowMs: 60_000, now: clock().now });
-    l.fail('a');
-    expect(l.retryAfterMs('a')).toBeGreaterThan(0);
-    expect(l.retryAfterMs('b')).toBe(0);
-    l.reset('a');
-    expect(l.retryAfterMs('a')).toBe(0);
-  });
-
-  it('keeps failing attempts locked out: each failure extends the wait (sliding window)', () => {
+  it('never outlives the lock itself, and forgets a key on request', () => {
     const c = clock();
-    const l = new FailureLimiter({ maxFailures: 2, windowMs: 60_000, now: c.now });
-    l.fail('a');
-    c.advance(50_000);
-    l.fail('a');
-    expect(l.retryAfterMs('a')).toBe(10_000);
-    c.advance(10_000);
-    expect(l.retryAfterMs('a')).toBe(0);
-    l.fail('a');
-    expect(l.retryAfterMs('a')).toBe(50_000);
+    const cache = new LockCache({ maxTrustMs: 10_000, maxKeys: 10, now: c.now });
+    cache.lock('a', 2000);
+    c.advance(2000);
+    expect(cache.retryAfterMs('a')).toBe(0);
+    cache.lock('b', 5000);
+    cache.forget('b');
+    expect(cache.retryAfterMs('b')).toBe(0);
   });
 
-  it('bounds memory: the least recently failed keys are forgotten first', () => {
-    const l = new FailureLimiter({ maxFailures: 1, windowMs: 60_000, maxKeys: 3, now: clock().now });
-    for (const k of ['a', 'b', 'c']) l.fail(k);
-    l.fail('a'); // a is now the most recent
-    l.fail('d');
-    expect(l.size).toBe(3);
-    expect(l.retryAfterMs('b')).toBe(0);
-    expect(l.retryAfterMs('a')).toBeGreaterThan(0);
-  });
-
-  it('forgets keys whose failures have all expired', () => {
-    const c = clock();
-    const l = new FailureLimiter({ maxFailures: 5, windowMs: 1000, now: c.now });
-    l.fail('a');
-    c.advance(1000);
-    expect(l.retryAfterMs('a')).toBe(0);
-    expect(l.size).toBe(0);
+  it('bounds memory: the least recently locked keys are forgotten first', () => {
+    const cache = new LockCache({ maxTrustMs: 10_000, maxKeys: 3, now: clock().now });
+    for (const k of ['a', 'b', 'c']) cache.lock(k, 5000);
+    cache.lock('a', 5000);
+    cache.lock('d', 5000);
+    expect(cache.size).toBe(3);
+    expect(cache.retryAfterMs('b')).toBe(0);
+    expect(cache.retryAfterMs('a')).toBeGreaterThan(0);
   });
 });
 
-describe('defaultSignInLimits', () => {
-  it('locks an account after 5 failures for 15 minutes, an address after 50', () => {
-    const c = clock();
-    const { account, address } = defaultSignInLimits(c.now);
-    for (let i = 0; i < 5; i++) account.fail('x');
-    expect(account.retryAfterMs('x')).toBe(15 * 60_000);
-    for (let i = 0; i < 49; i++) address.fail('ip');
-    expect(address.retryAfterMs('ip')).toBe(0);
-    address.fail('ip');
-    expect(address.retryAfterMs('ip')).toBe(15 * 60_000);
+describe('DEFAULT_SIGN_IN_RULES', () => {
+  it('allows 5 attempts per account and 50 per address in 15 minutes', () => {
+    expect(DEFAULT_SIGN_IN_RULES).toEqual({ account: { max: 5, windowMs: 15 * 60_000 }, address: { max: 50, windowMs: 15 * 60_000 } });
   });
 });
