@@ -19,6 +19,7 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: 'unsupported Content-Type' },
   rate_limited: { status: 429, message: 'too many readings; slow down' },
   too_many_sign_ins: { status: 429, message: 'too many failed sign-ins; retry after Retry-After seconds' },
+  sign_in_busy: { status: 503, message: 'too many sign-ins in progress; retry after Retry-After seconds' },
   export_key_missing: { status: 503, message: 'no export key is configured (EXPORT_KEY); exports are refused rather than made with raw ids' },
   unavailable: { status: 503, message: 'storage unavailable or service overloaded; nothing was stored, resend later' },
   internal: { status: 500, message: 'internal error' },

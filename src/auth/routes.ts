@@ -81,7 +81,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
         request.log.info({ address, reason }, 'sign-in refused');
         return error;
       };
-      const busy = () => refused('hashes_busy', new ServiceError('unavailable', 'too many sign-ins in progress', HASHES_BUSY_RETRY_AFTER_MS));
+      const busy = () => refused('hashes_busy', new ServiceError('sign_in_busy', undefined, HASHES_BUSY_RETRY_AFTER_MS));
       // Refused before any slot is taken: an overloaded service must not spend attempts.
       if (hashGate.full) throw busy();
       // Locks this process has just learned of are answered without asking the database.

@@ -134,15 +134,17 @@ describe('failed sign-ins', () => {
   });
 
   it('limits failures from one address across accounts (50 per 15 minutes)', async () => {
-    // A service of its own: the limit is per process, and this spends the address's budget.
-    const own = await startService(tdb.db, tdb.url);
+    // An address of its own (through a trusted proxy): the limit is kept in the database,
+    // shared by every instance, and this spends the address's whole budget.
+    const own = await startService(tdb.db, tdb.url, { TRUST_PROXY: '127.0.0.1' });
+    const from = { 'x-forwarded-for': '192.0.2.50' };
     try {
       const u = await seedUser(tdb.db, 'clinician', ['mri']);
       for (let i = 0; i < 50; i++) {
-        const r = await postSession(own.httpUrl, { email: `spray${i}@clinic.example`, password: 'wrong password!' });
+        const r = await postSession(own.httpUrl, { email: `spray${i}@clinic.example`, password: 'wrong password!' }, from);
         expect(r.status).toBe(401);
       }
-      const r = await postSession(own.httpUrl, { email: u.email, password: PASSWORD });
+      const r = await postSession(own.httpUrl, { email: u.email, password: PASSWORD }, from);
       expect(r.status).toBe(429);
       expect(r.headers.get('retry-after')).not.toBeNull();
     } finally {

@@ -148,7 +148,7 @@ describe('password hashes saturated', () => {
     const from = freshAddress();
     const r = await attempt(a, u.email, PASSWORD, from);
     expect(r.status).toBe(503);
-    expect(await r.json()).toMatchObject({ code: 'unavailable' });
+    expect(await r.json()).toMatchObject({ code: 'sign_in_busy' });
     expect(r.headers.get('retry-after')).toBe('1');
     await Promise.all(filler);
     // Not counted: five wrong passwords are still evaluated before the lock.
