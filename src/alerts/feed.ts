@@ -1,4 +1,7 @@
-// Alert events as they commit, in cursor order, for whoever streams them live.
+// Alert events as they commit, for whoever streams them live. Transactions commit in cursor
+// order, but two concurrent ones may reach here out of it (their promises settle
+// independently): subscribers take an event as a wake-up and read alert_events by cursor, as
+// the stream does, never the feed's order.
 import type { AlertEventRow } from '../store/engine.ts';
 
 export type AlertListener = (events: readonly AlertEventRow[]) => void;
