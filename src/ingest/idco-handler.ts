@@ -58,9 +58,9 @@ export async function handleIdco(
     // Decided before any lookup and whatever the birth date, so neither the answer nor its
     // timing depends on it. AR with Retry-After: the sender keeps the message and resends
     // it, so no reading is acked and dropped.
-    const wait = ctx.limiter.refusedFor(ctx.sender, now);
+    const wait = ctx.limiter.refusedFor(ctx.sender, msg.device, now);
     if (wait > 0) {
-      ctx.log.info({ transport: ctx.sender.transport }, 'HL7 IDCO message refused: its sender is over the birth-date mismatch limit');
+      ctx.log.info({ transport: ctx.sender.transport }, 'HL7 IDCO message refused: its sender is over the birth-date mismatch limit for its device');
       const ack = buildAck({ received: msg.header, code: 'AR', reason: IDENTITY_REFUSED_REASON, controlId: nextControlId(now), time: now });
       return { status: 429, code: 'AR', ack, retryAfterMs: wait };
     }
@@ -82,7 +82,7 @@ export async function handleIdco(
 }
 
 function noteMismatch(gw: GatewayIdentity, serial: string, service: IngestService, ctx: IdcoContext, now: number): void {
-  const count = ctx.limiter.record(ctx.sender, now);
+  const count = ctx.limiter.record(ctx.sender, serial, now);
   const limited = count >= IDENTITY_MISMATCH_LIMIT;
   ctx.log.warn({ transport: ctx.sender.transport, limited }, 'HL7 IDCO message gave another birth date than the enrolled patient\'s; flagged for the clinic');
   // Not awaited: waiting for the audit row would make a wrong birth date's ACK measurably

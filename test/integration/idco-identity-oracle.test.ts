@@ -177,6 +177,11 @@ describe('a sender that keeps naming another birth date', () => {
     expect(normalised(acks[1]!)).toBe(normalised(acks[0]!));
     expect(await storedFor(`BSX-${serial}`)).toBe(0); // refused whole: nothing kept that was not acked
 
+    // The same gateway's other devices are not held back: a relay with one misenrolled device
+    // keeps delivering every other patient's messages.
+    const neighbour = await enrolled();
+    expect(seg(await (await post(withReadings(neighbour, RIGHT, 'G-X'), gw.key)).text(), 'MSA')?.[1]).toBe('AA');
+
     // A message without a birth date tells a prober nothing and still goes through; another
     // gateway of the site is not held back by this one.
     const noPid7 = probe(serial, '', 'G-N');
