@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { SimulationOptions, Speed } from './run.ts';
 import { parseStart } from './time.ts';
+import { NOISE_PROFILES } from './types.ts';
 
 export const USAGE = `Usage: npm run simulate -- [options]
 
@@ -19,6 +20,9 @@ WebSocket as gateways would, or writes it to an NDJSON file.
   --gateways N       patients on their own bedside gateway (default 10)
   --relays N         relays per site for the other patients (default 2; 0 = all bedside)
   --late-share P     chance an upload starts a 1-20 h late flush (default 0)
+  --noise P          calibrated (default): background behaviour calibrated to published
+                     real-world rates; clean: the original, every patient alike and
+                     day-independent noise; double: calibrated with every variability doubled
   --hourly-hr        also send heart_rate every hour
   --out FILE         write readings as NDJSON instead of sending
   --truth FILE       write the ground truth (.json with patients, or .ndjson events)
@@ -74,7 +78,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         key: { type: 'string', multiple: true }, sites: { type: 'string' }, gateways: { type: 'string' },
         relays: { type: 'string' }, 'late-share': { type: 'string' }, 'hourly-hr': { type: 'boolean' },
         out: { type: 'string' }, truth: { type: 'string' }, 'no-resume': { type: 'boolean' },
-        quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        noise: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -92,6 +96,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
       throw new UsageError(`--start: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  const profile = NOISE_PROFILES.find((p) => p === (v.noise ?? 'calibrated'));
+  if (!profile) throw new UsageError(`--noise must be one of ${NOISE_PROFILES.join(', ')}, got "${v.noise}"`);
   const patients = int('patients', v.patients, 100, 1);
   const days = int('days', v.days, 30, 1);
   const gateways = int('gateways', v.gateways, 10, 0);
@@ -113,6 +119,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     relays,
     lateShare: late,
     hourlyHr: v['hourly-hr'] ?? false,
+    profile,
     resume: !v['no-resume'],
     ...(start === undefined ? {} : { start }),
     ...(v.url === undefined ? {} : { url: v.url }),

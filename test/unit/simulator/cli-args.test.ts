@@ -34,4 +34,12 @@ describe('simulate command line', () => {
   it('answers --help', () => {
     expect(parseCli(['--help']).help).toBe(true);
   });
+
+  it('takes the noise profile, calibrated unless told, and refuses an unknown one', () => {
+    const base = ['--out', 'x.ndjson'];
+    expect(parseCli(base).sim.profile).toBe('calibrated');
+    expect(parseCli([...base, '--noise', 'clean']).sim.profile).toBe('clean');
+    expect(parseCli([...base, '--noise', 'double']).sim.profile).toBe('double');
+    expect(() => parseCli([...base, '--noise', 'loud'])).toThrow(/--noise must be one of clean, calibrated, double, got "loud"/);
+  });
 });
