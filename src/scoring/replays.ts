@@ -8,10 +8,11 @@ import { metricById } from '../domain/vocabulary.ts';
 import { newDeviceState } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
+import type { AlertEventRow, DecisionRow, RiskChangeRow } from '../store/engine.ts';
 import {
   applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
-  type AlertEventRow, type DecisionRow, type DeviceHistory, type RiskChangeRow, type ScoreUpdate,
-} from '../store/engine.ts';
+  type DeviceHistory, type ScoreUpdate,
+} from '../store/engine-history.ts';
 import type { DeviceConfigs } from './device-config.ts';
 import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
 

@@ -19,10 +19,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { comesAfter, type EngineConfig } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
-import {
-  saveSnapshots,
-  type AlertEventRow, type DecisionRow, type EngineEffects, type ReadingKey, type RiskChangeRow, type SnapshotRow,
-} from '../store/engine.ts';
+import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow } from '../store/engine.ts';
+import { saveSnapshots, type SnapshotRow } from '../store/engine-history.ts';
 import { DeviceConfigs } from './device-config.ts';
 import { DeviceStates, takeIn, type Entry } from './device-state.ts';
 import { Replays } from './replays.ts';

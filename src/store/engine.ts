@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import { STATE_VERSION, type AlertDecision, type RiskStatus } from '../engine/index.ts';
+import type { AlertDecision, RiskStatus } from '../engine/index.ts';
 
-// SQL of the engine's side effects: alerts raised and updated, risk changes, late
-// readings waiting for a replay, and snapshots of device state.
+// SQL of the engine's side effects: alerts raised and updated, risk changes, late readings
+// marked for a replay. A device's history for a rebuild (pending replays, snapshots, stored
+// readings) is in engine-history.ts.
 
-type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
+export type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
 
 /** One engine decision about one device. */
 export interface DecisionRow {
@@ -53,7 +54,7 @@ export interface AlertEventRow {
   readonly type: 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated';
 }
 
-const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
+export const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
 
 /**
  * Serialises every writer of alert_events until commit, so cursors become visible in
@@ -152,152 +153,4 @@ async function recordLate(trx: Executor, late: readonly ReadingKey[]): Promise<v
     ORDER BY device_id, at_ms, seq
     ON CONFLICT (device_id) DO UPDATE SET at = excluded.at, seq = excluded.seq
     WHERE (excluded.at, excluded.seq) < (engine_pending.at, engine_pending.seq)`.execute(trx);
-}
-
-export interface Position {
-  readonly at: number;
-  readonly seq: number;
-}
-
-export async function pendingOf(db: Executor, deviceId: number): Promise<Position | null> {
-  const res = await sql<{ at: Date; seq: number }>`SELECT at, seq FROM engine_pending WHERE device_id = ${deviceId}`.execute(db);
-  const r = res.rows[0];
-  return r ? { at: r.at.getTime(), seq: r.seq } : null;
-}
-
-export async function pendingDevices(db: Executor): Promise<number[]> {
-  const res = await sql<{ device_id: number }>`SELECT device_id FROM engine_pending ORDER BY device_id`.execute(db);
-  return res.rows.map((r) => r.device_id);
-}
-
-export interface Snapshot extends Position {
-  readonly state: unknown;
-}
-
-/**
- * Snapshots of another engine state version (saved before an upgrade) are never restored: the
- * device is rebuilt from its readings instead, as if it had none.
- */
-const usable = sql`(state->'engine'->>'version') = ${String(STATE_VERSION)}`;
-
-/** The newest usable snapshot strictly before `bound` (or the newest of all). */
-export async function snapshotBefore(db: Executor, deviceId: number, bound: Position | null): Promise<Snapshot | null> {
-  const res = await sql<{ at: Date; seq: number; state: unknown }>`
-    SELECT at, seq, state FROM engine_snapshots
-    WHERE device_id = ${deviceId} AND ${usable} ${bound ? sql`AND (at, seq) < (${ts(bound.at)}, ${bound.seq}::int8)` : sql``}
-    ORDER BY at DESC, seq DESC LIMIT 1`.execute(db);
-  const r = res.rows[0];
-  return r ? { at: r.at.getTime(), seq: r.seq, state: r.state } : null;
-}
-
-export interface StoredReading {
-  readonly seq: number;
-  readonly at: number;
-  readonly metric: number;
-  readonly value: number;
-  readonly score: number | null;
-}
-
-/** A device's stored readings after `from` (all when null), in event-time order. */
-export async function readingsAfter(db: Executor, deviceId: number, from: Position | null): Promise<StoredReading[]> {
-  const res = await sql<{ seq: number; at: Date; metric: number; value: number; score: number | null }>`
-    SELECT seq, at, metric, value, score FROM readings
-    WHERE device_id = ${deviceId} ${from ? sql`AND (at, seq) > (${ts(from.at)}, ${from.seq}::int8)` : sql``}
-    ORDER BY at, seq`.execute(db);
-  return res.rows.map((r) => ({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score }));
-}
-
-export interface ScoreUpdate {
-  readonly seq: number;
-  readonly score: number;
-}
-
-/** The result of a replay, in one transaction: scores of late readings, effects, pending cleared. */
-export async function applyReplay(
-  db: Db,
-  deviceId: number,
-  scores: readonly ScoreUpdate[],
-  effects: EngineEffects,
-  pending: Position | null,
-): Promise<AlertEventRow[]> {
-  return db.transaction().execute(async (trx) => {
-    if (scores.length > 0) {
-      await sql`
-        UPDATE readings r SET score = u.score
-        FROM unnest(${scores.map((s) => s.seq)}::int8[], ${scores.map((s) => s.score)}::float4[]) AS u(seq, score)
-        WHERE r.device_id = ${deviceId} AND r.seq = u.seq`.execute(trx);
-    }
-    const events = await applyEffects(trx, effects);
-    // Cleared only if no earlier late reading arrived meanwhile (that one needs its own replay).
-    if (pending) {
-      await sql`DELETE FROM engine_pending WHERE device_id = ${deviceId}
-                AND at = ${ts(pending.at)} AND seq = ${pending.seq}::int8`.execute(trx);
-    }
-    return events;
-  });
-}
-
-export interface SnapshotRow extends Position {
-  readonly deviceId: number;
-  /** JSON text of the state. */
-  readonly state: string;
-}
-
-/** Save snapshots and drop those of the same devices older than `keepMs` before the new one. */
-/**
- * Save snapshots; delete the device's snapshots more than `keepMs` older than the new one,
- * and those less than `replaceWithinMs` older (a snapshot taken off the periodic rhythm
- * replaces a recent one rather than adding to the table).
- */
-export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], keepMs: number, replaceWithinMs = 0): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <T>(f: (r: SnapshotRow) => T) => rows.map(f);
-  await sql`
-    WITH s AS (
-      SELECT * FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
-                           ${col((r) => r.state)}::jsonb[]) AS t(device_id, at_ms, seq, state)
-    ), pruned AS (
-      DELETE FROM engine_snapshots e USING s
-      WHERE e.device_id = s.device_id
-        AND (e.at < to_timestamp((s.at_ms - ${keepMs}::float8) / 1000)
-             OR (e.at > to_timestamp((s.at_ms - ${replaceWithinMs}::float8) / 1000) AND e.at < to_timestamp(s.at_ms / 1000)))
-    )
-    INSERT INTO engine_snapshots (device_id, at, seq, state)
-    SELECT device_id, to_timestamp(at_ms / 1000), seq, state FROM s
-    ON CONFLICT (device_id, at, seq) DO UPDATE SET state = excluded.state, saved_at = now()`.execute(db);
-}
-
-export interface DeviceHistory {
-  readonly pending: Position | null;
-  readonly snapshot: Snapshot | null;
-  readonly stored: StoredReading[];
-}
-
-/**
- * What rebuilding many devices at once needs, in three queries: their late readings
- * pending, newest snapshots, and readings stored after those. Devices with pending late
- * readings are left out (they replay from an older snapshot, one by one).
- */
-export async function loadHistories(db: Executor, ids: readonly number[]): Promise<Map<number, DeviceHistory>> {
-  const pend = await sql<{ device_id: number }>`SELECT device_id FROM engine_pending WHERE device_id = ANY(${ids}::int4[])`.execute(db);
-  const skip = new Set(pend.rows.map((r) => r.device_id));
-  const wanted = ids.filter((id) => !skip.has(id));
-  const out = new Map<number, DeviceHistory>();
-  if (wanted.length === 0) return out;
-  const snaps = await sql<{ device_id: number; at: Date; seq: number; state: unknown }>`
-    SELECT DISTINCT ON (device_id) device_id, at, seq, state FROM engine_snapshots
-    WHERE device_id = ANY(${wanted}::int4[]) AND ${usable} ORDER BY device_id, at DESC, seq DESC`.execute(db);
-  const snapOf = new Map(snaps.rows.map((s) => [s.device_id, { at: s.at.getTime(), seq: s.seq, state: s.state }]));
-  const after = wanted.map((id) => snapOf.get(id) ?? null);
-  const rows = await sql<{ device_id: number; seq: number; at: Date; metric: number; value: number; score: number | null }>`
-    SELECT s.device_id, r.seq, r.at, r.metric, r.value, r.score
-    FROM unnest(${wanted}::int4[], ${after.map((a) => a?.at ?? null)}::float8[], ${after.map((a) => a?.seq ?? null)}::int8[]) AS s(device_id, at_ms, seq)
-    JOIN readings r ON r.device_id = s.device_id
-      AND (s.at_ms IS NULL OR (r.at, r.seq) > (to_timestamp(s.at_ms / 1000), s.seq))
-    ORDER BY s.device_id, r.at, r.seq`.execute(db);
-  for (const id of wanted) out.set(id, { pending: null, snapshot: snapOf.get(id) ?? null, stored: [] });
-  for (const r of rows.rows) {
-    out.get(r.device_id)!.stored.push({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score });
-  }
-  return out;
 }
