@@ -5,7 +5,8 @@ import { createCohort } from '../cohort.ts';
 import { NOISE_PROFILES, type NoiseProfile } from '../types.ts';
 import { collect } from './collect.ts';
 import { computeFigures, type Figures } from './figures.ts';
-import { formatTable } from './table.ts';
+import { computeLeads, type LeadFigures } from './lead.ts';
+import { formatLeads, formatTable } from './table.ts';
 
 interface Args { patients: number; days: number; seed: string; profiles: NoiseProfile[]; json: boolean }
 
@@ -45,19 +46,19 @@ function main(): void {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
   }
-  const results: { profile: NoiseProfile; figures: Figures }[] = [];
+  const results: { profile: NoiseProfile; figures: Figures; leads: LeadFigures }[] = [];
   for (const profile of args.profiles) {
     const cohort = createCohort({ patients: args.patients, days: args.days, seed: args.seed, profile });
     const series = collect(cohort, (day) => {
       if (day % 30 === 0) process.stderr.write(`\r${profile}: day ${day + 1}/${args.days}   `);
     });
-    results.push({ profile, figures: computeFigures(cohort, series) });
+    results.push({ profile, figures: computeFigures(cohort, series), leads: computeLeads(cohort.truth, series, cohort.options) });
     process.stderr.write(`\r${profile}: done${' '.repeat(20)}\n`);
   }
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ patients: args.patients, days: args.days, seed: args.seed, results }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${args.patients} patients x ${args.days} days, seed ${args.seed}\n\n${formatTable(results)}\n`);
+    process.stdout.write(`${args.patients} patients x ${args.days} days, seed ${args.seed}\n\n${formatTable(results)}\n\n${formatLeads(results)}\n`);
   }
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { crossingDays, fluidIndexSeries, OPTIVOL } from '../../../simulators/calibrate/optivol.ts';
+import { SERIES_METRICS, type DeviceSeries } from '../../../simulators/calibrate/collect.ts';
+import { computeLeads, type LeadRow } from '../../../simulators/calibrate/lead.ts';
+import type { TruthEvent } from '../../../simulators/types.ts';
 import { dailyCriteria, highDays, monthlyEvaluations, type PartnersDay } from '../../../simulators/calibrate/partners.ts';
 
 const series = (...parts: Array<[value: number, days: number]>): number[] =>
@@ -83,5 +86,54 @@ describe('PARTNERS-HF criteria', () => {
     const run = [...days(45), ...days(1, { fluidIndex: 120 }), ...days(44)];
     expect(monthlyEvaluations(run, 0)).toEqual({ months: 3, high: 1 });
     expect(monthlyEvaluations(run, 10)).toEqual({ months: 2, high: 1 });
+  });
+});
+
+describe('how early an admission can be told (lead.ts)', () => {
+  const DAYS = 240;
+  const START = Date.UTC(2026, 0, 1);
+  const iso = (day: number): string => new Date(START + day * 86_400_000).toISOString();
+  const admission = 220;
+  const onset = 210;
+
+  function device(impedance: (day: number) => number): DeviceSeries {
+    const values = Object.fromEntries(SERIES_METRICS.map((m) => [m, new Float64Array(DAYS).fill(Number.NaN)])) as DeviceSeries['values'];
+    for (let d = 0; d < DAYS; d++) values.thoracic_impedance[d] = impedance(d);
+    const hfWindow = new Uint8Array(DAYS);
+    hfWindow.fill(1, onset - 14, admission + 7);
+    return {
+      device: 'dev-1', type: 'crt_d', hf: true, crt: true, tachy: true, firstDay: 0, nightly: new Uint8Array(DAYS).fill(1),
+      shocks: new Uint16Array(DAYS), nsvt: 0, values, hfWindow,
+    };
+  }
+  const truth = (signals?: Record<string, { onsetDaysBeforeAdmission: number; size: number }>): TruthEvent => ({
+    patientId: 'p-1', device: 'dev-1', site: 's', kind: 'hf_decompensation', scenario: 'hf_decompensation', benign: false,
+    onset: iso(onset), end: iso(admission + 7), params: { admission: iso(admission), ...(signals ? { signals } : {}) },
+  });
+
+  it("scales each admission's noise-free signal by the patient's own spread at each lead", () => {
+    // 70 +/- 1 Ohm: SD 1. A 10 % fall over 10 days is 7 Ohm, 7 SDs, the day before admission.
+    const s = device((d) => (d % 2 ? 71 : 69));
+    const f = computeLeads([truth({ thoracicImpedanceFallPct: { onsetDaysBeforeAdmission: 10, size: 10 } })], [s], { days: DAYS, start: START });
+    expect(f.events).toBe(1);
+    expect(f.withSignals).toBe(1);
+    const at = (lead: number): LeadRow => f.rows.find((r) => r.lead === lead) as LeadRow;
+    expect(at(1).snrMedian).toBeCloseTo(7, 2);
+    expect(at(1).impedanceFallPct).toBeCloseTo(10, 6);
+    expect(at(14).snrMedian).toBe(0);
+    // 3 days before: smoothstep of 7/9 of the way is 0.8738.
+    expect(at(3).snrMedian).toBeCloseTo(7 * (7 / 9) ** 2 * (3 - (2 * 7) / 9), 2);
+    expect([at(1).shareSnr3, at(14).shareSnr2]).toEqual([1, 0]);
+  });
+
+  it('times the plain OptiVol index on the readings, and counts admissions without per-signal truth', () => {
+    // A 10 Ohm step at the onset: the index crosses 60 on the 7th day of the step.
+    const s = device((d) => (d >= onset ? 60 : 70));
+    const f = computeLeads([truth()], [s], { days: DAYS, start: START });
+    const crossing = crossingDays(fluidIndexSeries(s.values.thoracic_impedance, 0))[0] as number;
+    expect(crossing).toBeGreaterThan(onset);
+    expect(f.optivol).toEqual({ detected: 1, warning: [admission - crossing, admission - crossing, admission - crossing] });
+    expect(f.withSignals).toBe(0);
+    expect(f.rows.every((r) => Number.isNaN(r.snrMedian))).toBe(true);
   });
 });
