@@ -32,6 +32,8 @@ interface Step {
   readonly data: Record<string, unknown>;
 }
 
+const NOT_ASSIGNABLE = 'assignee must be an enabled clinician of the alert’s site, or yourself';
+
 const withComment = (data: Record<string, unknown>, comment: string | null) => (comment === null ? data : { ...data, comment });
 
 /**
@@ -97,11 +99,13 @@ export const lifecycleRoutes: FastifyPluginAsync<LifecycleRoutesOptions> = async
     return { change: { kind: 'resolve', userId: user.id, resolution }, data: withComment({ resolution }, comment) };
   });
 
-  route('assign', 'Body `{"assignee": <user id> | null}`: a clinician of the alert’s site or an admin; null unassigns.', async (body, alert) => {
+  route('assign', 'Body `{"assignee": <user id> | null}`: an enabled clinician of the alert’s site, or the caller themself; null unassigns.', async (body, alert, caller) => {
     const { assignee } = parseAssign(body);
     if (assignee === null) return { change: { kind: 'assign', assigneeId: null }, data: { assignee: null, assigneeId: null } };
-    const user = await eligibleAssignee(db, assignee, alert.site_id);
-    if (!user) throw new ServiceError('bad_message', 'assignee must be an enabled clinician of the alert’s site, or an admin');
+    const user = await eligibleAssignee(db, assignee, alert.site_id, caller);
+    // One refusal for every id outside that set, whoever it names or if no one: it must not
+    // tell an admin's id, another site's clinician or a disabled account from a free id.
+    if (!user) throw new ServiceError('bad_message', NOT_ASSIGNABLE);
     return { change: { kind: 'assign', assigneeId: user.id }, data: { assignee: user.email, assigneeId: user.id } };
   });
 

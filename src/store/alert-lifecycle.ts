@@ -87,15 +87,22 @@ export interface Assignee {
   readonly email: string;
 }
 
+/** users.id is an int4: a larger id names no one (and must not reach PostgreSQL as one). */
+const MAX_USER_ID = 2_147_483_647;
+
 /**
- * The user if an alert of `siteId` may be assigned to them: an enabled clinician who is
- * a member of the site, or an enabled admin (admins see every site). Otherwise null.
+ * The user if an alert of `siteId` may be assigned to them by `caller`: an enabled
+ * clinician who is a member of the site (the people who act on its alerts), or the
+ * caller themself (an admin taking an alert). Anyone else (an admin, an analyst, another
+ * site's clinician, a disabled account, an id that names no one) is null alike, so a
+ * refusal tells the caller nothing about who that id is.
  */
-export async function eligibleAssignee(db: Executor, userId: number, siteId: number): Promise<Assignee | null> {
+export async function eligibleAssignee(db: Executor, userId: number, siteId: number, caller: { readonly id: number }): Promise<Assignee | null> {
+  if (!Number.isSafeInteger(userId) || userId <= 0 || userId > MAX_USER_ID) return null;
   const res = await sql<Assignee>`
     SELECT u.id, u.email FROM users u
-    WHERE u.id = ${userId} AND u.disabled_at IS NULL
-      AND (u.role = 'admin'
+    WHERE u.id = ${userId}::int4 AND u.disabled_at IS NULL
+      AND (u.id = ${caller.id}::int4
            OR (u.role = 'clinician' AND EXISTS (SELECT 1 FROM user_sites m WHERE m.user_id = u.id AND m.site_id = ${siteId})))`.execute(db);
   return res.rows[0] ?? null;
 }

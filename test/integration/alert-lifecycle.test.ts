@@ -6,6 +6,7 @@ import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { parseAlertId } from '../../src/alerts/present.ts';
 import { lockAlertEvents } from '../../src/store/engine.ts';
+import { disableUser } from '../../src/auth/users.ts';
 
 // POST /v1/alerts/:id/acknowledge, /resolve, /assign, /snooze and /comment through the
 // real service: each transition and its history, each refusal, races, audit and the feed.
@@ -149,21 +150,66 @@ describe('transitions', () => {
     expect((await lifecycleEvents(id)).map((e) => e.type)).toEqual(['acknowledged']);
   });
 
-  it('assign: to a clinician of the site or an admin, and back to nobody', async () => {
+  it('assign: to a clinician of the site, an admin to themself, and back to nobody', async () => {
     const id = await raise();
     const a = await post(id, 'assign', { assignee: clinA2.id }, clinA.cookie);
     expect(a.status).toBe(200);
     expect(a.body.assignee).toBe(clinA2.email);
-    expect((await post(id, 'assign', { assignee: admin.id }, clinA.cookie)).body.assignee).toBe(admin.email);
+    expect((await post(id, 'assign', { assignee: admin.id }, admin.cookie)).body.assignee).toBe(admin.email);
+    expect((await post(id, 'assign', { assignee: clinA.id }, admin.cookie)).body.assignee).toBe(clinA.email);
     const none = await post(id, 'assign', { assignee: null }, clinA.cookie);
     expect(none.body).toMatchObject({ assignee: null, status: 'open' });
     expect((await row(id)).assignee_id).toBeNull();
     const events = await lifecycleEvents(id);
     expect(events.map((e) => [e.type, e.actor, e.assignee, e.assigneeId])).toEqual([
       ['assigned', clinA.email, clinA2.email, clinA2.id],
-      ['assigned', clinA.email, admin.email, admin.id],
+      ['assigned', admin.email, admin.email, admin.id],
+      ['assigned', admin.email, clinA.email, clinA.id],
       ['assigned', clinA.email, null, null],
     ]);
+  });
+
+  it('assign names no one outside the site’s clinicians: an admin, another site’s clinician, an analyst or a disabled account is refused exactly as an id that names no one', async () => {
+    const id = await raise();
+    const otherAdmin = await person('admin', []);
+    const gone = await person('clinician', ['alpha']);
+    expect(await disableUser(tdb.db, gone.email)).toBe(true);
+    const { max } = (await sql<{ max: number }>`SELECT max(id)::int AS max FROM users`.execute(tdb.db)).rows[0]!;
+    const raw = async (assignee: number, cookie: string) => {
+      const res = await fetch(`${svc.httpUrl}/v1/alerts/${id}/assign`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: svc.httpUrl, cookie },
+        body: JSON.stringify({ assignee }),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const nobody = await raw(max + 1000, clinA.cookie);
+    expect(nobody.status).toBe(400);
+    expect(JSON.parse(nobody.text)).toMatchObject({ code: 'bad_message' });
+    const ineligible = [admin, otherAdmin, clinB, analyst, gone];
+    const attempts: Array<[{ id: number; email: string }, string]> = [
+      ...ineligible.map((u): [{ id: number; email: string }, string] => [u, clinA.cookie]),
+      // An admin may take an alert, but not hand it to another admin or outside the site.
+      [otherAdmin, admin.cookie], [clinB, admin.cookie], [analyst, admin.cookie],
+    ];
+    for (const [who, cookie] of attempts) {
+      const res = await raw(who.id, cookie);
+      expect({ status: res.status, text: res.text }, who.email).toEqual(nobody);
+      for (const u of ineligible) expect(res.text, who.email).not.toContain(u.email);
+    }
+    // Past the int4 range: the same refusal, not a database error.
+    expect(await raw(2 ** 31, clinA.cookie)).toEqual(nobody);
+    expect(await row(id)).toMatchObject({ assignee_id: null });
+    expect(await lifecycleEvents(id)).toEqual([]);
+    const listed = await fetch(`${svc.httpUrl}/v1/alerts?status=open`, { headers: { cookie: clinA.cookie } });
+    const listedText = await listed.text();
+    expect(listed.status).toBe(200);
+    for (const u of ineligible) expect(listedText).not.toContain(u.email);
+
+    const ok = await raw(clinA2.id, clinA.cookie);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.text)).toMatchObject({ id, assignee: clinA2.email });
+    expect((await row(id)).assignee_id).toBe(clinA2.id);
   });
 
   it('snooze: until a time in the future; the alert stays open', async () => {
