@@ -10,6 +10,7 @@ import { parsePatientRef, patientRef } from '../patients/identity.ts';
 import { listPatients } from '../store/patients.ts';
 import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
 import { verifyAuditChain } from './audit-verify.ts';
+import { IdentityUsageError, readPatientIdentity, type PatientIdentity } from './identity-input.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -25,8 +26,15 @@ const USAGE = `Usage: npm run admin -- <command>
                                            is read from stdin, never from the command line
   user disable <email>                     disable a user and end their sessions
   user list [--json]
-  patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]
-      [--sex female|male|other|unknown]    register a patient; prints its id (p-N)
+  patient create --site <code> [--identity-file FILE | --identity-file -] [--sex female|male|other|unknown]
+                                           register a patient; prints its id (p-N). The identity
+                                           is never taken from the command line (ps and shell
+                                           history show it): FILE or stdin (-) holds JSON
+                                           {"familyName", "givenName", "dateOfBirth": "YYYY-MM-DD",
+                                           "nhsNumber"?, "sex"?}; without --identity-file, on a
+                                           terminal, each field is asked for. --family --given
+                                           --dob [--nhs] are refused unless
+                                           --allow-argv-identifiers (then with a warning)
   patient enrol <p-N> <device serial> [--type pacemaker|icd|crt_d|crt_p|loop_recorder] [--create-device] [--correction]
                                            link a device to a patient of its site; with
                                            --create-device, register a device not yet heard from;
@@ -40,6 +48,8 @@ const USAGE = `Usage: npm run admin -- <command>
 
 Connects to DATABASE_URL, or to the embedded PostgreSQL under DATA_DIR
 (started for the command if the service is not running).`;
+
+const PATIENT_CREATE_USAGE = 'patient create --site <code> [--identity-file FILE | --identity-file -] [--sex <sex>]';
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -58,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       given: { type: 'string' },
       dob: { type: 'string' },
       nhs: { type: 'string' },
+      'identity-file': { type: 'string' },
+      'allow-argv-identifiers': { type: 'boolean', default: false },
       sex: { type: 'string' },
       type: { type: 'string' },
       'create-device': { type: 'boolean', default: false },
@@ -76,6 +88,21 @@ async function main(argv: string[]): Promise<number> {
     if (verb !== 'generate' || arg) throw new UsageError('export-key generate');
     printExportKey();
     return 0;
+  }
+  // Read before the database is opened: a refusal or a prompt need not wait for it.
+  let identity: PatientIdentity | null = null;
+  if (noun === 'patient' && verb === 'create') {
+    if (!site) throw new UsageError(PATIENT_CREATE_USAGE);
+    identity = await readPatientIdentity({
+      identityFile: values['identity-file'],
+      argv: { family: values.family, given: values.given, dob: values.dob, nhs: values.nhs },
+      allowArgv: values['allow-argv-identifiers'],
+      sex: values.sex,
+      stdin: process.stdin,
+      stderr: process.stderr,
+    }).catch((e: unknown) => {
+      throw e instanceof IdentityUsageError ? new UsageError(`${e.message}\n  ${PATIENT_CREATE_USAGE}`) : e;
+    });
   }
   const config = loadConfig();
   const log = pino({ level: 'warn' }, pino.destination(2));
@@ -144,9 +171,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'patient create': {
-        const usage = 'patient create --site <code> --family <name> --given <name> --dob YYYY-MM-DD [--nhs <number>]';
-        if (!site || !values.family || !values.given || !values.dob) throw new UsageError(usage);
-        const id = await createPatient(db, { site, familyName: values.family, givenName: values.given, dateOfBirth: values.dob, nhsNumber: values.nhs ?? null, sex: values.sex }, Date.now());
+        if (!site || !identity) throw new UsageError(PATIENT_CREATE_USAGE);
+        const id = await createPatient(db, { site, ...identity }, Date.now());
         console.log(values.json ? JSON.stringify({ id: patientRef(id) }) : `patient ${patientRef(id)} created`);
         return 0;
       }

@@ -1,5 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startService, type RunningService } from '../helpers/service.ts';
@@ -44,6 +48,120 @@ function adminWithStdin(input: string, ...args: string[]): Promise<{ code: numbe
     child.stdin.end(input);
   });
 }
+
+/**
+ * Run the CLI; once it has started, and before it gets its stdin, hand the command line
+ * the system shows for it (/proc/<pid>/cmdline, what `ps` prints) to `seen`.
+ */
+function adminWatched(input: string, seen: (cmdline: string) => void, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: tdb.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('spawn', () => {
+      readFile(`/proc/${child.pid}/cmdline`, 'utf8').then((c) => {
+        seen(c.replaceAll('\0', ' '));
+        child.stdin.end(input);
+      }, reject);
+    });
+  });
+}
+
+async function storedPatient(ref: string) {
+  const id = Number(/^p-(\d+)$/.exec(ref)![1]);
+  const res = await sql<Record<string, unknown>>`
+    SELECT s.code AS site, family_name, given_name, date_of_birth::text AS dob, nhs_number, sex
+    FROM patients p JOIN sites s ON s.id = p.site_id WHERE p.id = ${id}`.execute(tdb.db);
+  return res.rows[0];
+}
+
+const patientCount = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM patients`.execute(tdb.db)).rows[0]!.n);
+
+describe('npm run admin -- patient create: the identity never on the command line', () => {
+  const jane = { familyName: 'Quennell-Argv', givenName: 'Philippa', dateOfBirth: '1950-03-04', nhsNumber: '9434765919' };
+  const identifiers = [jane.familyName, jane.givenName, jane.dateOfBirth, jane.nhsNumber];
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'identity-'));
+    await admin('site', 'create', 'idt', '--name', 'Identity site');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes it as JSON on stdin (--identity-file -); the command line the system shows names no one', async () => {
+    let cmdline = '';
+    const r = await adminWatched(JSON.stringify({ ...jane, sex: 'female' }), (c) => (cmdline = c), 'patient', 'create', '--site', 'idt', '--identity-file', '-', '--json');
+    expect(cmdline).toContain('patient create --site idt --identity-file -');
+    for (const v of identifiers) expect(cmdline).not.toContain(v);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const { id } = JSON.parse(r.stdout) as { id: string };
+    for (const v of identifiers) expect(r.stdout).not.toContain(v);
+    expect(await storedPatient(id)).toEqual({
+      site: 'idt', family_name: jane.familyName, given_name: jane.givenName, dob: jane.dateOfBirth, nhs_number: jane.nhsNumber, sex: 'female',
+    });
+  });
+
+  it('takes it from a file (--identity-file FILE), --sex beside it', async () => {
+    const file = join(dir, 'john.json');
+    const john = { familyName: 'Smythe-File', givenName: 'Jonathan', dateOfBirth: '1961-11-30' };
+    await writeFile(file, JSON.stringify(john), { mode: 0o600 });
+    let cmdline = '';
+    const r = await adminWatched('', (c) => (cmdline = c), 'patient', 'create', '--site', 'idt', '--identity-file', file, '--sex', 'male');
+    expect(cmdline).toContain(`--identity-file ${file} --sex male`);
+    for (const v of Object.values(john)) expect(cmdline).not.toContain(v);
+    expect(r.code).toBe(0);
+    const ref = /patient (p-\d+) created/.exec(r.stdout)![1]!;
+    expect(await storedPatient(ref)).toEqual({
+      site: 'idt', family_name: john.familyName, given_name: john.givenName, dob: john.dateOfBirth, nhs_number: null, sex: 'male',
+    });
+  });
+
+  it('refuses --family/--given/--dob/--nhs unless --allow-argv-identifiers, and then warns', async () => {
+    const flags = ['--family', 'Argvson', '--given', 'Ada', '--dob', '1970-01-02', '--nhs', '4010232137'];
+    const before = await patientCount();
+    const refused = await admin('patient', 'create', '--site', 'idt', ...flags);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--allow-argv-identifiers');
+    expect(refused.stderr).toContain('--identity-file');
+    for (const v of ['Argvson', 'Ada ', '1970-01-02', '4010232137']) expect(refused.stderr).not.toContain(v);
+    expect(await patientCount()).toBe(before);
+
+    const allowed = await admin('patient', 'create', '--site', 'idt', ...flags, '--allow-argv-identifiers', '--json');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/^warning: the patient's identity was given on the command line .*other users/);
+    const { id } = JSON.parse(allowed.stdout) as { id: string };
+    expect(await storedPatient(id)).toMatchObject({ family_name: 'Argvson', given_name: 'Ada', dob: '1970-01-02', nhs_number: '4010232137' });
+  });
+
+  it.each([
+    ['no identity and no terminal', [], '', 'no identity given'],
+    ['stdin that is not JSON (and is not echoed)', ['--identity-file', '-'], 'Doe-Secret, 1950-03-04', 'stdin is not JSON'],
+    ['a field it does not know', ['--identity-file', '-'], '{"familyName":"Doe-Secret","givenName":"J","dateOfBirth":"1950-03-04","nhs":"9434765919"}', 'unknown field "nhs"'],
+    ['an NHS number as a JSON number', ['--identity-file', '-'], '{"familyName":"Doe-Secret","givenName":"J","dateOfBirth":"1950-03-04","nhsNumber":9434765919}', 'nhsNumber must be a string'],
+    ['both a file and a flag', ['--identity-file', '-', '--nhs', '9434765919'], '{}', 'not both'],
+    ['a file that is not there', ['--identity-file', '/nonexistent/identity.json'], '', 'cannot read --identity-file /nonexistent/identity.json (ENOENT)'],
+  ])('refuses %s (exit 2)', async (_what, args, input, text) => {
+    const before = await patientCount();
+    const r = await adminWithStdin(input, 'patient', 'create', '--site', 'idt', ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(text);
+    expect(r.stderr).not.toContain('Doe-Secret');
+    expect(r.stderr).not.toContain('1950-03-04');
+    expect(await patientCount()).toBe(before);
+  });
+
+  it('answers an invalid identity without repeating it (exit 1)', async () => {
+    const r = await adminWithStdin(JSON.stringify({ ...jane, nhsNumber: '9434765918' }), 'patient', 'create', '--site', 'idt', '--identity-file', '-');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not a valid NHS number');
+    for (const v of [...identifiers, '9434765918']) expect(r.stderr).not.toContain(v);
+  });
+});
 
 describe('npm run admin', () => {
   it('creates a site and a gateway whose key works once and is never shown again', async () => {
