@@ -23,6 +23,7 @@ import { Notifications } from './store/listen.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
 import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
+import { ParseQueue } from './ingest/idco/bounds.ts';
 import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
@@ -34,6 +35,9 @@ import { patientRoutes } from './patients/routes.ts';
 import { engineSettingsRoutes } from './scoring/settings-routes.ts';
 import { exportRoutes } from './export/routes.ts';
 
+/** HL7 messages that may wait for the parser at once; more are answered AR (retry later). */
+const IDCO_PARSE_QUEUE = 16;
+
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
@@ -41,6 +45,7 @@ declare module 'fastify' {
     metrics: Metrics;
     /** The MLLP listener's port, or null when it is off. */
     mllpPort(): number | null;
+    mllpStats(): ReturnType<MllpServer['stats']> | null;
     /** Alert events as they commit, for the live stream. */
     alertFeed: AlertFeed;
     /** Every route registered (method and URL pattern): the authorisation tests walk it. */
@@ -132,8 +137,11 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const notifications = new Notifications(databaseUrl);
   const revocations = watchRevocations(notifications, db, auth, hub, app.log);
 
+  // HL7 messages of every transport share one parse queue: one parse at a time, a bounded wait.
+  const idcoBounds = { maxSegments: config.idco.maxSegments, queue: new ParseQueue(IDCO_PARSE_QUEUE) };
   let mllp: MllpServer | null = null;
   app.decorate('mllpPort', () => mllp?.port() ?? null);
+  app.decorate('mllpStats', () => mllp?.stats() ?? null);
   const { mllpPort, mllpGatewayKey } = config.idco;
   if (mllpPort !== null && mllpGatewayKey !== null) {
     app.addHook('onReady', async () => {
@@ -142,6 +150,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
         port: mllpPort,
         gatewayKey: mllpGatewayKey,
         maxBytes: config.idco.maxMessageBytes,
+        allow: config.idco.mllpAllow,
+        maxConnections: config.idco.mllpMaxConnections,
+        idleMs: config.idco.mllpIdleMs,
+        bounds: idcoBounds,
         auth,
         service,
         log: app.log,
@@ -186,7 +198,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(healthRoutes, { db, metrics });
   const requireGateway = gatewayAuthHook(auth, config.ingest.retryAfterMs);
   await app.register(ingestRoutes, { service, auth, hub, metrics, requireGateway, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
-  await app.register(idcoRoutes, { service, requireGateway, maxBytes: config.idco.maxMessageBytes });
+  await app.register(idcoRoutes, { service, requireGateway, maxBytes: config.idco.maxMessageBytes, bounds: idcoBounds });
   // Clinician sessions; routes for people take requireUser(sessions, ...roles) as their guard.
   const sessions = new SessionStore(db, config.sessions);
   await app.register(sessionRoutes, { db, sessions });

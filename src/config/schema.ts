@@ -1,4 +1,4 @@
-import { parseTrustProxy } from './trust-proxy.ts';
+import { badAddresses, parseTrustProxy } from './trust-proxy.ts';
 import { EXPORT_KEY_MIN_BITS, EXPORT_KEY_MIN_LENGTH, exportKeyProblem } from './export-key.ts';
 
 export { EXPORT_KEY_MIN_LENGTH };
@@ -48,6 +48,13 @@ export interface Config {
     readonly mllpHost: string;
     /** The gateway key whose site MLLP messages belong to (MLLP has no auth of its own). */
     readonly mllpGatewayKey: string | null;
+    /** Most segments in one message, counted before it is parsed. */
+    readonly maxSegments: number;
+    /** Peer addresses and CIDRs the MLLP listener accepts; others are closed on connect. */
+    readonly mllpAllow: readonly string[];
+    readonly mllpMaxConnections: number;
+    /** An MLLP connection silent this long (mid-frame included) is closed. */
+    readonly mllpIdleMs: number;
   };
   readonly sessions: {
     readonly idleMs: number;
@@ -146,6 +153,10 @@ export const VARS = {
   MLLP_PORT: { kind: 'string', def: null, doc: 'port of the HL7 MLLP listener; unset = no listener, 0 = any free port' },
   MLLP_HOST: { kind: 'string', def: '127.0.0.1', doc: 'address of the MLLP listener' },
   MLLP_GATEWAY_KEY: { kind: 'string', def: null, doc: 'gateway key whose site MLLP messages belong to; required with MLLP_PORT' },
+  MLLP_ALLOW: { kind: 'string', def: null, doc: 'addresses or CIDRs (comma-separated) of the interface engines allowed to connect over MLLP; unset = loopback only, and required when MLLP_HOST is not a loopback address' },
+  MLLP_MAX_CONNECTIONS: { kind: 'int', def: 16, min: 1, max: 10_000, doc: 'MLLP connections open at once; more are closed on connect' },
+  MLLP_IDLE_MS: { kind: 'int', def: 120_000, min: 100, max: 86_400_000, doc: 'close an MLLP connection silent this long, ms (a frame left unfinished included)' },
+  IDCO_MAX_SEGMENTS: { kind: 'int', def: 5000, min: 10, max: 1_000_000, doc: 'most segments in one HL7 IDCO message, counted before parsing; more is answered AE' },
   SESSION_IDLE_MINUTES: { kind: 'int', def: 30, min: 1, max: 24 * 60, doc: 'a clinician session ends after this long without a request' },
   SESSION_MAX_HOURS: { kind: 'int', def: 12, min: 1, max: 30 * 24, doc: 'a clinician session ends this long after sign-in, however active' },
   COOKIE_SECURE: { kind: 'string', def: 'false', doc: 'mark the session cookie Secure and accept only https origins; set true behind TLS', choices: ['true', 'false'] },
@@ -206,6 +217,16 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   if (mllpPort !== null && mllpGatewayKey === null) {
     issues.push({ variable: 'MLLP_GATEWAY_KEY', problem: 'required when MLLP_PORT is set: MLLP has no authentication of its own' });
   }
+  const mllpHost = str('MLLP_HOST') ?? '127.0.0.1';
+  const mllpAllowRaw = str('MLLP_ALLOW');
+  const mllpAllow = (mllpAllowRaw ?? '127.0.0.0/8,::1').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const badAllow = badAddresses(mllpAllow);
+  if (badAllow.length > 0 || mllpAllow.length === 0) {
+    issues.push({ variable: 'MLLP_ALLOW', problem: `expected addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16), not ${badAllow.map((b) => `"${b}"`).join(', ') || 'an empty list'}` });
+  }
+  if (mllpPort !== null && mllpAllowRaw === null && !isLoopback(mllpHost)) {
+    issues.push({ variable: 'MLLP_ALLOW', problem: `required when MLLP_HOST (${mllpHost}) is not a loopback address: MLLP has no authentication, so list the interface engines' addresses` });
+  }
   const exportKey = str('EXPORT_KEY');
   const exportKeyIssue = exportKey === null ? null : exportKeyProblem(exportKey);
   if (exportKeyIssue !== null) issues.push({ variable: 'EXPORT_KEY', problem: exportKeyIssue });
@@ -242,8 +263,12 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     idco: {
       maxMessageBytes: int('IDCO_MAX_BYTES'),
       mllpPort,
-      mllpHost: str('MLLP_HOST') ?? '127.0.0.1',
+      mllpHost,
       mllpGatewayKey,
+      maxSegments: int('IDCO_MAX_SEGMENTS'),
+      mllpAllow,
+      mllpMaxConnections: int('MLLP_MAX_CONNECTIONS'),
+      mllpIdleMs: int('MLLP_IDLE_MS'),
     },
     sessions: {
       idleMs: int('SESSION_IDLE_MINUTES') * 60_000,
@@ -288,4 +313,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
 function deepFreeze<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
   return Object.freeze(o);
+}
+
+/** 127.0.0.0/8, ::1 and localhost: a listener only this machine reaches. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

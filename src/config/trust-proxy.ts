@@ -12,14 +12,19 @@ export function parseTrustProxy(raw: string | null): { value: string | number | 
     return hops < 1 || hops > 10 ? { value: hops, problem: `a hop count must be 1..10, got ${hops}` } : { value: hops };
   }
   const entries = raw.split(',').map((e) => e.trim());
-  const bad = entries.filter((e) => {
+  const bad = badAddresses(entries);
+  const value = entries.join(',');
+  if (bad.length === 0) return { value };
+  return { value, problem: `expected proxy addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16) or a hop count, not ${bad.map((b) => `"${b}"`).join(', ')}` };
+}
+
+/** Entries that are neither an IP address nor a CIDR (address/bits). */
+export function badAddresses(entries: readonly string[]): string[] {
+  return entries.filter((e) => {
     const [address, bits, ...rest] = e.split('/');
     const family = isIP(address ?? '');
     if (family === 0 || rest.length > 0) return true;
     if (bits === undefined) return false;
     return !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
   });
-  const value = entries.join(',');
-  if (bad.length === 0) return { value };
-  return { value, problem: `expected proxy addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16) or a hop count, not ${bad.map((b) => `"${b}"`).join(', ')}` };
 }

@@ -3,6 +3,7 @@ import { ServiceError } from '../errors.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import { buildAck, HL7_ERROR_FOR, readIdco, type AckCode, type UnmappedObservation } from './idco/index.ts';
 import { IDENTITY_MISMATCH_LIMIT, IDENTITY_REFUSED_REASON, type IdcoSender, type IdentityMismatchLimiter } from './idco/identity-guard.ts';
+import { countSegments, headerOnly, type ParseQueue } from './idco/bounds.ts';
 import { idcoSeq } from './idco/seq.ts';
 import type { IngestService } from './service.ts';
 
@@ -22,6 +23,15 @@ export interface IdcoContext {
   readonly sender: IdcoSender;
   readonly limiter: IdentityMismatchLimiter;
   readonly log: FastifyBaseLogger;
+  readonly bounds: IdcoBounds;
+}
+
+/** Work limits shared by every IDCO transport of the process. */
+export interface IdcoBounds {
+  /** Most segments in one message (IDCO_MAX_SEGMENTS); counted before parsing. */
+  readonly maxSegments: number;
+  /** Parses run one at a time with a bounded wait (bounds.ts). */
+  readonly queue: ParseQueue;
 }
 
 let ackCounter = 0;
@@ -42,7 +52,34 @@ export async function handleIdco(
   clock: () => number = Date.now,
 ): Promise<IdcoReply> {
   const now = clock();
-  const result = readIdco(input);
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  // Bounded before work: a byte scan counts the segments (stopping at the limit), every one of
+  // them is charged to the sender's reading budget, and only then is the message parsed, one
+  // parse at a time. Nothing here depends on what the segments say.
+  const segments = countSegments(bytes, ctx.bounds.maxSegments);
+  if (segments > ctx.bounds.maxSegments) {
+    const reason = `message has more than ${ctx.bounds.maxSegments} segments, the service's limit; split it`;
+    const ack = buildAck({ received: headerOnly(bytes), code: 'AE', reason, error: '100', controlId: nextControlId(now), time: now });
+    return { status: 400, code: 'AE', ack };
+  }
+  const refused = (err: unknown): IdcoReply | null => {
+    if (!(err instanceof ServiceError) || (err.code !== 'unavailable' && err.code !== 'rate_limited')) return null;
+    const ack = buildAck({ received: headerOnly(bytes), code: 'AR', reason: err.message, controlId: nextControlId(now), time: now });
+    return { status: err.code === 'rate_limited' ? 429 : 503, code: 'AR', ack, retryAfterMs: err.retryAfterMs };
+  };
+  try {
+    service.charge(gw, segments, now);
+  } catch (err) {
+    const reply = refused(err);
+    if (reply) return reply;
+    throw err;
+  }
+  const parsed = await ctx.bounds.queue.run(() => readIdco(bytes));
+  if (parsed === null) {
+    const ack = buildAck({ received: headerOnly(bytes), code: 'AR', reason: 'too many HL7 messages waiting to be read; retry later', controlId: nextControlId(now), time: now });
+    return { status: 503, code: 'AR', ack, retryAfterMs: 1000 };
+  }
+  const result = parsed.value;
   if (!result.ok) {
     const ack = buildAck({ received: result.header, code: 'AE', reason: result.error.message, error: HL7_ERROR_FOR[result.error.code], controlId: nextControlId(now), time: now });
     return { status: 400, code: 'AE', ack };
@@ -66,7 +103,7 @@ export async function handleIdco(
     }
   }
   try {
-    const counts = await service.ingest(gw, msg.header.controlId || null, raws, 'idco', { derivedSeq: true, quarantine });
+    const counts = await service.ingest(gw, msg.header.controlId || null, raws, 'idco', { derivedSeq: true, quarantine, prepaid: segments });
     // Wrong patient: the sender's patient is not the one the device is enrolled to. The
     // readings are the device's and are kept; the patient page shows the warning. The ACK
     // says nothing of it: a difference there told a guesser when a birth date was right.
@@ -75,9 +112,9 @@ export async function handleIdco(
     const reason = `accepted ${counts.accepted}, duplicates ${counts.duplicates}, rejected ${counts.rejected.length}, unmapped ${msg.unmapped.length}`;
     return { status: 200, code: 'AA', ack: buildAck({ received: msg.header, code: 'AA', reason, controlId: nextControlId(now), time: now }) };
   } catch (err) {
-    if (!(err instanceof ServiceError) || (err.code !== 'unavailable' && err.code !== 'rate_limited')) throw err;
-    const ack = buildAck({ received: msg.header, code: 'AR', reason: err.message, controlId: nextControlId(now), time: now });
-    return { status: err.code === 'rate_limited' ? 429 : 503, code: 'AR', ack, retryAfterMs: err.retryAfterMs };
+    const reply = refused(err);
+    if (reply) return reply;
+    throw err;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/swagger';
-import type { IdcoReply } from './idco-handler.ts';
+import type { IdcoBounds, IdcoReply } from './idco-handler.ts';
 import type { IngestRouteDeps } from './routes.ts';
 import { handleIdco } from './idco-handler.ts';
 import { IdentityMismatchLimiter } from './idco/identity-guard.ts';
@@ -11,7 +11,7 @@ const HL7_TYPES = ['application/hl7-v2', 'text/plain'];
 /** POST /v1/idco: one HL7 v2 message in, its HL7 ACK out (authenticated like a gateway). */
 export async function idcoRoutes(
   app: FastifyInstance,
-  deps: Pick<IngestRouteDeps, 'service'> & { requireGateway: (req: FastifyRequest) => Promise<void>; maxBytes: number },
+  deps: Pick<IngestRouteDeps, 'service'> & { requireGateway: (req: FastifyRequest) => Promise<void>; maxBytes: number; bounds: IdcoBounds },
 ): Promise<void> {
   // Scoped to this plugin: this route takes HL7 text only (anything else is 415),
   // as bytes, so the parser sees the sender's own encoding and separators.
@@ -45,7 +45,7 @@ export async function idcoRoutes(
     async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const gw = req.gateway!;
-      const result: IdcoReply = await handleIdco(body, gw, deps.service, { sender: { transport: 'http', gatewayId: gw.gatewayId }, limiter, log: req.log });
+      const result: IdcoReply = await handleIdco(body, gw, deps.service, { sender: { transport: 'http', gatewayId: gw.gatewayId }, limiter, log: req.log, bounds: deps.bounds });
       if (result.retryAfterMs !== undefined) reply.header('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
       return reply.code(result.status as 200).type('application/hl7-v2').send(result.ack);
     },

@@ -2,41 +2,108 @@ import net from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayAuthenticator } from '../auth/gateways.ts';
 import { MllpDecoder, encodeMllp } from './idco/index.ts';
-import { handleIdco } from './idco-handler.ts';
+import { handleIdco, type IdcoBounds } from './idco-handler.ts';
 import { IdentityMismatchLimiter } from './idco/identity-guard.ts';
 import type { IngestService } from './service.ts';
 
 export interface MllpServer {
   readonly port: () => number;
+  /** Connections open now, and the most bytes one connection has held unanswered (for tests and metrics). */
+  stats(): { connections: number; maxHeldBytes: number; refused: number };
   close(): Promise<void>;
 }
 
-/**
- * HL7 over MLLP (0x0B ... 0x1C 0x0D). MLLP carries no credentials, so every
- * message is taken as from the configured gateway key; the key is checked per
- * message, so revoking it stops the listener's ingest at once. Messages of one
- * connection are answered in order, one at a time, as MLLP senders expect.
- */
-export async function startMllpServer(opts: {
+export interface MllpOptions {
   host: string;
   port: number;
   gatewayKey: string;
   maxBytes: number;
+  /** Peer addresses and CIDRs accepted; any other peer is closed on connect. */
+  allow: readonly string[];
+  maxConnections: number;
+  idleMs: number;
+  bounds: IdcoBounds;
   auth: GatewayAuthenticator;
   service: IngestService;
   log: FastifyBaseLogger;
-}): Promise<MllpServer> {
+}
+
+/** The allow-list as a BlockList (its `check` is the membership test). */
+export function allowList(entries: readonly string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const e of entries) {
+    const [address = '', bits] = e.split('/');
+    const family = net.isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return list;
+}
+
+/** The peer's address as the allow-list sees it: an IPv4-mapped IPv6 address is IPv4. */
+function peer(socket: net.Socket): { address: string; family: 'ipv4' | 'ipv6' } | null {
+  const raw = socket.remoteAddress;
+  if (!raw) return null;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(raw);
+  if (mapped) return { address: mapped[1] as string, family: 'ipv4' };
+  return { address: raw, family: net.isIP(raw) === 6 ? 'ipv6' : 'ipv4' };
+}
+
+/**
+ * HL7 over MLLP (0x0B ... 0x1C 0x0D). MLLP carries no credentials, so every message is taken
+ * as from the configured gateway key, checked per message (revoking it stops the listener's
+ * ingest at once), and only peers on the allow-list may connect. Bounded: at most
+ * `maxConnections` at once, a connection silent for `idleMs` (an unfinished frame included)
+ * is closed, and a connection is not read while one of its messages is being answered or its
+ * ACKs are not being read, so a sender that pipelines faster than the service works is held
+ * back by TCP, not by the service's memory. Messages of one connection are answered in
+ * order, one at a time, as MLLP senders expect.
+ */
+export async function startMllpServer(opts: MllpOptions): Promise<MllpServer> {
   const sockets = new Set<net.Socket>();
   // MLLP has no credentials: every peer is the one configured gateway, so mismatches are
   // counted per peer address, lest one prober get every other sender refused.
   const limiter = new IdentityMismatchLimiter();
+  const allowed = allowList(opts.allow);
   const busy = new Set<Promise<void>>();
+  let maxHeldBytes = 0;
+  let refused = 0;
   const server = net.createServer((socket) => {
+    const from = peer(socket);
+    if (!from || !allowed.check(from.address, from.family)) {
+      refused++;
+      opts.log.warn({ peer: from?.address ?? 'unknown' }, 'MLLP connection from an address not in MLLP_ALLOW; closed');
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (err) => opts.log.info({ err: { message: err.message } }, 'MLLP connection error'));
+    socket.setTimeout(opts.idleMs, () => {
+      opts.log.info('MLLP connection idle; closed');
+      socket.destroy();
+    });
     const decoder = new MllpDecoder({ maxMessageBytes: opts.maxBytes });
-    let chain = Promise.resolve();
+    const queue: Buffer[] = [];
+    let held = 0;
+    let working = false;
+
+    async function drain(): Promise<void> {
+      working = true;
+      socket.pause();
+      try {
+        for (let m = queue.shift(); m !== undefined && !socket.destroyed; m = queue.shift()) {
+          const open = await answer(m, socket);
+          held -= m.length;
+          if (!open) return;
+        }
+      } finally {
+        working = false;
+        queue.length = 0;
+        if (!socket.destroyed) socket.resume();
+      }
+    }
+
     socket.on('data', (chunk) => {
       for (const ev of decoder.push(chunk)) {
         if (ev.type === 'error') {
@@ -44,27 +111,51 @@ export async function startMllpServer(opts: {
           socket.destroy();
           return;
         }
-        const work = (chain = chain.then(() => answer(ev.data, socket)));
+        queue.push(ev.data);
+        held += ev.data.length;
+      }
+      maxHeldBytes = Math.max(maxHeldBytes, held);
+      if (queue.length > 0 && !working) {
+        const work = drain();
         busy.add(work);
         void work.finally(() => busy.delete(work));
       }
     });
   });
+  server.maxConnections = opts.maxConnections;
+  server.on('drop', () => {
+    refused++;
+    opts.log.warn({ max: opts.maxConnections }, 'MLLP connection refused: MLLP_MAX_CONNECTIONS reached');
+  });
 
-  async function answer(message: Buffer, socket: net.Socket): Promise<void> {
+  /** Answers one message; false when the connection was closed. Waits while ACKs go unread. */
+  async function answer(message: Buffer, socket: net.Socket): Promise<boolean> {
     try {
       const gw = await opts.auth.authenticate(`Bearer ${opts.gatewayKey}`);
       if (!gw) {
         opts.log.warn('MLLP_GATEWAY_KEY is unknown or revoked; closing the MLLP connection');
         socket.destroy();
-        return;
+        return false;
       }
       const sender = { transport: 'mllp' as const, address: socket.remoteAddress ?? 'unknown' };
-      const reply = await handleIdco(message, gw, opts.service, { sender, limiter, log: opts.log });
-      if (!socket.destroyed) socket.write(encodeMllp(reply.ack));
+      const reply = await handleIdco(message, gw, opts.service, { sender, limiter, log: opts.log, bounds: opts.bounds });
+      if (socket.destroyed) return false;
+      if (!socket.write(encodeMllp(reply.ack))) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.on('drain', done);
+          socket.on('close', done);
+        });
+      }
+      return !socket.destroyed;
     } catch (err) {
       opts.log.error({ err }, 'unexpected fault handling an MLLP message; closing that connection');
       socket.destroy();
+      return false;
     }
   }
 
@@ -74,6 +165,7 @@ export async function startMllpServer(opts: {
   });
   return {
     port: () => (server.address() as net.AddressInfo).port,
+    stats: () => ({ connections: sockets.size, maxHeldBytes, refused }),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...busy]);

@@ -34,6 +34,8 @@ export interface IngestExtras {
   readonly derivedSeq?: boolean;
   /** Entries to quarantine with the batch that are not readings (e.g. unmapped OBX segments). */
   readonly quarantine?: ReadonlyArray<{ code: string; message: string; raw: unknown }>;
+  /** Budget already charged for this batch by `charge` (e.g. every segment of an HL7 message, before parsing). */
+  readonly prepaid?: number;
 }
 
 export interface DeviceStatus {
@@ -102,7 +104,9 @@ export class IngestService {
     if (!this.writer.accepts(raws.length + (extras.quarantine?.length ?? 0))) {
       throw new ServiceError('unavailable', 'the service is overloaded or stopping', this.opts.retryAfterMs);
     }
-    this.checkRate(gw.gatewayId, raws.length, now);
+    // Quarantined entries cost what readings cost: unmapped input is work too.
+    const cost = raws.length + (extras.quarantine?.length ?? 0) - (extras.prepaid ?? 0);
+    if (cost > 0) this.checkRate(gw.gatewayId, cost, now);
 
     const rejected: Rejection[] = [];
     const valid: ValidReading[] = [];
@@ -215,6 +219,14 @@ export class IngestService {
       out[s] = f ? { lastSeq: f.lastSeq, lastAt: f.lastAt.toISOString() } : null;
     }
     return out;
+  }
+
+  /**
+   * Charges `cost` to the gateway's reading budget before any work on its input (ServiceError
+   * `rate_limited` when it does not fit); `ingest` then takes the amount as `prepaid`.
+   */
+  charge(gw: GatewayIdentity, cost: number, now: number = this.clock()): void {
+    this.checkRate(gw.gatewayId, cost, now);
   }
 
   private checkRate(gatewayId: number, cost: number, now: number): void {
