@@ -5,8 +5,22 @@
 import { createHmac } from 'node:crypto';
 
 export const DAY_MS = 86_400_000;
-/** Date shifts are whole days within ±MAX_SHIFT_DAYS. */
+/** Date shifts stay within ±MAX_SHIFT_DAYS (whole days, or whole seconds in `seconds` mode). */
 export const MAX_SHIFT_DAYS = 180;
+const MAX_SHIFT_S = MAX_SHIFT_DAYS * 86_400;
+
+/**
+ * How a subject's times are shifted.
+ * - `days` (export contract v1, the default): a whole number of days; time of day and
+ *   intervals are kept exactly. Events the service stamps at one instant for several
+ *   subjects (one group commit, one sitting of enrolments) keep a common time of day, so
+ *   they line up across subjects and one known date undoes every shift.
+ * - `seconds`: a whole number of seconds over the same ±180 days, and every time cut to
+ *   the whole second before it is shifted: no two subjects share a time of day by the
+ *   service's clock, intervals are kept to the second.
+ */
+export const SHIFT_MODES = ['days', 'seconds'] as const;
+export type ShiftMode = (typeof SHIFT_MODES)[number];
 /** Hex digits of a subject pseudonym (128 bits: collisions are out of reach). */
 export const SUBJECT_HEX = 32;
 /** Hex digits of an alert pseudonym (64 bits, unique within any realistic export). */
@@ -14,8 +28,10 @@ export const ALERT_HEX = 16;
 
 export interface Subject {
   readonly id: string;
-  /** Added to every timestamp of the subject. */
+  /** Added to every timestamp of the subject (after the time is cut to `grainMs`). */
   readonly shiftMs: number;
+  /** Times are cut (floored) to a multiple of this before the shift: 1 (kept) or 1000 (whole seconds). */
+  readonly grainMs: number;
   /** A number that orders subjects in the file by pseudonym, not by registration. */
   readonly order: number;
 }
@@ -33,8 +49,27 @@ export function shiftDaysOf(digest: Buffer): number {
   return (digest.readUInt32BE(0) % (2 * MAX_SHIFT_DAYS + 1)) - MAX_SHIFT_DAYS;
 }
 
-export function createDeidentifier(key: string): Deidentifier {
+/**
+ * Seconds of shift for one HMAC output: uniform over ±180 days in whole seconds. 64 bits
+ * modulo 31,104,001 values: the bias is below 2e-12.
+ */
+export function shiftSecondsOf(digest: Buffer): number {
+  return Number(digest.readBigUInt64BE(0) % BigInt(2 * MAX_SHIFT_S + 1)) - MAX_SHIFT_S;
+}
+
+/** The exported (shifted) time of a true time `t` (ms) of `subject`. */
+export function shiftTime(t: number, subject: Pick<Subject, 'shiftMs' | 'grainMs'>): number {
+  return subject.grainMs === 1 ? t + subject.shiftMs : Math.floor(t / subject.grainMs) * subject.grainMs + subject.shiftMs;
+}
+
+export interface DeidentifierOptions {
+  /** `days` (contract v1) unless said otherwise. */
+  readonly shift?: ShiftMode;
+}
+
+export function createDeidentifier(key: string, options: DeidentifierOptions = {}): Deidentifier {
   if (key.length === 0) throw new Error('an export key is required');
+  const seconds = (options.shift ?? 'days') === 'seconds';
   // Rows arrive grouped by subject: remembering the last one saves an HMAC per row.
   let last: { patientId: number; subject: Subject } | null = null;
   return {
@@ -43,7 +78,9 @@ export function createDeidentifier(key: string): Deidentifier {
       const id = mac(key, 'subject', patientId).toString('hex').slice(0, SUBJECT_HEX);
       const subject: Subject = {
         id,
-        shiftMs: shiftDaysOf(mac(key, 'shift', patientId)) * DAY_MS,
+        // Its own label in seconds mode: the two shifts of a subject are unrelated.
+        shiftMs: seconds ? shiftSecondsOf(mac(key, 'shift-seconds', patientId)) * 1000 : shiftDaysOf(mac(key, 'shift', patientId)) * DAY_MS,
+        grainMs: seconds ? 1000 : 1,
         order: parseInt(id.slice(0, 12), 16),
       };
       last = { patientId, subject };

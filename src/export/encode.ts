@@ -7,11 +7,11 @@
 import { metricById } from '../domain/vocabulary.ts';
 import { COLUMN_NAMES, type ColumnName, type ExportEventName, type ExportRow } from './columns.ts';
 import { csvCell } from './csv.ts';
-import { ageBand, DAY_MS, type Deidentifier } from './deidentify.ts';
+import { DAY_MS, type Deidentifier } from './deidentify.ts';
 import { FORMATTERS, type ExportFormat } from './format.ts';
 import {
-  ALERT_EVENTS, BATTERY_STATUS, DEVICE_TYPES, PRIORITIES, RESOLUTIONS, RISK, ROLES, SEXES,
-  kindOf, num, oneOf, type ExportScope, type SourceRow,
+  ALERT_EVENTS, BATTERY_STATUS, PRIORITIES, RESOLUTIONS, RISK, ROLES,
+  enrolledValues, kindOf, num, oneOf, type ExportScope, type SourceRow,
 } from './timeline.ts';
 
 /**
@@ -234,6 +234,7 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
   const nullCell = cell(null);
   const clock = new Clock(cell, format === 'ndjson' ? '"' : '');
   const { from, to, sites } = scope;
+  const cells = scope.cells ?? null;
 
   const tpl = (event: ExportEventName, columns: readonly ColumnName[], fixed?: Partial<Record<ColumnName, string>>) =>
     template(format, event, columns, fixed).map((part) => Buffer.from(part));
@@ -280,9 +281,7 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
   const priorityCell = memo((v) => oneOf(PRIORITIES, v));
   const resolutionCell = memo((v) => oneOf(RESOLUTIONS, v));
   const roleCell = memo((v) => (v === null ? 'system' : (oneOf(ROLES, v) ?? 'other')));
-  const deviceCell = memo((v) => oneOf(DEVICE_TYPES, v) ?? 'unknown');
-  const siteCell = memo((v) => oneOf(sites, v));
-  const sexCell = memo((v) => oneOf(SEXES, v) ?? 'unknown');
+  const qiCell = memo((v) => v);
   const riskCell = memo((v) => oneOf(RISK, v));
 
   let patient: string | null = null;
@@ -292,6 +291,8 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
   let readingHead: Buffer | null = null;
   const head = (c: readonly Buffer[]) => Buffer.concat([c[0]!, subjectCell, c[1]!]);
   let shiftMs = 0;
+  let grainMs = 1;
+  let patientId = 0;
   // Alert pseudonyms of the current subject (an alert belongs to one device, so to one subject).
   const alerts = new Map<string, Buffer>();
   const alertCell = (raw: string | null): Buffer => {
@@ -311,10 +312,13 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
       const subject = deid.subject(Number(p));
       subjectCell = cell(subject.id);
       shiftMs = subject.shiftMs;
+      grainMs = subject.grainMs;
+      patientId = Number(p);
       episodeHead = readingHead = null;
       alerts.clear();
     }
-    const t = Number(r[T]) + shiftMs;
+    // shiftTime (deidentify.ts), inline: the time cut to the subject's grain, then shifted.
+    const t = grainMs === 1 ? Number(r[T]) + shiftMs : Math.floor(Number(r[T]) / grainMs) * grainMs + shiftMs;
     const event = r[EVENT];
     if (event !== 'enrolled' && ((from !== null && t < from) || (to !== null && t >= to))) return false;
     let c: Buffer[];
@@ -337,12 +341,15 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
         out.put(c[0]!); out.put(subjectCell); out.put(c[1]!); clock.write(t, out);
         out.put(c[2]!); out.put(riskCell(r[S1])); out.put(c[3]!); out.put(riskCell(r[S2])); out.put(c[4]!); putNumber(r[N1], out); out.put(c[5]!);
         return true;
-      case 'enrolled':
+      case 'enrolled': {
         c = enrolledTpl;
         out.put(c[0]!); out.put(subjectCell); out.put(c[1]!); clock.write(t, out);
-        out.put(c[2]!); out.put(deviceCell(r[S1])); out.put(c[3]!); out.put(siteCell(r[S2])); out.put(c[4]!); out.put(sexCell(r[S3]));
-        out.put(c[5]!); out.put(cell(ageBand(parsed(r[N1])))); out.put(c[6]!);
+        const v = enrolledValues(r[S1], r[S2], r[S3], parsed(r[N1]), sites);
+        const q = cells ? cells.apply(patientId, v) : v;
+        out.put(c[2]!); out.put(qiCell(q.device_type)); out.put(c[3]!); out.put(qiCell(q.site)); out.put(c[4]!); out.put(qiCell(q.sex));
+        out.put(c[5]!); out.put(qiCell(q.age_band)); out.put(c[6]!);
         return true;
+      }
       case 'connectivity_lost':
       case 'connectivity_restored':
         c = event === 'connectivity_lost' ? lostTpl : restoredTpl;

@@ -9,7 +9,9 @@ import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { describeRequest, parseExportRequest, type RawExportQuery } from './filter.ts';
 import { FORMATTERS } from './format.ts';
-import { runExport } from './run.ts';
+import type { ShiftMode } from './deidentify.ts';
+import { runExport, type ExportTally } from './run.ts';
+import { DEFAULT_MIN_CELL } from './small-cells.ts';
 import { exportSites } from './scope.ts';
 
 export interface ExportRoutesOptions {
@@ -17,11 +19,15 @@ export interface ExportRoutesOptions {
   readonly sessions: SessionStore;
   /** EXPORT_KEY; null refuses every export with `export_key_missing`. */
   readonly exportKey: string | null;
+  /** k of the small-cell protection (small-cells.ts); DEFAULT_MIN_CELL unless set. The analyst cannot lower it. */
+  readonly minCell?: number;
+  /** Date shift (deidentify.ts): `days`, contract v1, unless set. */
+  readonly shift?: ShiftMode;
 }
 
 const ROUTE = '/v1/exports/timeline';
 
-export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app, { db, sessions, exportKey }) => {
+export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app, { db, sessions, exportKey, minCell = DEFAULT_MIN_CELL, shift = 'days' }) => {
   app.get(
     ROUTE,
     {
@@ -48,12 +54,12 @@ export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app,
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) aborted.abort();
       });
-      const tally = { rows: 0, subjects: 0 };
+      const tally: ExportTally = { rows: 0, subjects: 0 };
       const write = async (chunk: string | Buffer) => {
         if (!out.write(chunk)) await once(out, 'drain', { signal: aborted.signal });
       };
       const started = Date.now();
-      runExport({ db, key: exportKey, request, sites, write, signal: aborted.signal, tally })
+      runExport({ db, key: exportKey, request, sites, write, signal: aborted.signal, tally, minCell, shift })
         .then(() => {
           out.end();
           return 'complete';
@@ -70,7 +76,7 @@ export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app,
             user,
             action: 'export.timeline',
             route: ROUTE,
-            detail: { filter, outcome, subjects: tally.subjects, rows: tally.rows, ms: Date.now() - started },
+            detail: { filter, outcome, subjects: tally.subjects, rows: tally.rows, ms: Date.now() - started, shift, small_cells: tally.cells ?? null },
           }),
         )
         .catch((err: unknown) => req.log.error({ err: { message: (err as Error)?.message } }, 'export audit row not written'));

@@ -4,7 +4,8 @@
 import { metricById } from '../domain/vocabulary.ts';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
 import type { ExportEventName, ExportRow } from './columns.ts';
-import { ageBand, type Deidentifier } from './deidentify.ts';
+import { ageBand, shiftTime, type Deidentifier } from './deidentify.ts';
+import type { CellPlan, QuasiIdentifiers } from './small-cells.ts';
 
 /** One row of the export query (src/store/export.ts); the meaning of s1..ref depends on `event`. */
 export interface SourceRow {
@@ -26,6 +27,8 @@ export interface ExportScope {
   readonly from: number | null;
   readonly to: number | null;
   readonly sites: ReadonlySet<string>;
+  /** Small-cell protection of the `enrolled` values (small-cells.ts); none: written as they are. */
+  readonly cells?: CellPlan | null;
 }
 
 export const DEVICE_TYPES = new Set(['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown']);
@@ -46,6 +49,11 @@ export const oneOf = (set: ReadonlySet<string>, v: string | null): string | null
 export const kindOf = (v: string | null): string | null => (v !== null && KINDS.has(v) ? v : v === null ? null : 'other');
 export const num = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
 
+/** The quasi-identifiers of an `enrolled` source row, each checked against its vocabulary. */
+export function enrolledValues(deviceType: string | null, site: string | null, sex: string | null, age: number | null, sites: ReadonlySet<string>): QuasiIdentifiers {
+  return { device_type: oneOf(DEVICE_TYPES, deviceType) ?? 'unknown', site: oneOf(sites, site), sex: oneOf(SEXES, sex) ?? 'unknown', age_band: ageBand(age) };
+}
+
 const EMPTY = {
   device_type: null, site: null, sex: null, age_band: null, alert: null, kind: null, priority: null,
   resolution: null, actor_role: null, status: null, previous: null, score: null, metric: null, count: null, value: null,
@@ -58,7 +66,7 @@ const EMPTY = {
  */
 export function toExportRow(row: SourceRow, deid: Deidentifier, scope: ExportScope): ExportRow | null {
   const subject = deid.subject(row.patient_id);
-  const t = row.t + subject.shiftMs;
+  const t = shiftTime(row.t, subject);
   const event = row.event as ExportEventName;
   if (event !== 'enrolled' && ((scope.from !== null && t < scope.from) || (scope.to !== null && t >= scope.to))) return null;
   const base = { subject: subject.id, at: new Date(t).toISOString(), event };
@@ -73,14 +81,10 @@ export function toExportRow(row: SourceRow, deid: Deidentifier, scope: ExportSco
     };
   }
   switch (event) {
-    case 'enrolled':
-      return {
-        ...base, ...EMPTY,
-        device_type: oneOf(DEVICE_TYPES, row.s1) ?? 'unknown',
-        site: oneOf(scope.sites, row.s2),
-        sex: oneOf(SEXES, row.s3) ?? 'unknown',
-        age_band: ageBand(row.n1),
-      };
+    case 'enrolled': {
+      const q = enrolledValues(row.s1, row.s2, row.s3, row.n1, scope.sites);
+      return { ...base, ...EMPTY, ...(scope.cells ? scope.cells.apply(row.patient_id, q) : q) };
+    }
     case 'risk_changed':
       return { ...base, ...EMPTY, status: oneOf(RISK, row.s1), previous: oneOf(RISK, row.s2), score: num(row.n1) };
     case 'episode': {
