@@ -5,6 +5,7 @@ import { seedGateway } from '../helpers/service.ts';
 import { TestGateway } from '../helpers/gateway.ts';
 import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
 import { seedUser } from '../helpers/people.ts';
+import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { launchBrowser, listen, openPage, signInThroughForm, vtReading } from './harness.ts';
 
 // The alert queue in a real browser: sign-in, live alerts, acknowledge and resolve,
@@ -22,6 +23,8 @@ let context: BrowserContext;
 let page: Page;
 let problems: string[];
 let clinician: { email: string; password: string };
+/** The patient whose device raises the notified alert: nothing of theirs may be in a notification. */
+const notified = { device: 'E2E-NOTE', familyName: 'Notifyson', givenName: 'Harriet', nhsNumber: '9434765919', dateOfBirth: '1948-05-06', ref: '' };
 
 const row = (device: string) => page.locator('#queue-rows tr', { hasText: device });
 
@@ -41,6 +44,11 @@ beforeAll(async () => {
   svc = { httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/v1/ingest` };
   gatewayKey = (await seedGateway(tdb.db, 'mri')).key;
   clinician = await seedUser(tdb.db, 'clinician', ['mri']);
+  // Enrolled before sign-in, so the page's patient directory knows the name from its first load.
+  const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
+  const patientId = await createPatient(tdb.db, { site: 'mri', ...notified }, Date.now());
+  await enrolDevice(tdb.db, { id: patientId, siteId: site.id }, notified.device, { createDevice: true });
+  notified.ref = `p-${patientId}`;
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   // The browser's Notification, recorded: headless chromium shows nothing to look at.
@@ -163,15 +171,22 @@ describe('the dashboard queue', () => {
     await page.getByLabel('Show snoozed').uncheck();
   });
 
-  it('with sound and notifications on, notifies a new high alert', async () => {
+  it('with sound and notifications on, notifies a new high alert by priority, kind and site, naming no patient', async () => {
     const toggle = page.getByRole('button', { name: /Sound and notifications/ });
     await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
     await toggle.click();
     await page.locator('#notify-toggle[aria-pressed=true]').waitFor();
-    await raise(svc.wsUrl, 'E2E-NOTE');
-    await row('E2E-NOTE').waitFor();
-    const notified = await page.evaluate(() => (globalThis as { __notified?: string[] }).__notified ?? []);
-    expect(notified.some((n) => n.startsWith('High priority: Ventricular arrhythmia') && n.includes('E2E-NOTE'))).toBe(true);
+    await raise(svc.wsUrl, notified.device);
+    // The dashboard itself names the patient...
+    await row(notified.device).getByText(`${notified.givenName} ${notified.familyName}`).waitFor();
+    const shown = await page.evaluate(() => (globalThis as { __notified?: string[] }).__notified ?? []);
+    // ...the notification, which a locked screen shows to anyone passing, does not.
+    expect(shown).toEqual(['High: Ventricular arrhythmia | Site mri. Open the dashboard for the patient.']);
+    for (const text of shown) {
+      for (const secret of [notified.familyName, notified.givenName, notified.nhsNumber, notified.dateOfBirth, notified.ref, notified.device]) {
+        expect(text).not.toContain(secret);
+      }
+    }
     await toggle.click();
     await page.locator('#notify-toggle[aria-pressed=false]').waitFor();
   });

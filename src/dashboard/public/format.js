@@ -116,11 +116,6 @@ export function formatNumber(x) {
   return Number.isInteger(x) ? String(x) : String(Math.round(x * 1000) / 1000);
 }
 
-/** "p-17 · MDT-PZC600368S" or the device alone while it is not enrolled. @param {{ patientId: string | null, device: string }} a */
-export function who(a) {
-  return a.patientId ? `${a.patientId} · ${a.device}` : a.device;
-}
-
 /** "14:05". @param {string | number | Date} t */
 export function timeOf(t) {
   return timeOnly.format(new Date(t));

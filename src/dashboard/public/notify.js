@@ -1,8 +1,25 @@
 // Optional sound and desktop notification for new high-priority alerts. Off by default;
 // the choice is kept in this browser only.
-import { kindLabel, who } from './format.js';
+import { PRIORITY_LABELS, kindLabel } from './format.js';
 
 const KEY = 'dashboard.notify';
+
+/**
+ * The words of a desktop notification for an alert: its priority, kind and site, and
+ * nothing that tells whose alert it is. A notification shows on a locked screen and in the
+ * system's notification history, where anyone passing may read it, so no patient name, id,
+ * device serial or summary goes into it; the dashboard itself shows those once signed in.
+ * @param {{ priority: string, kind: string, site: string }} alert
+ * @param {boolean} escalated
+ * @returns {{ title: string, body: string }}
+ */
+export function notificationText(alert, escalated) {
+  const priority = PRIORITY_LABELS[alert.priority] ?? alert.priority;
+  return {
+    title: `${priority}${escalated ? ', escalated' : ''}: ${kindLabel(alert.kind)}`,
+    body: `Site ${alert.site}. Open the dashboard for the patient.`,
+  };
+}
 
 export class Notifier {
   constructor() {
@@ -36,9 +53,9 @@ export class Notifier {
     if (!isNew && !escalated) return;
     this.beep();
     if ('Notification' in window && Notification.permission === 'granted') {
-      const title = escalated ? `Escalated: ${kindLabel(alert.kind)}` : `High priority: ${kindLabel(alert.kind)}`;
-      // The tag makes a repeat for the same alert replace the earlier notification.
-      const n = new Notification(title, { body: `${who(alert)} — ${alert.summary}`, tag: alert.id });
+      const { title, body } = notificationText(alert, escalated);
+      // The tag (the alert's id, a-000123, not shown) makes a repeat for the same alert replace the earlier notification.
+      const n = new Notification(title, { body, tag: alert.id });
       n.onclick = () => {
         window.focus();
         n.close();
