@@ -1,12 +1,20 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+// Test files are looked for under test/ only, never from the repository root, so the scan
+// never enters ./data: the embedded PostgreSQL's files, some unreadable to the user and some
+// vanishing while a server stops. Include patterns are relative to this directory.
+const dir = fileURLToPath(new URL('./test', import.meta.url));
 
 export default defineConfig({
   test: {
+    dir,
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          dir,
+          include: ['unit/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 0 },
         },
@@ -14,7 +22,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          dir,
+          include: ['integration/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 1 },
           globalSetup: ['test/integration/global-setup.ts'],
@@ -27,7 +36,8 @@ export default defineConfig({
       {
         test: {
           name: 'security',
-          include: ['test/security/**/*.test.ts'],
+          dir,
+          include: ['security/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 2 },
           globalSetup: ['test/integration/global-setup.ts'],
@@ -40,7 +50,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          dir,
+          include: ['e2e/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 3 },
           globalSetup: ['test/integration/global-setup.ts'],
@@ -55,7 +66,8 @@ export default defineConfig({
         // database outage, overload and SIGTERM under load, a few minutes in all.
         test: {
           name: 'faults',
-          include: ['test/faults/**/*.test.ts'],
+          dir,
+          include: ['faults/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 4 },
           globalSetup: ['test/integration/global-setup.ts'],
