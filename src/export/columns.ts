@@ -26,12 +26,12 @@ const ALERT_EVENTS = EVENTS.filter((e) => e.startsWith('alert_'));
 
 export const COLUMNS = [
   { name: 'subject', type: 'string', events: 'all', meaning: 'pseudonym of the patient: HMAC-SHA256 of the internal patient id under the export key, first 32 hex digits' },
-  { name: 'at', type: 'timestamp', events: 'all', meaning: "when the event happened, shifted by the subject's date shift (UTC, RFC 3339 with milliseconds)" },
+  { name: 'at', type: 'timestamp', events: 'all', meaning: "when the event happened, shifted by the subject's date shift (UTC, RFC 3339 with milliseconds; .000 in seconds mode)" },
   { name: 'event', type: 'string', events: 'all', meaning: 'what happened: one of the event names' },
-  { name: 'device_type', type: 'string', events: ['enrolled'], meaning: 'pacemaker, icd, crt_d, crt_p, loop_recorder or unknown' },
-  { name: 'site', type: 'string', events: ['enrolled'], meaning: "code of the subject's site" },
-  { name: 'sex', type: 'string', events: ['enrolled'], meaning: 'female, male, other or unknown' },
-  { name: 'age_band', type: 'string', events: ['enrolled'], meaning: 'age at enrolment in 5-year bands (0-4 ... 85-89), 90+ as one band' },
+  { name: 'device_type', type: 'string', events: ['enrolled'], meaning: 'pacemaker, icd, crt_d, crt_p, loop_recorder or unknown; * when withheld (small cells)' },
+  { name: 'site', type: 'string', events: ['enrolled'], meaning: "code of the subject's site; * when withheld (small cells)" },
+  { name: 'sex', type: 'string', events: ['enrolled'], meaning: 'female, male, other or unknown; * when withheld (small cells)' },
+  { name: 'age_band', type: 'string', events: ['enrolled'], meaning: 'age at enrolment in 5-year bands (0-4 ... 85-89), 90+ as one band; widened to 10-year (0-9 ... 80-89, 90+) or 20-year bands (0-19 ... 60-79, 80+), or *, for small cells' },
   { name: 'alert', type: 'string', events: [...ALERT_EVENTS, 'connectivity_lost', 'connectivity_restored'], meaning: 'pseudonym of the alert (16 hex digits, keyed like subject): links the events of one alert' },
   { name: 'kind', type: 'string', events: [...ALERT_EVENTS, 'connectivity_lost', 'connectivity_restored'], meaning: 'alert kind (alerts contract v1), e.g. hf_decompensation, connectivity_loss' },
   { name: 'priority', type: 'string', events: ALERT_EVENTS, meaning: 'low, medium or high: as raised for alert_opened / alert_updated, the alert’s current one otherwise' },

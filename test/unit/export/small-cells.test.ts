@@ -99,9 +99,20 @@ describe('small cells', () => {
     const plan = planSmallCells(subjects, 5);
     const cells = cellSizes(subjects, (id, q) => plan.apply(id, q));
     expect(Math.min(...[...cells.values()].map((ids) => ids.size))).toBeGreaterThanOrEqual(5);
-    const s = plan.summary();
-    expect(s.subjects).toBe(10);
-    expect(s.suppressed.age_band + s.suppressed.sex + s.suppressed.device_type + s.generalised.age_band).toBeGreaterThan(0);
+    // Five of each sex, two of each device type: withholding device types (not sex) is
+    // what keeps cells of five, so that order of the ladder is chosen.
+    expect(plan.summary()).toEqual({ k: 5, subjects: 10, generalised: { age_band: 0 }, suppressed: { site: 0, device_type: 10, sex: 0, age_band: 10 } });
+    expect([...cells.keys()].sort()).toEqual([tupleOf({ site: 'east', device_type: SUPPRESSED, sex: 'female', age_band: SUPPRESSED }), tupleOf({ site: 'east', device_type: SUPPRESSED, sex: 'male', age_band: SUPPRESSED })].sort());
+  });
+
+  it('withhold sex before device type when that changes fewer values', () => {
+    const subjects: SubjectValues[] = Array.from({ length: 10 }, (_, i) => ({
+      patientId: i + 1, order: i, rows: [{ site: 'east', device_type: i < 5 ? 'icd' : 'pacemaker', sex: ['female', 'male', 'other'][i % 3]!, age_band: '70-74' }],
+    }));
+    const plan = planSmallCells(subjects, 5);
+    const cells = cellSizes(subjects, (id, q) => plan.apply(id, q));
+    expect([...cells.keys()].sort()).toEqual([tupleOf({ site: 'east', device_type: 'icd', sex: SUPPRESSED, age_band: SUPPRESSED }), tupleOf({ site: 'east', device_type: 'pacemaker', sex: SUPPRESSED, age_band: SUPPRESSED })].sort());
+    expect(plan.summary().suppressed).toEqual({ site: 0, device_type: 0, sex: 10, age_band: 10 });
   });
 
   it('with k = 1 write every value as it is and count nothing', () => {
