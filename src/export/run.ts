@@ -83,7 +83,8 @@ export async function runExport(o: RunOptions): Promise<ExportResult> {
         patientIds: ordered.map((s) => s.id),
         // The window is on the shifted clock: read every true time a shift could move into it.
         lo: from === null ? null : from - SHIFT_MARGIN_MS,
-        hi: to === null ? null : to + SHIFT_MARGIN_MS,
+        // A second more above: in seconds mode a time is cut to its second before the shift.
+        hi: to === null ? null : to + SHIFT_MARGIN_MS + 1000,
         kinds: o.request.kinds,
         includeReadings: o.request.includeReadings,
       },

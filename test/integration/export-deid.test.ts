@@ -214,6 +214,17 @@ describe('date shifts against the service clock', () => {
     const times = rows.map((r) => Date.parse(r.at!));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
+
+  it('with --shift seconds, from and to select on the shifted clock, a subset of the whole file', async () => {
+    const all = await cli(['--shift', 'seconds']);
+    const episode = all.rows.find((r) => r.event === 'episode')!;
+    const t = Date.parse(episode.at!);
+    const one = await cli(['--shift', 'seconds', '--from', new Date(t).toISOString(), '--to', new Date(t + 1).toISOString()]);
+    expect(one.code, one.stderr).toBe(0);
+    const inWindow = all.rows.filter((r) => r.event === 'enrolled' || Date.parse(r.at!) === t);
+    expect(one.rows).toEqual(inWindow);
+    expect(one.rows.map((r) => r.event)).toContain('episode');
+  });
 });
 
 describe('small cells of the enrolled row', () => {
