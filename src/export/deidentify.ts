@@ -16,8 +16,8 @@ const MAX_SHIFT_S = MAX_SHIFT_DAYS * 86_400;
  *   subjects (one group commit, one sitting of enrolments) keep a common time of day, so
  *   they line up across subjects and one known date undoes every shift.
  * - `seconds`: a whole number of seconds over the same ±180 days, and every time cut to
- *   the whole second before it is shifted: no two subjects share a time of day by the
- *   service's clock, intervals are kept to the second.
+ *   the whole second before it is shifted: one instant of the service's clock lands on
+ *   unrelated times of day for different subjects; intervals are kept to the second.
  */
 export const SHIFT_MODES = ['days', 'seconds'] as const;
 export type ShiftMode = (typeof SHIFT_MODES)[number];
