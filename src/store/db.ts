@@ -38,7 +38,7 @@ export function createDb(opts: DbOptions, log: Logger): DbHandle {
   // connections may still be saying goodbye when an embedded server stops: quiet.
   let closed = false;
   const warn = (what: string) => (err: Error) => {
-    if (!closed) log.warn({ err: { message: err.message } }, what);
+    if (!closed) log.warn({ err }, what);
   };
   pool.on('error', warn('idle database connection lost'));
   pool.on('connect', (client) => client.on('error', warn('database connection error')));
