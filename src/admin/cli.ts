@@ -5,22 +5,25 @@ import { generateExportKey } from '../config/export-key.ts';
 import { openDatabase } from '../store/open.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { isRole } from '../auth/users.ts';
-import { createPatient, enrolDevice } from '../patients/service.ts';
+import { createPatient, enrolDevice, isDeviceSerial } from '../patients/service.ts';
 import { parsePatientRef, patientRef } from '../patients/identity.ts';
 import { listPatients } from '../store/patients.ts';
+import type { Db } from '../store/db.ts';
 import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
 import { verifyAuditChain } from './audit-verify.ts';
 import { IdentityUsageError, readPatientIdentity, type PatientIdentity } from './identity-input.ts';
+import { formatTable } from './table.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
   site create <code> --name <name>        create a site (clinic or trial site)
-  site list
+  site list [--json]
   gateway create --site <code> --name <n>  issue a gateway key (printed once)
-  gateway list
+  gateway list [--json]
   gateway revoke <id>                      revoke a key; its open sockets close (1008)
-  quarantine list [--limit N] [--site <code>] [--code <reason>]
-                                           rejected readings, newest first
+  quarantine list [--limit N] [--site <code>] [--code <reason>] [--json]
+                                           rejected readings, newest first (--json: each
+                                           reading in full, as received)
   user create <email> --name <name> --role clinician|analyst|admin
       [--site <code>]... --password-stdin  create a user; the password (12+ characters)
                                            is read from stdin, never from the command line
@@ -36,8 +39,9 @@ const USAGE = `Usage: npm run admin -- <command>
                                            --dob [--nhs] are refused unless
                                            --allow-argv-identifiers (then with a warning)
   patient enrol <p-N> <device serial> [--type pacemaker|icd|crt_d|crt_p|loop_recorder] [--create-device] [--correction]
-                                           link a device to a patient of its site; with
-                                           --create-device, register a device not yet heard from;
+                                           link a device to a patient of its site (p-N as printed
+                                           by patient create); with --create-device, register a
+                                           device no gateway has sent a reading of yet;
                                            --correction: its enrolment to another patient was a
                                            mistake, and all its history moves to this one
   patient list [--site <code>] [--json]
@@ -110,7 +114,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     await migrateToLatest(database.db);
     const db = database.db;
-    const out = (rows: unknown) => (values.json ? console.log(JSON.stringify(rows, null, 2)) : console.table(rows));
+    // JSON with its own types (arrays, null) or an aligned table; `empty` says there is nothing.
+    const out = (rows: readonly Record<string, unknown>[], empty: string) =>
+      console.log(values.json ? JSON.stringify(rows, null, 2) : formatTable(rows, empty));
     switch (`${noun} ${verb ?? ''}`.trim()) {
       case 'site create': {
         if (!arg || !values.name) throw new UsageError('site create <code> --name <name>');
@@ -119,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'site list':
-        out(await listSites(db));
+        out(await listSites(db), '(no sites)');
         return 0;
       case 'gateway create': {
         if (!site || !values.name) throw new UsageError('gateway create --site <code> --name <name>');
@@ -132,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'gateway list':
-        out(await listGateways(db));
+        out(await listGateways(db), '(no gateways)');
         return 0;
       case 'gateway revoke': {
         const id = Number(arg);
@@ -145,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
         const limit = Number(values.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit takes 1 to 10000');
         const rows = await listQuarantine(db, { limit, site, code: values.code });
-        out(values.json ? rows : rows.map((r) => ({ ...r, raw: JSON.stringify(r.raw).slice(0, 80) })));
+        out(values.json ? rows : rows.map((r) => ({ ...r, raw: JSON.stringify(r.raw).slice(0, 80) })), '(no quarantined entries)');
         return 0;
       }
       case 'user create': {
@@ -167,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'user list': {
         const users = await listUsers(db);
-        out(values.json ? users : users.map((u) => ({ ...u, sites: u.sites.join(' ') })));
+        out(users, '(no users)');
         return 0;
       }
       case 'patient create': {
@@ -178,11 +184,11 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'patient enrol': {
         const serial = positionals[3];
-        const usage = 'patient enrol <p-N> <device serial> [--create-device] [--correction]';
+        const usage = 'patient enrol <p-N> <device serial> [--type <type>] [--create-device] [--correction]';
         const id = arg ? parsePatientRef(arg) : null;
         if (id === null || !serial) throw new UsageError(usage);
-        const p = await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirst();
-        if (!p) throw new Error(`no patient ${arg}`);
+        await explainEnrolment(db, id, serial, values['create-device']);
+        const p = await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirstOrThrow();
         const { correctionOf } = await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, {
           createDevice: values['create-device'],
           deviceType: values.type,
@@ -196,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
         const siteRow = site ? await db.selectFrom('sites').select('id').where('code', '=', site).executeTakeFirst() : undefined;
         if (site && !siteRow) throw new Error(`no site "${site}"`);
         const rows = await listPatients(db, { siteIds: siteRow ? [siteRow.id] : null, limit: 100_000 });
-        out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.given_name} ${r.family_name}`, dob: r.date_of_birth, nhs: r.nhs_number, devices: r.devices.join(' '), risk: r.risk_status ?? '' })));
+        out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.given_name} ${r.family_name}`, dob: r.date_of_birth, nhs: r.nhs_number, devices: r.devices, risk: r.risk_status })), '(no patients)');
         return 0;
       }
       case 'audit verify': {
@@ -215,6 +221,34 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/**
+ * Refuse an enrolment that cannot work, saying which of patient and device is the problem.
+ * The operator has the database, so naming both sites reveals nothing new to them; the
+ * service's own refusals (for the API) stay as they are.
+ */
+async function explainEnrolment(db: Db, patientId: number, serial: string, createDevice: boolean): Promise<void> {
+  const ref = patientRef(patientId);
+  if (!isDeviceSerial(serial)) throw new Error(`"${serial}" is not a device serial: 1-64 characters of A-Z a-z 0-9 . _ : -`);
+  const patient = await db.selectFrom('patients').innerJoin('sites', 'sites.id', 'patients.site_id')
+    .select(['patients.site_id', 'sites.code']).where('patients.id', '=', patientId).executeTakeFirst();
+  if (!patient) throw new Error(`no patient ${ref} at any site (patient list shows the patients; patient create prints the new one's id)`);
+  const device = await db.selectFrom('devices').innerJoin('sites', 'sites.id', 'devices.site_id')
+    .select(['devices.site_id', 'sites.code']).where('devices.serial', '=', serial).executeTakeFirst();
+  if (!device) {
+    if (createDevice) return;
+    throw new Error(
+      `no such device ${serial}: a device exists once a gateway has sent a reading of it. ` +
+        `To enrol it before that, add --create-device (it is registered to ${ref}'s site "${patient.code}")`,
+    );
+  }
+  if (device.site_id !== patient.site_id) {
+    throw new Error(
+      `device ${serial} belongs to site "${device.code}" but patient ${ref} to site "${patient.code}": ` +
+        `a device is enrolled only to a patient of its own site (is ${ref} the patient you meant?)`,
+    );
+  }
+}
 
 /** The key alone on stdout, so `$(npm run --silent admin -- export-key generate)` captures it; the advice on stderr. */
 function printExportKey(): void {

@@ -246,3 +246,102 @@ describe('npm run admin', () => {
     expect(r.stderr).toContain(text);
   });
 });
+
+/** The cells of an admin table (header, rule, rows), cut at the rule's column spans. */
+function tableCells(text: string): { header: string[]; rows: string[][] } {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const spans = [...lines[1]!.matchAll(/-+/g)].map((m) => [m.index, m.index + m[0].length] as const);
+  const cut = (line: string) => spans.map(([from, to]) => line.slice(from, to).trim());
+  for (const line of lines.slice(2)) {
+    // Every column is separated from the next by two spaces: nothing spills across a span
+    // (a line ends at its last non-empty cell).
+    for (const [from] of spans.slice(1)) if (line.length > from - 2) expect(line.slice(from - 2, from)).toBe('  ');
+  }
+  return { header: cut(lines[0]!), rows: lines.slice(2).map(cut) };
+}
+
+describe('npm run admin: what an operator reads', () => {
+  beforeAll(async () => {
+    await admin('site', 'create', 'tbl', '--name', 'Table site with a long name');
+    await admin('site', 'create', 'tbl2', '--name', 'T2');
+  });
+
+  it('prints aligned tables with no index column', async () => {
+    const r = await admin('site', 'list');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('(index)');
+    expect(r.stdout).not.toMatch(/[┌│└]/);
+    const { header, rows } = tableCells(r.stdout);
+    expect(header).toEqual(['id', 'code', 'name', 'created_at']);
+    expect(rows).toContainEqual([expect.stringMatching(/^\d+$/), 'tbl', 'Table site with a long name', expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]);
+    expect(rows).toContainEqual([expect.stringMatching(/^\d+$/), 'tbl2', 'T2', expect.stringMatching(/^\d{4}-\d\d-\d\dT/)]);
+  });
+
+  it.each([
+    [['quarantine', 'list', '--site', 'tbl2'], '(no quarantined entries)'],
+    [['patient', 'list', '--site', 'tbl2'], '(no patients)'],
+  ])('says %j has nothing instead of drawing an empty table', async (args, text) => {
+    expect(await admin(...args)).toMatchObject({ code: 0, stdout: `${text}\n` });
+  });
+
+  it('gives patient list --json its own types: devices an array, no risk null', async () => {
+    const identity = { familyName: 'Typed', givenName: 'Tess', dateOfBirth: '1948-07-09' };
+    const with1 = JSON.parse((await adminWithStdin(JSON.stringify(identity), 'patient', 'create', '--site', 'tbl', '--identity-file', '-', '--json')).stdout) as { id: string };
+    const without = JSON.parse((await adminWithStdin(JSON.stringify({ ...identity, givenName: 'Tom' }), 'patient', 'create', '--site', 'tbl', '--identity-file', '-', '--json')).stdout) as { id: string };
+    expect(await admin('patient', 'enrol', with1.id, 'TBL-2', '--create-device', '--type', 'icd')).toMatchObject({ code: 0, stdout: expect.stringContaining(`device TBL-2 enrolled to ${with1.id}`) });
+    expect(await admin('patient', 'enrol', with1.id, 'TBL-1', '--create-device')).toMatchObject({ code: 0 });
+
+    const r = await admin('patient', 'list', '--site', 'tbl', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { id: with1.id, site: 'tbl', name: 'Tess Typed', dob: '1948-07-09', nhs: null, devices: ['TBL-1', 'TBL-2'], risk: null },
+      { id: without.id, site: 'tbl', name: 'Tom Typed', dob: '1948-07-09', nhs: null, devices: [], risk: null },
+    ]);
+
+    const table = tableCells((await admin('patient', 'list', '--site', 'tbl')).stdout);
+    expect(table.header).toEqual(['id', 'site', 'name', 'dob', 'nhs', 'devices', 'risk']);
+    expect(table.rows).toEqual([
+      [with1.id, 'tbl', 'Tess Typed', '1948-07-09', '', 'TBL-1 TBL-2', ''],
+      [without.id, 'tbl', 'Tom Typed', '1948-07-09', '', '', ''],
+    ]);
+  });
+
+  it('lists every flag of quarantine list in its usage, --json too', async () => {
+    const r = await admin('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('quarantine list [--limit N] [--site <code>] [--code <reason>] [--json]');
+  });
+
+  describe('patient enrol says which of patient and device is the problem', () => {
+    let patient: string;
+    beforeAll(async () => {
+      const created = await adminWithStdin(JSON.stringify({ familyName: 'Enrol', givenName: 'Eve', dateOfBirth: '1950-01-02' }),
+        'patient', 'create', '--site', 'tbl2', '--identity-file', '-', '--json');
+      patient = (JSON.parse(created.stdout) as { id: string }).id;
+      expect(await admin('patient', 'enrol', patient, 'TBL2-OWN', '--create-device')).toMatchObject({ code: 0 });
+      // A device of the other site, as a reading through one of its gateways leaves it.
+      await sql`INSERT INTO devices (serial, site_id) SELECT 'TBL-OTHER', id FROM sites WHERE code = 'tbl'`.execute(tdb.db);
+    });
+
+    it('a device never heard from: no such device, and --create-device is the way', async () => {
+      const r = await admin('patient', 'enrol', patient, 'NEVER-SEEN-1');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('no such device NEVER-SEEN-1');
+      expect(r.stderr).toContain('--create-device');
+      expect(r.stderr).toContain('"tbl2"');
+    });
+
+    it('a patient that does not exist', async () => {
+      const r = await admin('patient', 'enrol', 'p-99999999', 'TBL-OTHER');
+      expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('no patient p-99999999 at any site') });
+    });
+
+    it('a device of another site than the patient: both sites named', async () => {
+      const r = await admin('patient', 'enrol', patient, 'TBL-OTHER');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`device TBL-OTHER belongs to site "tbl" but patient ${patient} to site "tbl2"`);
+      const stillThere = await admin('patient', 'list', '--site', 'tbl2', '--json');
+      expect(JSON.parse(stillThere.stdout)).toEqual([expect.objectContaining({ id: patient, devices: ['TBL2-OWN'] })]);
+    });
+  });
+});
