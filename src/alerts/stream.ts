@@ -29,6 +29,11 @@ export class StreamClients {
 
   private closed = false;
 
+  /** Streams open now (the telemetry_alert_stream_clients gauge). */
+  get size(): number {
+    return this.open.size;
+  }
+
   add(c: { close(code: number, reason: string): void }): () => void {
     // A dashboard reconnecting while the service stops is turned away at once.
     if (this.closed) {

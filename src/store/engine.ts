@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import type { AlertDecision, RiskStatus } from '../engine/index.ts';
+import type { AlertDecision, AlertKind, Priority, RiskStatus } from '../engine/index.ts';
 
 // SQL of the engine's side effects: alerts raised and updated, risk changes, late readings
 // marked for a replay. A device's history for a rebuild (pending replays, snapshots, stored
@@ -52,6 +52,9 @@ export interface AlertEventRow {
   readonly cursor: number;
   readonly alertId: number;
   readonly type: 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated';
+  /** On the engine's opened and updated events: the alert's kind and priority (for metrics). */
+  readonly kind?: AlertKind;
+  readonly priority?: Priority;
 }
 
 export const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
@@ -89,7 +92,7 @@ async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionR
   // Rank of a priority, for "raise only": low < medium < high.
   const rank = (p: ReturnType<typeof sql>) => sql`array_position(ARRAY['low','medium','high'], ${p})`;
   // Runs under lockAlertEvents, so the NOT EXISTS check cannot race another writer.
-  const res = await sql<{ cursor: number; alert_id: number; type: 'opened' | 'updated' }>`
+  const res = await sql<{ cursor: number; alert_id: number; type: 'opened' | 'updated'; priority: Priority }>`
     WITH a AS (
       INSERT INTO alerts (device_id, site_id, kind, priority, opened_at, last_seen_at, trigger, score, summary, evidence)
       SELECT ${deviceId}, d.site_id, ${d.kind}, ${d.priority}, ${ts(t.at)}, ${ts(t.at)}, ${trigger}::jsonb,
@@ -118,9 +121,9 @@ async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionR
     SELECT id, CASE WHEN opened THEN 'opened' ELSE 'updated' END,
            jsonb_build_object('priority', priority, 'occurrences', occurrences, 'trigger', ${trigger}::jsonb)
     FROM a
-    RETURNING cursor, alert_id, type`.execute(trx);
+    RETURNING cursor, alert_id, type, data->>'priority' AS priority`.execute(trx);
   const row = res.rows[0];
-  return row ? { cursor: row.cursor, alertId: row.alert_id, type: row.type } : null;
+  return row ? { cursor: row.cursor, alertId: row.alert_id, type: row.type, kind: d.kind, priority: row.priority } : null;
 }
 
 async function recordRisks(trx: Executor, risks: readonly RiskChangeRow[]): Promise<void> {
