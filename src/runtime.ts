@@ -61,6 +61,12 @@ export async function startService(config: Config): Promise<Running> {
       }
     })());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+  // Started by src/launcher.ts (npm start), the process is out of the terminal's reach: the
+  // launcher's IPC channel closing means it is gone, and this process stops in order too.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => void shutdown('launcher gone'));
+  }
 
   const address = await app.listen({ host: config.host, port: config.port });
   log.info({ address, database: config.databaseUrl ? 'DATABASE_URL' : `embedded (${config.dataDir})` }, 'service listening');
