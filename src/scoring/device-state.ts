@@ -23,6 +23,8 @@ export interface Entry {
   /** Rows of this device submitted to the writer and not yet settled. */
   inflight: number;
   rebuilding: Promise<void> | null;
+  /** A snapshot of this state being written: a replay waits for it, then deletes it if stale. */
+  saving: Promise<void> | null;
   idleWaiters: Array<() => void>;
   /** Event day of the newest snapshot (saved or loaded). */
   snapshotDay: number | null;
@@ -49,7 +51,7 @@ export class DeviceStates {
   entry(deviceId: number, siteId: number): Entry {
     let e = this.entries.get(deviceId);
     if (!e) {
-      e = { tracked: null, inflight: 0, rebuilding: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now() };
+      e = { tracked: null, inflight: 0, rebuilding: null, saving: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now() };
       this.entries.set(deviceId, e);
     }
     return e;

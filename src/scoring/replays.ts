@@ -16,6 +16,16 @@ import {
 import type { DeviceConfigs } from './device-config.ts';
 import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
 
+/** At or after `p` in event order (at, then seq). */
+function atOrAfter(r: { at: number; seq: number }, p: { at: number; seq: number }): boolean {
+  return r.at > p.at || (r.at === p.at && r.seq >= p.seq);
+}
+
+/** Scores are stored with three decimals (float4): equal when they round alike. */
+function sameScore(stored: number, score: number): boolean {
+  return Math.round(stored * 1000) === Math.round(score * 1000);
+}
+
 export interface ReplayOptions {
   readonly log: FastifyBaseLogger;
   /** Called with the alert events a replay wrote (the writer reports its own). */
@@ -70,6 +80,9 @@ export class Replays {
     if (e.rebuilding) return e.rebuilding;
     const run = async () => {
       await idle(e);
+      // A snapshot of the state before the late readings may be being written: let it land,
+      // so that the replay below deletes it (it lacks them) rather than it landing after.
+      if (e.saving) await e.saving;
       const history = (await load?.()) ?? (await this.history(deviceId));
       const { pending, snapshot: snap, stored } = history;
       const tracked: Tracked = snap ? (snap.state as Tracked) : { engine: newDeviceState(), risk: 'Low' };
@@ -81,7 +94,10 @@ export class Replays {
         const metric = metricById(s.metric);
         if (!metric) continue;
         const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks);
-        if (s.score === null) scores.push({ seq: s.seq, score });
+        // The late readings' own scores, and every later reading's whose score was given
+        // without them: the stored scores become those of event order, whatever the
+        // arrival order was. A rebuild with nothing late (a restart) rewrites nothing.
+        if (s.score === null || (pending !== null && atOrAfter(s, pending) && !sameScore(s.score, score))) scores.push({ seq: s.seq, score });
       }
       // Nothing to write when the replay proposes nothing new to the store (the usual case
       // after a clean shutdown, or for a device first seen).

@@ -185,7 +185,16 @@ export class ScoringService {
       taken.push(e);
     }
     if (rows.length === 0) return 0;
-    await saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs);
+    const saving = saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs);
+    // A late reading may arrive while this is written: its replay waits for the write and
+    // then deletes what it made stale (applyReplay), so no snapshot lacking it survives.
+    const settled = saving.then(() => undefined, () => undefined);
+    for (const e of taken) e.saving = settled;
+    try {
+      await saving;
+    } finally {
+      for (const e of taken) if (e.saving === settled) e.saving = null;
+    }
     rows.forEach((r, i) => {
       taken[i]!.snapshotDay = dayOf(r.at);
       // A reading taken in meanwhile keeps the entry dirty.

@@ -82,6 +82,10 @@ export async function applyReplay(
     const events = await applyEffects(trx, effects);
     // Cleared only if no earlier late reading arrived meanwhile (that one needs its own replay).
     if (pending) {
+      // Snapshots at or after the late reading were taken of a state that lacked it: a later
+      // replay starting from one would lose it for good.
+      await sql`DELETE FROM engine_snapshots WHERE device_id = ${deviceId}
+                AND (at, seq) >= (${ts(pending.at)}, ${pending.seq}::int8)`.execute(trx);
       await sql`DELETE FROM engine_pending WHERE device_id = ${deviceId}
                 AND at = ${ts(pending.at)} AND seq = ${pending.seq}::int8`.execute(trx);
     }
