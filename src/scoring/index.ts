@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import { DEFAULT_CONFIG } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import type { AlertEventRow } from '../store/engine.ts';
+import type { EngineMetrics } from '../observability/metrics.ts';
 import { startConnectivityMonitor } from './connectivity.ts';
 import { ScoringService } from './service.ts';
 import { SNAPSHOT_DEFAULTS, startSnapshots } from './snapshots.ts';
@@ -27,6 +28,7 @@ export function startEngine(
   config: Config,
   log: FastifyBaseLogger,
   publish: (events: readonly AlertEventRow[]) => void,
+  metrics?: EngineMetrics,
 ): EngineRuntime {
   if (!config.engine.scoring) {
     log.warn('ENGINE_SCORING=off: readings are stored unscored and no alert is raised');
@@ -38,6 +40,7 @@ export function startEngine(
     snapshotKeepDays: SNAPSHOT_DEFAULTS.snapshotKeepDays,
     log,
     onAlertEvents: publish,
+    metrics,
   });
   const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, config.engine.stateIdleMs, log);
   const connectivity = startConnectivityMonitor(db, DEFAULT_CONFIG, config.engine.connectivityCheckMs, log, publish);

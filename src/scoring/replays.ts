@@ -13,6 +13,7 @@ import {
   applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
   type DeviceHistory, type ScoreUpdate,
 } from '../store/engine-history.ts';
+import type { EngineMetrics } from '../observability/metrics.ts';
 import type { DeviceConfigs } from './device-config.ts';
 import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
 
@@ -30,6 +31,8 @@ export interface ReplayOptions {
   readonly log: FastifyBaseLogger;
   /** Called with the alert events a replay wrote (the writer reports its own). */
   readonly onAlertEvents?: (events: readonly AlertEventRow[]) => void;
+  /** Readings taken in again, counted once the rebuild has committed. */
+  readonly metrics?: EngineMetrics;
 }
 
 export class Replays {
@@ -107,6 +110,7 @@ export class Replays {
       e.tracked = tracked;
       e.snapshotDay = snap ? dayOf(snap.at) : null;
       e.dirty = stored.length > 0;
+      this.opts.metrics?.engineReadings.inc({ outcome: pending ? 'replayed' : 'reloaded' }, stored.length);
       if (events.length > 0) this.opts.onAlertEvents?.(events);
       if (pending) this.opts.log.info({ device: deviceId, replayed: stored.length, scored: scores.length }, 'late readings replayed');
     };

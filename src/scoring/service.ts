@@ -19,6 +19,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { comesAfter, type EngineConfig } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
+import type { EngineMetrics } from '../observability/metrics.ts';
 import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow } from '../store/engine.ts';
 import { saveSnapshots, type SnapshotRow } from '../store/engine-history.ts';
 import { DeviceConfigs } from './device-config.ts';
@@ -52,6 +53,8 @@ export interface ScoringOptions {
   readonly log: FastifyBaseLogger;
   /** Called with the alert events a replay wrote (the writer reports its own). */
   readonly onAlertEvents?: (events: readonly AlertEventRow[]) => void;
+  /** Decisions and readings counted once their batch has committed. */
+  readonly metrics?: EngineMetrics;
 }
 
 export class ScoringService {
@@ -267,6 +270,12 @@ export class ScoringService {
   }
 
   private settle(scored: Scored, rows: readonly ScoreInput[], lateInserted: readonly ReadingKey[]): void {
+    const m = this.opts.metrics;
+    if (m) {
+      for (const { decision: d } of scored.effects.decisions) m.engineDecisions.inc({ kind: d.kind, action: d.action });
+      m.engineReadings.inc({ outcome: 'scored' }, scored.scores.filter((s) => s !== null).length);
+      m.engineReadings.inc({ outcome: 'late' }, lateInserted.length);
+    }
     this.snapshotSoonIfDue(scored.deviceIds);
     const replay = new Set(lateInserted.map((l) => l.deviceId));
     // Mark before releasing: a snapshot must not be taken of a device owing a replay.
