@@ -1,4 +1,6 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { getAlert, type StoredAlert } from '../store/alerts.ts';
@@ -7,10 +9,11 @@ import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import {
-  ALLOWED_FROM, EVENT_OF, checkTransition, parseAcknowledge, parseAssign, parseCommentRequest, parseResolve, parseSnooze,
-  type LifecycleAction,
+  ALLOWED_FROM, EVENT_OF, MAX_COMMENT_LENGTH, RESOLUTIONS, checkTransition, parseAcknowledge, parseAssign, parseCommentRequest, parseResolve,
+  parseSnooze, type LifecycleAction,
 } from './lifecycle.ts';
 import { parseAlertId, presentAlert } from './present.ts';
+import { AlertIdParam, AlertSchema, errorResponses, JSON_BODY, Nullable, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface LifecycleRoutesOptions {
   readonly db: Db;
@@ -36,32 +39,76 @@ const NOT_ASSIGNABLE = 'assignee must be an enabled clinician of the alert’s s
 
 const withComment = (data: Record<string, unknown>, comment: string | null) => (comment === null ? data : { ...data, comment });
 
+// The bodies' shapes. What a shape cannot say (trimming, lengths in characters after it,
+// whether a time is ahead, whom an id names) lifecycle.ts checks after them, as before.
+const Comment = (description: string) => Type.String({ description: `${description}; 1 to ${MAX_COMMENT_LENGTH} characters after trimming` });
+const BODIES: Record<LifecycleAction, TSchema> = {
+  // An absent (or null) body is an empty one.
+  acknowledge: Nullable(Type.Object({ comment: Type.Optional(Nullable(Comment('optional'))) }, { additionalProperties: false })),
+  resolve: Type.Object(
+    {
+      resolution: Type.Unsafe<string>({ type: 'string', enum: [...RESOLUTIONS] }),
+      comment: Type.Optional(Nullable(Comment('optional'))),
+    },
+    { additionalProperties: false },
+  ),
+  assign: Type.Object(
+    { assignee: Nullable(Type.Integer({ minimum: 1, description: 'user id of an enabled clinician of the alert’s site, or of the caller; null unassigns' })) },
+    { additionalProperties: false },
+  ),
+  snooze: Type.Object(
+    { until: Type.String({ format: 'date-time', description: 'an RFC 3339 date-time with an offset, e.g. 2026-03-04T08:00:00Z' }) },
+    { additionalProperties: false },
+  ),
+  comment: Type.Object({ comment: Comment('required') }, { additionalProperties: false }),
+};
+
 /**
  * The alert lifecycle (alerts contract v1): acknowledge, resolve, assign, snooze and
  * comment. Clinicians of the alert's site and admins; each change is one transaction
  * (alerts row, history event, audit row) and is published on the feed after commit.
  */
-export const lifecycleRoutes: FastifyPluginAsync<LifecycleRoutesOptions> = async (app, { db, sessions, feed, maxSnoozeMs, now = Date.now }) => {
+export const lifecycleRoutes: FastifyPluginAsyncTypebox<LifecycleRoutesOptions> = async (app, { db, sessions, feed, maxSnoozeMs, now = Date.now }) => {
   // onRequest: an unknown caller or another origin is refused before its body is read.
   const guard = requireUser(sessions, 'clinician', 'admin');
+  /** The alert each request acts on, found before its body is validated. */
+  const target = new WeakMap<FastifyRequest, StoredAlert>();
 
   const route = (
     action: LifecycleAction,
     description: string,
     step: (body: unknown, alert: StoredAlert, user: SessionUser) => Step | Promise<Step>,
   ) => {
-    app.post<{ Params: { id: string } }>(
+    app.post(
       `/v1/alerts/:id/${action}`,
-      { onRequest: guard, bodyLimit: BODY_LIMIT, schema: { tags: ['alerts'], summary: `${action} an alert`, description } },
+      {
+        onRequest: guard,
+        bodyLimit: BODY_LIMIT,
+        // Which alert, and whether the action applies to it, come before the body's shape:
+        // another site's alert is 404 whatever the body, a resolved one 409.
+        preValidation: async (req) => {
+          const user = signedInUser(req);
+          const id = parseAlertId((req.params as { id: string }).id);
+          const alert = id === null ? null : await getAlert(db, id);
+          // Another site's alert is indistinguishable from none.
+          if (!alert || !canSeeSite(user, alert.site_id)) throw new ServiceError('not_found', 'no such alert');
+          await refusalAudited(req, action, alert, user, () => checkTransition(action, alert.status));
+          target.set(req, alert);
+        },
+        schema: {
+          tags: ['alerts'],
+          summary: `${action} an alert`,
+          description,
+          params: Type.Object({ id: AlertIdParam }),
+          body: BODIES[action],
+          response: { 200: AlertSchema, ...errorResponses(...JSON_BODY, 'not_found', 'invalid_transition', ...SIGNED_IN_CHANGE) },
+        },
+      },
       async (req) => {
         const user = signedInUser(req);
-        const id = parseAlertId(req.params.id);
-        const found = id === null ? null : await getAlert(db, id);
-        // Another site's alert is indistinguishable from none.
-        if (!found || !canSeeSite(user, found.site_id)) throw new ServiceError('not_found', 'no such alert');
-        const alert = found;
-        try {
-          checkTransition(action, alert.status);
+        const alert = target.get(req);
+        if (!alert) throw new ServiceError('internal');
+        return refusalAudited(req, action, alert, user, async () => {
           const { change, data } = await step(req.body, alert, user);
           const { event, updated } = await db.transaction().execute(async (trx) => {
             const event = await applyTransition(trx, {
@@ -78,15 +125,21 @@ export const lifecycleRoutes: FastifyPluginAsync<LifecycleRoutesOptions> = async
           feed.publish([event]);
           if (!updated) throw new ServiceError('internal');
           return presentAlert(updated);
-        } catch (err) {
-          // A refused transition still showed the caller the alert's status: keep a trace of it.
-          if (err instanceof ServiceError && err.code === 'invalid_transition') {
-            await recordAudit(db, { user, action: `alert.${action}`, route: routeOf(req), deviceId: alert.device_id, detail: { refused: err.code } });
-          }
-          throw err;
-        }
+        });
       },
     );
+  };
+
+  /** Runs `work`; a refused transition still showed the caller the alert's status: keep a trace of it. */
+  const refusalAudited = async <T>(req: FastifyRequest, action: LifecycleAction, alert: StoredAlert, user: SessionUser, work: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ServiceError && err.code === 'invalid_transition') {
+        await recordAudit(db, { user, action: `alert.${action}`, route: routeOf(req), deviceId: alert.device_id, detail: { refused: err.code } });
+      }
+      throw err;
+    }
   };
 
   route('acknowledge', 'Body `{"comment"?: string}`. Only an open alert can be acknowledged.', (body, _a, user) => {

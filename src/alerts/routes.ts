@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -8,6 +9,7 @@ import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth
 import type { SessionStore } from '../auth/sessions.ts';
 import { alertId, parseAlertId, presentAlert } from './present.ts';
 import { parsePatientRef } from '../patients/identity.ts';
+import { AlertIdParam, AlertSchema, errorResponses, SIGNED_IN } from '../http/schemas.ts';
 
 export interface AlertRoutesOptions {
   readonly db: Db;
@@ -46,26 +48,66 @@ async function visibleAlert(db: Db, user: SessionUser, rawId: string): Promise<S
   return alert;
 }
 
-const KNOWN = new Set(['status', 'priority', 'kind', 'patient', 'after', 'limit', 'order']);
+// Strings, as sent: the handler reads each into its value with a message naming the form.
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String({ description: `comma-separated, of ${STATUSES.join(', ')}` })),
+    priority: Type.Optional(Type.String({ description: `comma-separated, of ${PRIORITIES.join(', ')}` })),
+    kind: Type.Optional(Type.String({ description: `comma-separated alert kinds: ${ALERT_KINDS.join(', ')}` })),
+    patient: Type.Optional(Type.String({ description: 'a patient id (p-17)' })),
+    after: Type.Optional(Type.String({ description: 'an alert id (a-000123): the page after it (before it with order=newest)' })),
+    limit: Type.Optional(Type.String({ pattern: '^\\d{0,15}$', description: `a whole number from 1 to ${MAX_LIMIT} (100 when absent)` })),
+    order: Type.Optional(Type.String({ description: 'oldest (default) or newest' })),
+  },
+  { additionalProperties: false },
+);
+
+const AlertPage = Type.Object({
+  alerts: Type.Array(AlertSchema),
+  next: Type.Union([Type.String(), Type.Null()], { description: 'the `after` of the next page; null on the last one' }),
+});
+
+const History = Type.Object({
+  alert: Type.String(),
+  history: Type.Array(
+    Type.Object(
+      {
+        cursor: Type.Integer(),
+        at: Type.String({ format: 'date-time' }),
+        type: Type.String({ description: 'opened, acknowledged, resolved, assigned, snoozed, commented, escalated, ...' }),
+        actor: Type.Union([Type.String(), Type.Null()], { description: 'email of the user; null for the service' }),
+      },
+      // The event's own data (comment, resolution, assignee, until, ...) beside these.
+      { additionalProperties: true },
+    ),
+  ),
+});
 
 /** Alerts of the caller's sites (alerts contract v1, API). Clinicians and admins; audited. */
-export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, { db, sessions }) => {
+export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, { db, sessions }) => {
+  // onRequest: who may ask comes before what was asked (the query is validated after it).
   const guard = requireUser(sessions, 'clinician', 'admin');
 
-  app.get('/v1/alerts', { preHandler: guard, schema: { tags: ['alerts'], summary: 'alerts of the caller’s sites, oldest first (order=newest for newest first)' } }, async (req) => {
+  app.get('/v1/alerts', {
+    onRequest: guard,
+    schema: {
+      tags: ['alerts'],
+      summary: 'alerts of the caller’s sites, oldest first (order=newest for newest first)',
+      querystring: ListQuery,
+      response: { 200: AlertPage, ...errorResponses('bad_message', ...SIGNED_IN) },
+    },
+  }, async (req) => {
     const user = signedInUser(req);
-    const q = req.query as Record<string, unknown>;
-    const unknown = Object.keys(q).find((k) => !KNOWN.has(k));
-    if (unknown) throw new ServiceError('bad_message', `unknown query parameter: ${unknown}`);
+    const q = req.query;
     let patientId: number | undefined;
     if (q.patient !== undefined && q.patient !== '') {
-      const parsed = typeof q.patient === 'string' ? parsePatientRef(q.patient) : null;
+      const parsed = parsePatientRef(q.patient);
       if (parsed === null) throw new ServiceError('bad_message', 'patient must be a patient id (p-17)');
       patientId = parsed;
     }
     let afterId: number | undefined;
     if (q.after !== undefined && q.after !== '') {
-      const parsed = typeof q.after === 'string' ? parseAlertId(q.after) : null;
+      const parsed = parseAlertId(q.after);
       if (parsed === null) throw new ServiceError('bad_message', 'after must be an alert id (a-000123)');
       afterId = parsed;
     }
@@ -92,9 +134,17 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     return { alerts: rows.map(presentAlert), next: rows.length === limit && last ? alertId(last.id) : null };
   });
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/alerts/:id/history',
-    { preHandler: guard, schema: { tags: ['alerts'], summary: 'every change of one alert, oldest first' } },
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['alerts'],
+        summary: 'every change of one alert, oldest first',
+        params: Type.Object({ id: AlertIdParam }),
+        response: { 200: History, ...errorResponses('not_found', ...SIGNED_IN) },
+      },
+    },
     async (req) => {
       const user = signedInUser(req);
       const alert = await visibleAlert(db, user, req.params.id);

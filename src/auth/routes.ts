@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { recordAudit } from './audit.ts';
@@ -9,6 +10,7 @@ import { dummyHash, hashGate, HashesBusyError, MAX_PASSWORD_LENGTH, verifyPasswo
 import { SESSION_COOKIE, type SessionStore, type SessionUser } from './sessions.ts';
 import { SignInLimiter, type Reservation } from './sign-in-limiter.ts';
 import { findUserByEmail, normaliseEmail, siteCodes } from './users.ts';
+import { errorResponses, JSON_BODY } from '../http/schemas.ts';
 
 export interface SessionRoutesOptions {
   readonly db: Db;
@@ -23,26 +25,24 @@ export const HASHES_BUSY_RETRY_AFTER_MS = 1000;
 /** Why a sign-in was refused: in the log line and, for evaluated attempts, the audit row. */
 type RefusalReason = 'unknown_account' | 'wrong_password' | 'account_disabled' | 'account_locked' | 'address_locked' | 'hashes_busy';
 
-const userSchema = {
-  type: 'object',
-  properties: {
-    user: {
-      type: 'object',
-      properties: {
-        id: { type: 'integer' },
-        name: { type: 'string' },
-        email: { type: 'string' },
-        role: { type: 'string', enum: ['clinician', 'analyst', 'admin'] },
-        sites: { type: 'array', items: { type: 'string' }, description: 'codes of the sites whose data the user sees' },
-      },
-    },
-  },
-} as const;
+const UserBody = Type.Object({
+  user: Type.Object({
+    id: Type.Integer(),
+    name: Type.String(),
+    email: Type.String(),
+    role: Type.Union([Type.Literal('clinician'), Type.Literal('analyst'), Type.Literal('admin')]),
+    sites: Type.Array(Type.String(), { description: 'codes of the sites whose data the user sees' }),
+  }),
+});
 
-const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+// Other fields are ignored, as they always were: a sign-in form may send more.
+const SignIn = Type.Object({
+  email: Type.String({ maxLength: 254 }),
+  password: Type.String({ maxLength: MAX_PASSWORD_LENGTH }),
+});
 
 /** Sign-in, the signed-in user, and sign-out: `/v1/session`. */
-export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { db, sessions, limits = new SignInLimiter(db) }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRoutesOptions> = async (app, { db, sessions, limits = new SignInLimiter(db) }) => {
   // Encapsulated: only these routes set cookies; guards elsewhere read the header themselves.
   await app.register(cookie);
   const sameOrigin = requireSameOrigin(sessions.secure);
@@ -56,19 +56,20 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     '/v1/session',
     {
       bodyLimit: 4096,
-      preHandler: sameOrigin,
+      // onRequest: another origin is refused before the body is read or validated.
+      onRequest: sameOrigin,
       schema: {
         summary: 'Sign in; sets the `session` cookie',
-        description: 'Body `{"email": "...", "password": "..."}`. Needs an `Origin` header of this service. A wrong password and a disabled account get the same 401.',
+        description: 'Needs an `Origin` header of this service. A wrong password and a disabled account get the same 401. ' +
+          'A refusal for too many attempts (429) or too many sign-ins in progress (503) carries Retry-After.',
         tags: ['session'],
-        response: { 200: userSchema, 401: errorSchema, 429: errorSchema, 503: errorSchema },
+        body: SignIn,
+        response: { 200: UserBody, ...errorResponses(...JSON_BODY, 'bad_credentials', 'cross_origin', 'too_many_sign_ins', 'sign_in_busy', 'internal') },
       },
     },
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      const body = request.body as { email?: unknown; password?: unknown } | null | undefined;
-      if (!body || typeof body !== 'object' || typeof body.email !== 'string' || typeof body.password !== 'string') {
-        throw new ServiceError('bad_message', 'expected {"email": string, "password": string}');
-      }
+    async (request, reply) => {
+      const body = request.body;
+      // The schema's maxLength counts characters; these limits are in UTF-16 units, as before.
       if (body.email.length > 254 || body.password.length > MAX_PASSWORD_LENGTH) throw new ServiceError('bad_message', 'email or password too long');
       // PostgreSQL refuses NUL and lone surrogates in text and jsonb; no account has them,
       // so folding them into U+FFFD for the limit's key and the audit row loses nothing.
@@ -136,8 +137,8 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.get(
     '/v1/session',
     {
-      preHandler: requireUser(sessions),
-      schema: { summary: 'The signed-in user', tags: ['session'], response: { 200: userSchema, 401: errorSchema } },
+      onRequest: requireUser(sessions),
+      schema: { summary: 'The signed-in user', tags: ['session'], response: { 200: UserBody, ...errorResponses('not_signed_in', 'internal') } },
     },
     async (request) => describe(signedInUser(request)),
   );
@@ -145,8 +146,13 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
   app.delete(
     '/v1/session',
     {
-      preHandler: sameOrigin,
-      schema: { summary: 'Sign out: ends the session and clears the cookie', tags: ['session'], response: { 204: { type: 'null' }, 403: errorSchema } },
+      onRequest: sameOrigin,
+      schema: {
+        summary: 'Sign out: ends the session and clears the cookie',
+        description: 'Answers 204 with or without a live session.',
+        tags: ['session'],
+        response: { 204: Type.Null({ description: 'signed out' }), ...errorResponses('cross_origin', 'internal') },
+      },
     },
     async (request, reply) => {
       const token = sessionToken(request);
@@ -154,7 +160,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       await sessions.destroy(token);
       if (user) await recordAudit(db, { user, action: 'session.delete', route: '/v1/session' });
       reply.clearCookie(SESSION_COOKIE, cookieOptions);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

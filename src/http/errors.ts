@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ERRORS, ServiceError, type ErrorCode } from '../errors.ts';
+import { validationMessage } from './schemas.ts';
 
 // Fastify's own errors, mapped onto our table so every error body is {code, message}.
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -21,7 +22,13 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (!code && err instanceof SyntaxError && err.statusCode === 400) code = 'bad_json';
     if (!code && err.validation) code = 'bad_message';
     if (code) {
-      const message = code === 'bad_json' ? ERRORS.bad_json.message : code === 'bad_message' ? err.message : ERRORS[code].message;
+      let message = code === 'bad_json' ? ERRORS.bad_json.message : code === 'bad_message' ? err.message : ERRORS[code].message;
+      // A schema's refusal, worded like the routes' own checks ("unknown field: x").
+      if (err.validation) {
+        const part = err.validationContext;
+        const schema = part ? (req.routeOptions.schema as Record<string, unknown> | undefined)?.[part] : undefined;
+        message = validationMessage(part, err.validation, schema);
+      }
       return reply.code(ERRORS[code].status).send({ code, message });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
