@@ -1,18 +1,20 @@
 // GET /v1/exports/timeline: the de-identified event timeline, streamed, for analysts.
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { recordAudit } from '../auth/audit.ts';
 import { requireUser, signedInUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { describeRequest, parseExportRequest, type RawExportQuery } from './filter.ts';
+import { describeRequest, parseExportRequest } from './filter.ts';
 import { FORMATTERS } from './format.ts';
 import type { ShiftMode } from './deidentify.ts';
 import { runExport, type ExportTally } from './run.ts';
 import { DEFAULT_MIN_CELL } from './small-cells.ts';
 import { exportSites } from './scope.ts';
+import { errorResponses, SIGNED_IN } from '../http/schemas.ts';
 
 export interface ExportRoutesOptions {
   readonly db: Db;
@@ -27,22 +29,40 @@ export interface ExportRoutesOptions {
 
 const ROUTE = '/v1/exports/timeline';
 
-export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app, { db, sessions, exportKey, minCell = DEFAULT_MIN_CELL, shift = 'days' }) => {
+// Strings as sent (a list may also be repeated: site=a&site=b); filter.ts reads them, with
+// messages naming the accepted forms. Other parameters are ignored, as they always were.
+const List = (description: string) => Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description }));
+const ExportQuery = Type.Object({
+  from: Type.Optional(Type.String({ description: 'RFC 3339 date-time or date, on the shifted clock of the file' })),
+  to: Type.Optional(Type.String({ description: 'RFC 3339 date-time or date, on the shifted clock of the file' })),
+  site: List('site codes, comma-separated; your sites when absent'),
+  kind: List('event kinds, comma-separated'),
+  format: Type.Optional(Type.String({ description: 'ndjson (default) or csv' })),
+  include: List('`readings` to add the readings'),
+});
+
+export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, { db, sessions, exportKey, minCell = DEFAULT_MIN_CELL, shift = 'days' }) => {
   app.get(
     ROUTE,
     {
-      preHandler: requireUser(sessions, 'analyst'),
+      // onRequest: who may ask comes before what was asked (the query is validated after it).
+      onRequest: requireUser(sessions, 'analyst'),
       schema: {
         summary: 'De-identified event timeline (analysts)',
-        description:
-          'Query: from, to (RFC 3339, on the shifted clock of the file), site and kind (comma-separated), ' +
-          'format=ndjson|csv, include=readings. Streams one row per event; see docs/export.md.',
+        description: 'Streams one row per event; see docs/export.md.',
+        querystring: ExportQuery,
+        produces: ['application/x-ndjson', 'text/csv'],
+        response: {
+          // Text on the wire, a stream in the handler (never serialised by Fastify).
+          200: Type.Unsafe<PassThrough>({ type: 'string', description: 'NDJSON (one JSON object a line) or CSV with a header row, as `format` asks; a file attachment' }),
+          ...errorResponses('bad_message', ...SIGNED_IN, 'export_key_missing'),
+        },
       },
     },
     async (req, reply) => {
       const user = signedInUser(req);
       if (exportKey === null) throw new ServiceError('export_key_missing');
-      const request = parseExportRequest(req.query as RawExportQuery);
+      const request = parseExportRequest(req.query);
       const sites = await exportSites(db, user, request.sites);
       const filter = describeRequest(request);
       await recordAudit(db, { user, action: 'export.timeline.start', route: ROUTE, detail: { filter } });

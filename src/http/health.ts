@@ -1,15 +1,27 @@
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
+import { Type } from '@sinclair/typebox';
 import type { Db } from '../store/db.ts';
 import { pendingMigrations } from '../store/migrate.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 // Operational endpoints: no patient data, no credentials (restrict them at the network edge).
 export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics: Metrics }): Promise<void> {
-  app.get('/health/live', { schema: { tags: ['operations'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+  app.get('/health/live', {
+    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' }));
 
-  app.get('/health/ready', { schema: { tags: ['operations'], summary: 'The database is reachable and the schema current' } }, async (_req, reply) => {
+  app.get('/health/ready', {
+    schema: {
+      tags: ['operations'],
+      summary: 'The database is reachable and the schema current',
+      response: {
+        200: Type.Object({ status: Type.Literal('ready') }),
+        503: Type.Object({ status: Type.Literal('unavailable'), problems: Type.Array(Type.String(), { description: 'database unreachable, or the migrations pending' }) }),
+      },
+    },
+  }, async (_req, reply) => {
     const problems: string[] = [];
     try {
       await sql`SELECT 1`.execute(deps.db);
@@ -22,7 +34,9 @@ export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics
     return { status: 'ready' };
   });
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+  app.get('/metrics', {
+    schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: Type.String({ description: 'Prometheus text exposition format' }) } },
+  }, async (_req, reply) => {
     reply.header('Content-Type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { metricById } from '../domain/vocabulary.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -10,6 +11,7 @@ import type { SessionStore } from '../auth/sessions.ts';
 import { presentAlert } from '../alerts/present.ts';
 import { parsePatientRef, patientRef } from './identity.ts';
 import { createPatient, enrolDevice, isDeviceSerial } from './service.ts';
+import { AlertSchema, errorResponses, JSON_BODY, Nullable, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface PatientRoutesOptions {
   readonly db: Db;
@@ -61,60 +63,114 @@ function time(name: string, raw: unknown, fallback: number): number {
   return t;
 }
 
-const createSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['site', 'familyName', 'givenName', 'dateOfBirth'],
-  properties: {
-    site: { type: 'string', maxLength: 32 },
-    familyName: { type: 'string', minLength: 1, maxLength: 200 },
-    givenName: { type: 'string', minLength: 1, maxLength: 200 },
-    nhsNumber: { type: ['string', 'null'], maxLength: 20 },
-    dateOfBirth: { type: 'string', maxLength: 10 },
-    sex: { type: 'string', enum: ['female', 'male', 'other', 'unknown'] },
+// Unknown fields and wrong types are refused by the schema (no coercion, nothing removed:
+// app.ts); what a shape cannot say (a real NHS number, a birth date that exists, a known
+// site) service.ts checks.
+const CreateBody = Type.Object(
+  {
+    site: Type.String({ maxLength: 32, description: 'site code' }),
+    familyName: Type.String({ minLength: 1, maxLength: 200 }),
+    givenName: Type.String({ minLength: 1, maxLength: 200 }),
+    nhsNumber: Type.Optional(Nullable(Type.String({ maxLength: 20, description: '10 digits with a valid check digit; spaces allowed' }))),
+    dateOfBirth: Type.String({ maxLength: 10, description: 'YYYY-MM-DD, not in the future' }),
+    sex: Type.Optional(Type.Union([Type.Literal('female'), Type.Literal('male'), Type.Literal('other'), Type.Literal('unknown')])),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-const enrolSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['serial'],
-  properties: {
-    serial: { type: 'string', minLength: 1, maxLength: 64 },
-    deviceType: { type: 'string', enum: ['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown'] },
+const EnrolBody = Type.Object(
+  {
+    serial: Type.String({ minLength: 1, maxLength: 64 }),
+    deviceType: Type.Optional(Type.Union(['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown'].map((t) => Type.Literal(t)))),
     // The device's earlier enrolment to another patient was a mistake: move its history here.
-    correction: { type: 'boolean' },
+    correction: Type.Optional(Type.Boolean({ description: 'the device’s earlier enrolment to another patient was a mistake: move its history here' })),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-/**
- * Fastify's validator drops unknown properties and coerces types (42 becomes "42"); here a
- * misspelt field or a number for a name must be an error, not silently changed data.
- */
-function strictBody(body: unknown, schema: { properties: Record<string, { type: string | readonly string[] }> }): void {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('bad_message', 'the body must be a JSON object');
-  for (const [k, v] of Object.entries(body)) {
-    // Own properties only: `constructor` or `__proto__` must not find Object.prototype's.
-    const prop = Object.hasOwn(schema.properties, k) ? schema.properties[k] : undefined;
-    if (!prop) throw new ServiceError('bad_message', `unknown field: ${k}`);
-    const types = typeof prop.type === 'string' ? [prop.type] : prop.type;
-    if (!types.includes(v === null ? 'null' : typeof v)) throw new ServiceError('bad_message', `${k} must be ${types.join(' or ')}`);
-  }
-}
+const PatientParams = Type.Object({ id: PatientIdParam });
+
+const patientFields = {
+  id: Type.String({ description: 'p-17' }),
+  name: Type.String(),
+  familyName: Type.String(),
+  givenName: Type.String(),
+  site: Type.String(),
+  nhsNumber: Nullable(Type.String()),
+  dateOfBirth: Type.String({ description: 'YYYY-MM-DD' }),
+  sex: Type.String(),
+  risk: Nullable(Type.Object({
+    status: Type.String({ description: 'Low, Medium or High' }),
+    score: Type.Number(),
+    at: Type.String({ format: 'date-time' }),
+    insufficientData: Type.Boolean({ description: 'a Low that rests on too little data to judge' }),
+  })),
+  openAlerts: Type.Object({ high: Type.Integer(), medium: Type.Integer(), low: Type.Integer() }),
+};
+const PatientSchema = Type.Object({ ...patientFields, devices: Type.Array(Type.String(), { description: 'serials of the enrolled devices' }) });
+const PatientBody = Type.Object({ patient: PatientSchema });
+
+const PatientDetail = Type.Object({
+  patient: Type.Object({
+    ...patientFields,
+    devices: Type.Array(Type.Object({
+      serial: Type.String(),
+      type: Type.String(),
+      firstSeenAt: Type.String({ format: 'date-time' }),
+      lastReadingAt: Nullable(Type.String({ format: 'date-time' })),
+      identityWarning: Nullable(Type.Object({
+        source: Type.Literal('idco'),
+        messages: Type.Integer({ description: 'HL7 IDCO messages for this device that gave another birth date than this patient’s' }),
+        firstSeenAt: Type.String({ format: 'date-time' }),
+        lastSeenAt: Type.String({ format: 'date-time' }),
+      })),
+    })),
+  }),
+  alerts: Type.Array(AlertSchema, { description: 'alerts of every status, newest first' }),
+});
+
+const Readings = Type.Object({
+  patient: Type.String(),
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  series: Type.Record(
+    Type.String({ description: 'metric name' }),
+    Type.Object({
+      unit: Type.String(),
+      points: Type.Array(Type.Tuple([Type.Number({ description: 'ms since the epoch' }), Type.Number()])),
+    }),
+  ),
+});
 
 /** Patients: lists and pages for clinicians of the site (audited), enrolment for admins. */
-export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (app, { db, sessions, now = Date.now }) => {
+export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = async (app, { db, sessions, now = Date.now }) => {
   const reader = requireUser(sessions, 'clinician', 'admin');
   const admin = requireUser(sessions, 'admin');
+  // Guards are onRequest hooks: who may ask comes before what was asked (its body or query).
 
-  app.get('/v1/patients', { preHandler: reader, schema: { tags: ['patients'], summary: 'patients of the caller’s sites' } }, async (req) => {
+  app.get('/v1/patients', {
+    onRequest: reader,
+    schema: {
+      tags: ['patients'],
+      summary: 'patients of the caller’s sites',
+      querystring: Type.Object(
+        {
+          after: Type.Optional(Type.String({ description: 'a patient id (p-17): the page after it' })),
+          limit: Type.Optional(Type.String({ pattern: '^\\d{0,4}$', description: 'a whole number from 1 to 1000 (200 when absent)' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({ patients: Type.Array(PatientSchema), next: Nullable(Type.String({ description: 'the `after` of the next page; null on the last one' })) }),
+        ...errorResponses('bad_message', ...SIGNED_IN),
+      },
+    },
+  }, async (req) => {
     const user = signedInUser(req);
-    const q = req.query as Record<string, unknown>;
-    const unknown = Object.keys(q).find((k) => k !== 'after' && k !== 'limit');
-    if (unknown) throw new ServiceError('bad_message', `unknown query parameter: ${unknown}`);
+    const q = req.query;
     let afterId: number | undefined;
     if (q.after !== undefined && q.after !== '') {
-      const parsed = typeof q.after === 'string' ? parsePatientRef(q.after) : null;
+      const parsed = parsePatientRef(q.after);
       if (parsed === null) throw new ServiceError('bad_message', 'after must be a patient id (p-17)');
       afterId = parsed;
     }
@@ -127,9 +183,17 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     return { patients: rows.map(present), next: rows.length === limit && last ? patientRef(last.id) : null };
   });
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/patients/:id',
-    { preHandler: reader, schema: { tags: ['patients'], summary: 'one patient: devices, risk, alerts of every status (newest first)' } },
+    {
+      onRequest: reader,
+      schema: {
+        tags: ['patients'],
+        summary: 'one patient: devices, risk, alerts of every status (newest first)',
+        params: PatientParams,
+        response: { 200: PatientDetail, ...errorResponses('not_found', ...SIGNED_IN) },
+      },
+    },
     async (req) => {
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
@@ -143,7 +207,7 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
             serial: d.serial, type: d.device_type, firstSeenAt: d.first_seen_at.toISOString(), lastReadingAt: d.last_reading_at?.toISOString() ?? null,
             // HL7 IDCO messages for this device that gave another birth date than this patient's.
             identityWarning: d.mismatch_messages === null ? null : {
-              source: 'idco',
+              source: 'idco' as const,
               messages: d.mismatch_messages,
               firstSeenAt: d.mismatch_first_at!.toISOString(),
               lastSeenAt: d.mismatch_last_at!.toISOString(),
@@ -155,14 +219,28 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/patients/:id/readings',
-    { preHandler: reader, schema: { tags: ['patients'], summary: 'readings of the patient’s devices over a period, per metric, for trend charts' } },
+    {
+      onRequest: reader,
+      schema: {
+        tags: ['patients'],
+        summary: 'readings of the patient’s devices over a period, per metric, for trend charts',
+        description: `At most ${MAX_PERIOD_DAYS} days and ${MAX_POINTS} readings; a longer period is refused with 400.`,
+        params: PatientParams,
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.String({ description: 'RFC 3339 date or date-time; 90 days before `to` when absent' })),
+            to: Type.Optional(Type.String({ description: 'RFC 3339 date or date-time; now when absent' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Readings, ...errorResponses('bad_message', 'not_found', ...SIGNED_IN) },
+      },
+    },
     async (req) => {
       const user = signedInUser(req);
-      const q = req.query as Record<string, unknown>;
-      const unknown = Object.keys(q).find((k) => k !== 'from' && k !== 'to');
-      if (unknown) throw new ServiceError('bad_message', `unknown query parameter: ${unknown}`);
+      const q = req.query;
       const to = time('to', q.to, now());
       const from = time('from', q.from, to - 90 * DAY);
       if (from >= to) throw new ServiceError('bad_message', 'from must be before to');
@@ -182,13 +260,16 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Body: { site: string; familyName: string; givenName: string; nhsNumber?: string | null; dateOfBirth: string; sex?: string } }>(
+  app.post(
     '/v1/patients',
     {
-      // Who may ask comes before what was asked: onRequest, ahead of body checks.
       onRequest: admin,
-      preValidation: async (req) => strictBody(req.body, createSchema),
-      schema: { tags: ['patients'], summary: 'register a patient (admins)', body: createSchema },
+      schema: {
+        tags: ['patients'],
+        summary: 'register a patient (admins)',
+        body: CreateBody,
+        response: { 201: PatientBody, ...errorResponses(...JSON_BODY, 'conflict', ...SIGNED_IN_CHANGE) },
+      },
     },
     async (req, reply) => {
       const user = signedInUser(req);
@@ -199,12 +280,17 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { serial: string; deviceType?: string; correction?: boolean } }>(
+  app.post(
     '/v1/patients/:id/devices',
     {
       onRequest: admin,
-      preValidation: async (req) => strictBody(req.body, enrolSchema),
-      schema: { tags: ['patients'], summary: 'enrol a device to a patient of its site (admins)', body: enrolSchema },
+      schema: {
+        tags: ['patients'],
+        summary: 'enrol a device to a patient of its site (admins)',
+        params: PatientParams,
+        body: EnrolBody,
+        response: { 200: PatientBody, ...errorResponses(...JSON_BODY, 'not_found', 'conflict', ...SIGNED_IN_CHANGE) },
+      },
     },
     async (req) => {
       const user = signedInUser(req);
@@ -227,16 +313,24 @@ export const patientRoutes: FastifyPluginAsync<PatientRoutesOptions> = async (ap
     },
   );
 
-  app.delete<{ Params: { id: string; serial: string } }>(
+  app.delete(
     '/v1/patients/:id/devices/:serial',
-    { preHandler: admin, schema: { tags: ['patients'], summary: 'unenrol a device from a patient (admins)' } },
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['patients'],
+        summary: 'unenrol a device from a patient (admins)',
+        params: Type.Object({ id: PatientIdParam, serial: Type.String({ description: 'device serial' }) }),
+        response: { 204: Type.Null({ description: 'unenrolled' }), ...errorResponses('not_found', ...SIGNED_IN_CHANGE) },
+      },
+    },
     async (req, reply) => {
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
       const device = isDeviceSerial(req.params.serial) ? await deviceBySerial(db, req.params.serial) : undefined;
       if (!device || !(await unenrol(db, device.id, row.id, user.id))) throw new ServiceError('not_found', 'the device is not enrolled to this patient');
       await recordAudit(db, { user, action: 'patient.unenrol', route: '/v1/patients/:id/devices/:serial', patientId: row.id, deviceId: device.id });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

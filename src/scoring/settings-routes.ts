@@ -1,4 +1,6 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import { DEFAULT_CONFIG, mergeConfig, overrideProblems, type DeepPartial, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
@@ -7,6 +9,7 @@ import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import { parsePatientRef } from '../patients/identity.ts';
+import { errorResponses, JSON_BODY, Nullable, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface SettingsRoutesOptions {
   readonly db: Db;
@@ -28,7 +31,7 @@ interface Target {
  * patient (clinicians of the patient's site and admins), as partial engine configurations
  * merged over the defaults: patient over site over default.
  */
-export const engineSettingsRoutes: FastifyPluginAsync<SettingsRoutesOptions> = async (app, { db, sessions, changed }) => {
+export const engineSettingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptions> = async (app, { db, sessions, changed }) => {
   const reader = requireUser(sessions, 'clinician', 'admin');
   const admin = requireUser(sessions, 'admin');
 
@@ -49,7 +52,8 @@ export const engineSettingsRoutes: FastifyPluginAsync<SettingsRoutesOptions> = a
     const site = 'patientId' in t.scope ? await getEngineSettings(db, { siteId: t.siteId }) : own;
     const patient = 'patientId' in t.scope ? own : undefined;
     const effective = mergeConfig(DEFAULT_CONFIG, (site ?? undefined) as DeepPartial<EngineConfig> | undefined, (patient ?? undefined) as DeepPartial<EngineConfig> | undefined);
-    return { settings: own ?? null, effective };
+    // Both are JSON objects: the stored override (or null) and the merged configuration.
+    return { settings: (own ?? null) as Record<string, unknown> | null, effective: effective as unknown as Record<string, unknown> };
   };
 
   const get = (target: typeof siteTarget | typeof patientTarget) => async (req: FastifyRequest) => {
@@ -80,12 +84,26 @@ export const engineSettingsRoutes: FastifyPluginAsync<SettingsRoutesOptions> = a
     return describe(t, null);
   };
 
-  const body = { type: 'object' } as const;
+  // A partial engine configuration: its sections and keys are checked by overrideProblems,
+  // which names the key at fault ("unknown engine setting: af.burdenHourz").
+  const body = Type.Record(Type.String(), Type.Unknown(), {
+    description: 'a partial engine configuration, e.g. `{"af": {"burdenHours": 2}}`: sections and keys of the defaults (src/engine/config.ts), within the clinical floors',
+  });
+  const Described = Type.Object({
+    settings: Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'this override; null when there is none' })),
+    effective: Type.Record(Type.String(), Type.Unknown(), { description: 'the configuration its devices are scored with: patient over site over defaults' }),
+  });
   const tags = ['engine settings'];
-  app.get('/v1/sites/:code/engine-settings', { preHandler: reader, schema: { tags, summary: 'a site’s engine settings and the result' } }, get(siteTarget));
-  app.put('/v1/sites/:code/engine-settings', { onRequest: admin, schema: { tags, summary: 'override engine settings for a site (admins)', body } }, put(siteTarget));
-  app.delete('/v1/sites/:code/engine-settings', { onRequest: admin, schema: { tags, summary: 'back to the defaults for a site (admins)' } }, del(siteTarget));
-  app.get('/v1/patients/:id/engine-settings', { preHandler: reader, schema: { tags, summary: 'a patient’s engine settings and the result' } }, get(patientTarget));
-  app.put('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'override engine settings for a patient', body } }, put(patientTarget));
-  app.delete('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'back to the site’s settings for a patient' } }, del(patientTarget));
+  const site = { params: Type.Object({ code: Type.String({ description: 'site code' }) }) };
+  const patient = { params: Type.Object({ id: PatientIdParam }) };
+  const read = { 200: Described, ...errorResponses('not_found', ...SIGNED_IN) };
+  const change = { 200: Described, ...errorResponses(...JSON_BODY, 'not_found', ...SIGNED_IN_CHANGE) };
+  const remove = { 200: Described, ...errorResponses('not_found', ...SIGNED_IN_CHANGE) };
+  // Guards are onRequest hooks: who may ask comes before what was asked.
+  app.get('/v1/sites/:code/engine-settings', { onRequest: reader, schema: { tags, summary: 'a site’s engine settings and the result', ...site, response: read } }, get(siteTarget));
+  app.put('/v1/sites/:code/engine-settings', { onRequest: admin, schema: { tags, summary: 'override engine settings for a site (admins)', ...site, body, response: change } }, put(siteTarget));
+  app.delete('/v1/sites/:code/engine-settings', { onRequest: admin, schema: { tags, summary: 'back to the defaults for a site (admins)', ...site, response: remove } }, del(siteTarget));
+  app.get('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'a patient’s engine settings and the result', ...patient, response: read } }, get(patientTarget));
+  app.put('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'override engine settings for a patient', ...patient, body, response: change } }, put(patientTarget));
+  app.delete('/v1/patients/:id/engine-settings', { onRequest: reader, schema: { tags, summary: 'back to the site’s settings for a patient', ...patient, response: remove } }, del(patientTarget));
 };
