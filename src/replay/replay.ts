@@ -1,0 +1,220 @@
+// What-if over stored history: every selected device's readings, in event order, through the
+// pure engine twice (the settings in force now, and the same with a proposed override on
+// top), compared with each other and with the alerts the service stored. Reads only.
+import { sql } from 'kysely';
+import { metricById } from '../domain/vocabulary.ts';
+import {
+  DEFAULT_CONFIG, mergeConfig, newDeviceState, overrideProblems, processReading,
+  type AlertDecision, type DeepPartial, type EngineConfig,
+} from '../engine/index.ts';
+import type { Db } from '../store/db.ts';
+import pino from 'pino';
+import { DeviceConfigs } from '../scoring/device-config.ts';
+
+export interface ReplaySelection {
+  /** Site codes; none = every site. */
+  readonly sites?: readonly string[];
+  /** Patient ids, `p-N`; none = every patient (and devices enrolled to none). */
+  readonly patients?: readonly string[];
+  /** Event-time window, epoch ms: openings outside it are not counted (the engine still learns from before `from`). */
+  readonly from?: number | null;
+  readonly to?: number | null;
+}
+
+export interface ReplayDevice {
+  readonly id: number;
+  readonly serial: string;
+  readonly siteId: number;
+  readonly site: string;
+  readonly patient: string | null;
+}
+
+export interface Opening {
+  readonly kind: string;
+  readonly priority: string;
+  readonly patient: string | null;
+  readonly device: string;
+  readonly triggerSeq: number;
+  readonly at: string;
+  readonly summary: string;
+}
+
+/** Clinicians' resolutions that say an alert found something to act on, and those that say not. */
+const ACTIONABLE = new Set(['actioned', 'patient_contacted']);
+const NOT_ACTIONABLE = new Set(['not_actionable', 'duplicate']);
+
+export interface KindSummary {
+  /** Alerts the service stored, opened in the window. */
+  readonly stored: number;
+  readonly current: number;
+  readonly proposed: number;
+  readonly gained: number;
+  readonly lost: number;
+  /** Current-settings openings that are stored alerts (same device, kind and opening reading). */
+  readonly reproduced: number;
+  /** Over stored alerts a clinician resolved as actionable or not: share of openings that were actionable, and share of actionable ones opened. */
+  readonly ppv: { readonly current: number | null; readonly proposed: number | null };
+  readonly sensitivity: { readonly current: number | null; readonly proposed: number | null };
+}
+
+export interface ReplayResult {
+  readonly devices: number;
+  readonly readings: number;
+  readonly seconds: number;
+  readonly kinds: Record<string, KindSummary>;
+  readonly gained: readonly Opening[];
+  readonly lost: readonly Opening[];
+  /** Current-settings openings the service did not store, and stored alerts the replay did not open. */
+  readonly unmatched: { readonly replayOnly: readonly Opening[]; readonly storedOnly: readonly Opening[] };
+}
+
+export class ReplayError extends Error {}
+
+/** The proposed override, refused when it is malformed or would switch a hard limit off. */
+export function checkProposal(override: unknown): DeepPartial<EngineConfig> {
+  const problems = overrideProblems(override);
+  if (problems.length > 0) throw new ReplayError(`the proposed settings are refused: ${problems.join('; ')}`);
+  return override as DeepPartial<EngineConfig>;
+}
+
+export async function selectDevices(db: Db, sel: ReplaySelection): Promise<ReplayDevice[]> {
+  const patientIds = (sel.patients ?? []).map((p) => {
+    const m = /^p-(\d{1,9})$/.exec(p);
+    if (!m) throw new ReplayError(`not a patient id: ${p} (expected p-N)`);
+    return Number(m[1]);
+  });
+  const res = await sql<{ id: number; serial: string; site_id: number; code: string; patient_id: number | null }>`
+    SELECT d.id, d.serial, d.site_id, s.code, e.patient_id
+    FROM devices d JOIN sites s ON s.id = d.site_id LEFT JOIN enrolments e ON e.device_id = d.id
+    WHERE ${sel.sites?.length ? sql`s.code = ANY(${[...sel.sites]}::text[])` : sql`true`}
+      AND ${patientIds.length ? sql`e.patient_id = ANY(${patientIds}::int4[])` : sql`true`}
+    ORDER BY d.id`.execute(db);
+  if (sel.sites?.length) {
+    const known = await sql<{ code: string }>`SELECT code FROM sites WHERE code = ANY(${[...sel.sites]}::text[])`.execute(db);
+    const missing = sel.sites.filter((c) => !known.rows.some((k) => k.code === c));
+    if (missing.length) throw new ReplayError(`no site ${missing.join(', ')}`);
+  }
+  return res.rows.map((r) => ({ id: r.id, serial: r.serial, siteId: r.site_id, site: r.code, patient: r.patient_id === null ? null : `p-${r.patient_id}` }));
+}
+
+interface StoredAlert { kind: string; priority: string; seq: number; at: Date; resolution: string | null; summary: string }
+
+async function storedAlerts(db: Db, deviceId: number): Promise<StoredAlert[]> {
+  const res = await sql<StoredAlert>`
+    SELECT kind, priority, (trigger->>'seq')::int8 AS seq, (trigger->>'at')::timestamptz AS at, resolution, summary
+    FROM alerts WHERE device_id = ${deviceId} AND kind <> 'connectivity_loss'`.execute(db);
+  return res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+const key = (kind: string, seq: number): string => `${kind}/${seq}`;
+
+export interface ReplayProgress { readonly devicesDone: number; readonly devicesTotal: number; readonly readings: number }
+
+/**
+ * Replays the selected devices' stored readings; `proposed` (checked with checkProposal) goes
+ * on top of each device's current settings. Connectivity alerts are left out: they are a
+ * site-level rule over arrival, not a function of one device's readings.
+ */
+export async function replay(
+  db: Db, devices: readonly ReplayDevice[], sel: ReplaySelection, proposed: DeepPartial<EngineConfig> | null,
+  progress?: (p: ReplayProgress) => void,
+): Promise<ReplayResult> {
+  const started = performance.now();
+  // The same settings the service scores with: defaults, site override, patient override.
+  const configs = new DeviceConfigs(db, DEFAULT_CONFIG, pino({ level: 'silent' }));
+  await configs.refresh();
+  const from = sel.from ?? -Infinity;
+  const to = sel.to ?? Infinity;
+  const counts = new Map<string, { stored: number; current: number; proposed: number; gained: number; lost: number; reproduced: number;
+    tp: [number, number]; fp: [number, number]; actionable: number; found: [number, number] }>();
+  const count = (kind: string) => {
+    let c = counts.get(kind);
+    if (!c) counts.set(kind, (c = { stored: 0, current: 0, proposed: 0, gained: 0, lost: 0, reproduced: 0, tp: [0, 0], fp: [0, 0], actionable: 0, found: [0, 0] }));
+    return c;
+  };
+  const gained: Opening[] = [];
+  const lost: Opening[] = [];
+  const replayOnly: Opening[] = [];
+  const storedOnly: Opening[] = [];
+  let readings = 0;
+  let done = 0;
+  progress?.({ devicesDone: 0, devicesTotal: devices.length, readings: 0 });
+  for (const d of devices) {
+    const current = configs.of(d.id, d.siteId);
+    const next = proposed ? mergeConfig(current, proposed) : current;
+    const rows = await sql<{ seq: string; at: Date; metric: number; value: number }>`
+      SELECT seq, at, metric, value FROM readings WHERE device_id = ${d.id}
+      ${sel.to != null ? sql`AND at < ${new Date(sel.to)}` : sql``} ORDER BY at, seq`.execute(db);
+    const a = newDeviceState();
+    const b = newDeviceState();
+    const openA = new Map<string, AlertDecision>();
+    const openB = new Map<string, AlertDecision>();
+    for (const r of rows.rows) {
+      const metric = metricById(r.metric)?.name;
+      if (!metric) continue;
+      const reading = { seq: Number(r.seq), at: r.at.getTime(), metric, value: r.value };
+      const inWindow = reading.at >= from && reading.at < to;
+      for (const dec of processReading(a, reading, current).decisions) if (dec.action === 'open' && inWindow) openA.set(key(dec.kind, dec.trigger.seq), dec);
+      if (proposed) for (const dec of processReading(b, reading, next).decisions) if (dec.action === 'open' && inWindow) openB.set(key(dec.kind, dec.trigger.seq), dec);
+    }
+    readings += rows.rows.length;
+    if (!proposed) for (const [k, v] of openA) openB.set(k, v);
+    const opening = (dec: AlertDecision): Opening => ({
+      kind: dec.kind, priority: dec.priority, patient: d.patient, device: d.serial, triggerSeq: dec.trigger.seq,
+      at: new Date(dec.trigger.at).toISOString(), summary: dec.summary,
+    });
+    const stored = new Map((await storedAlerts(db, d.id)).filter((s) => s.at.getTime() >= from && s.at.getTime() < to).map((s) => [key(s.kind, s.seq), s]));
+    for (const [k, dec] of openA) {
+      const c = count(dec.kind);
+      c.current++;
+      if (stored.has(k)) c.reproduced++;
+      else replayOnly.push(opening(dec));
+      if (!openB.has(k)) {
+        c.lost++;
+        lost.push(opening(dec));
+      }
+    }
+    for (const [k, dec] of openB) {
+      const c = count(dec.kind);
+      c.proposed++;
+      if (!openA.has(k)) {
+        c.gained++;
+        gained.push(opening(dec));
+      }
+    }
+    for (const [k, s] of stored) {
+      const c = count(s.kind);
+      c.stored++;
+      if (!openA.has(k)) storedOnly.push({ kind: s.kind, priority: s.priority, patient: d.patient, device: d.serial, triggerSeq: s.seq, at: s.at.toISOString(), summary: s.summary });
+      const yes = s.resolution !== null && ACTIONABLE.has(s.resolution);
+      const no = s.resolution !== null && NOT_ACTIONABLE.has(s.resolution);
+      [openA, openB].forEach((set, i) => {
+        if (!set.has(k)) return;
+        if (yes) c.tp[i]!++;
+        if (no) c.fp[i]!++;
+      });
+      if (yes) {
+        c.actionable++;
+        if (openA.has(k)) c.found[0]++;
+        if (openB.has(k)) c.found[1]++;
+      }
+    }
+    done++;
+    progress?.({ devicesDone: done, devicesTotal: devices.length, readings });
+  }
+  const ratio = (n: number, d: number): number | null => (d > 0 ? n / d : null);
+  const kinds: Record<string, KindSummary> = {};
+  for (const [kind, c] of [...counts].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    kinds[kind] = {
+      stored: c.stored, current: c.current, proposed: c.proposed, gained: c.gained, lost: c.lost, reproduced: c.reproduced,
+      ppv: { current: ratio(c.tp[0], c.tp[0] + c.fp[0]), proposed: ratio(c.tp[1], c.tp[1] + c.fp[1]) },
+      sensitivity: { current: ratio(c.found[0], c.actionable), proposed: ratio(c.found[1], c.actionable) },
+    };
+  }
+  const byTime = (x: Opening, y: Opening) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0);
+  return {
+    devices: devices.length, readings, seconds: (performance.now() - started) / 1000, kinds,
+    gained: gained.sort(byTime), lost: lost.sort(byTime),
+    unmatched: { replayOnly: replayOnly.sort(byTime), storedOnly: storedOnly.sort(byTime) },
+  };
+}
