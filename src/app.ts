@@ -1,11 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
-import { Gauge } from 'prom-client';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config/index.ts';
 import type { Db } from './store/db.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { installHttpMetrics } from './observability/http-metrics.ts';
+import { countAlertEvents, unresolvedAlertCounts } from './observability/alert-metrics.ts';
 import { destinationFor, loggerOptions } from './observability/logger.ts';
 import { installErrorHandlers } from './http/errors.ts';
 import { addErrorSecurityHeaders, installSecurityHeaders } from './http/security-headers.ts';
@@ -37,6 +38,8 @@ import { exportRoutes } from './export/routes.ts';
 
 /** HL7 messages that may wait for the parser at once; more are answered AR (retry later). */
 const IDCO_PARSE_QUEUE = 16;
+/** How long the unresolved-alert counts of /metrics may be reused while this instance changes nothing. */
+const UNRESOLVED_ALERTS_MAX_AGE_MS = 5000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -88,6 +91,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('metrics', metrics);
+  // Before any route, so that every route (and the 404 handler) is timed.
+  installHttpMetrics(app, metrics);
   // Before any route and the 404 handler, so that every answer passes through it.
   installSecurityHeaders(app);
   installErrorHandlers(app);
@@ -108,15 +113,11 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const feed = new AlertFeed();
   const streams = new StreamClients();
   app.decorate('alertFeed', feed);
-  const engine = startEngine(db, config, app.log, (events) => feed.publish(events));
-  new Gauge({
-    name: 'telemetry_engine_devices_in_memory',
-    help: 'Devices whose engine state is held in memory (idle ones leave after ENGINE_STATE_IDLE_MS)',
-    registers: [metrics.registry],
-    collect() {
-      this.set(engine.scoring?.size ?? 0);
-    },
-  });
+  const engine = startEngine(db, config, app.log, (events) => feed.publish(events), metrics);
+  countAlertEvents(feed, metrics);
+  metrics.sources.devicesInMemory = () => engine.scoring?.size ?? 0;
+  metrics.sources.streamClients = () => streams.size;
+  metrics.sources.unresolvedAlerts = unresolvedAlertCounts(db, feed, UNRESOLVED_ALERTS_MAX_AGE_MS);
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
   const writer = new GroupCommitWriter(db, config.ingest, {
     flushed: (seconds) => {

@@ -25,6 +25,7 @@ export interface UnresolvedCount {
  * whose source is missing reports nothing (no series) rather than a made-up zero.
  */
 export interface MetricSources {
+  devicesInMemory?: () => number;
   streamClients?: () => number;
   /** Counts of unresolved alerts; may be cached by the source (it queries the database). */
   unresolvedAlerts?: () => Promise<readonly UnresolvedCount[]>;
@@ -134,6 +135,14 @@ export function createMetrics() {
   });
 
   // Engine.
+  const engineDevices = new Gauge({
+    name: 'telemetry_engine_devices_in_memory',
+    help: 'Devices whose engine state is held in memory (idle ones leave after ENGINE_STATE_IDLE_MS)',
+    registers: [registry],
+    collect() {
+      if (sources.devicesInMemory) this.set(sources.devicesInMemory());
+    },
+  });
   const engineDecisions = new Counter({
     name: 'telemetry_engine_decisions_total',
     help: 'Alert decisions of the engine on readings as they arrive (committed with them), by kind and action (open: no alert of the kind held; update: one held)',
@@ -158,7 +167,7 @@ export function createMetrics() {
     registry, sources, readings, batchErrors, commitSeconds, commitFailures, socketsOpen, queuedRows,
     httpSeconds, httpInFlight,
     alertsOpened, alertsEscalated, alertsAcknowledged, alertsResolved, alertsUnresolved, streamClients,
-    engineDecisions, engineReadings,
+    engineDevices, engineDecisions, engineReadings,
   };
 }
 
