@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifySchema, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -51,8 +51,8 @@ declare module 'fastify' {
     mllpStats(): ReturnType<MllpServer['stats']> | null;
     /** Alert events as they commit, for the live stream. */
     alertFeed: AlertFeed;
-    /** Every route registered (method and URL pattern): the authorisation tests walk it. */
-    routeTable(): ReadonlyArray<{ method: string; url: string }>;
+    /** Every route registered (method, URL pattern and schema): the authorisation and schema tests walk it. */
+    routeTable(): ReadonlyArray<{ method: string; url: string; schema?: FastifySchema }>;
   }
 }
 
@@ -70,6 +70,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const app = Fastify({
     logger: { ...loggerOptions(config.logLevel), stream: logStream ?? destinationFor(config.logFormat) },
     bodyLimit: config.ingest.maxHttpBodyBytes,
+    // Route schemas (TypeBox, src/http/schemas.ts) validate without changing what was sent:
+    // an unknown field or a number for a string is refused, never dropped or converted.
+    // Query strings stay strings; the routes read their numbers themselves.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',
     // request.ip is the client's only through proxies the operator named (TRUST_PROXY).
@@ -82,9 +86,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       void (reply as FastifyReply).code(400).send({ code: 'bad_message', message: error.message });
     },
   });
-  const routes: Array<{ method: string; url: string }> = [];
+  const routes: Array<{ method: string; url: string; schema?: FastifySchema }> = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema });
   });
   app.decorate('routeTable', () => routes);
   const metrics = createMetrics();
