@@ -221,7 +221,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
-  await app.register(exportRoutes, { db, sessions, exportKey: config.export.key });
+  await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });
 
   app.addHook('onClose', async () => {
     await engine.stop();

@@ -90,6 +90,10 @@ export interface Config {
   readonly export: {
     /** HMAC key of the de-identified export; null: exports are refused. */
     readonly key: string | null;
+    /** Small cells: every enrolled combination of quasi-identifiers shared by this many subjects (1 = off). */
+    readonly minCell: number;
+    /** `days` (contract v1: whole days, time of day kept) or `seconds` (service clocks never align subjects). */
+    readonly shift: 'days' | 'seconds';
   };
   readonly shutdownGraceMs: number;
 }
@@ -174,6 +178,8 @@ export const VARS = {
   ALERT_ESCALATION_CHECK_MS: { kind: 'int', def: 30_000, min: 100, max: 3_600_000, doc: 'how often alerts are checked for escalation' },
   ALERT_SNOOZE_MAX_HOURS: { kind: 'int', def: 7 * 24, min: 1, max: 30 * 24, doc: 'the longest snooze a clinician may set' },
   EXPORT_KEY: { kind: 'string', def: null, doc: `the trial's export key: keys the subject pseudonyms and date shifts of the de-identified export; unset = exports refused. At least ${EXPORT_KEY_MIN_LENGTH} characters and at least ${EXPORT_KEY_MIN_BITS} bits by a conservative estimate (length × the lesser of the entropy of its characters and of the steps between them), so repeated characters, runs and repeated blocks are refused; \`npm run admin -- export-key generate\` prints a 256-bit key that passes` },
+  EXPORT_MIN_CELL: { kind: 'int', def: 5, min: 1, max: 1000, doc: 'small-cell protection of the export: each combination of site, device type, sex and age band in `enrolled` rows is shared by at least this many subjects (bands widened, then values withheld as `*`); 1 = off' },
+  EXPORT_SHIFT: { kind: 'string', def: 'days', choices: ['days', 'seconds'], doc: 'date shift of the export: `days` (contract v1: whole days, time of day kept) or `seconds` (whole seconds within ±180 days, so events the service stamped at one instant never line up across subjects; times of day are not kept)' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
 } as const satisfies Record<string, Var>;
 
@@ -293,7 +299,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       streamSessionCheckMs: int('ALERT_STREAM_SESSION_CHECK_MS'),
       streamPollMs: int('ALERT_STREAM_POLL_MS'),
     },
-    export: { key: exportKey },
+    export: { key: exportKey, minCell: int('EXPORT_MIN_CELL'), shift: str('EXPORT_SHIFT') === 'seconds' ? 'seconds' : 'days' },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };
   // A batch and its quarantine rows must fit in the queue, or full batches could never be stored.

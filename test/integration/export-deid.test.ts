@@ -290,3 +290,31 @@ describe('small cells of the enrolled row', () => {
     }
   });
 });
+
+describe('the export route under EXPORT_SHIFT and EXPORT_MIN_CELL', () => {
+  it('shifts by seconds and leaves small cells alone when the service is configured so', async () => {
+    const configured = await startService(tdb.db, tdb.url, { EXPORT_KEY: KEY, EXPORT_SHIFT: 'seconds', EXPORT_MIN_CELL: '1' });
+    try {
+      const res = await fetch(`${configured.httpUrl}/v1/exports/timeline?format=csv&site=${SITE}`, { headers: { cookie: analyst } });
+      expect(res.status).toBe(200);
+      const rows = rowsOf(await res.text());
+      // Every subject's service-clock times of day are its own.
+      const owners = new Map<number, Set<string>>();
+      for (const r of rows) {
+        if (!SERVICE_CLOCK.has(r.event!)) continue;
+        const t = timeOfDay(r.at!);
+        owners.set(t, (owners.get(t) ?? new Set()).add(r.subject!));
+      }
+      expect(owners.size).toBeGreaterThan(0);
+      expect([...owners.values()].every((s) => s.size === 1)).toBe(true);
+      // k = 1: the ten distinct combinations come through as they are.
+      const enrolled = rows.filter((r) => r.event === 'enrolled');
+      expect(enrolled.some((r) => Object.values(r).includes('*'))).toBe(false);
+      const audit = await sql<{ detail: { shift: string; small_cells: { k: number } | null } }>`
+        SELECT detail FROM audit_log WHERE action = 'export.timeline' ORDER BY id DESC LIMIT 1`.execute(tdb.db);
+      expect(audit.rows[0]!.detail).toMatchObject({ shift: 'seconds', small_cells: { k: 1 } });
+    } finally {
+      await configured.close();
+    }
+  });
+});
