@@ -191,6 +191,31 @@ describe('the dashboard queue', () => {
     await page.locator('#notify-toggle[aria-pressed=false]').waitFor();
   });
 
+  it('tags an alert that worsens while open, moves it up and notifies it like a new high one', async () => {
+    const toggle = page.getByRole('button', { name: /Sound and notifications/ });
+    await toggle.click();
+    await page.locator('#notify-toggle[aria-pressed=true]').waitFor();
+    const gw = await TestGateway.open(svc.wsUrl, gatewayKey);
+    const t = Date.now() - 60_000;
+    // Elective replacement: a medium battery alert. Then end of service: the same alert, high.
+    expect((await gw.batch('bat-1', [{ device: 'E2E-BAT', seq: 1, at: new Date(t).toISOString(), metric: 'battery_status', value: 3 }])).accepted).toBe(1);
+    await row('E2E-BAT').locator('.prio-medium').waitFor();
+    const before = await page.evaluate(() => ((globalThis as { __notified?: string[] }).__notified ?? []).length);
+    expect((await gw.batch('bat-2', [{ device: 'E2E-BAT', seq: 2, at: new Date(t + 1000).toISOString(), metric: 'battery_status', value: 4 }])).accepted).toBe(1);
+    gw.close();
+    await row('E2E-BAT').locator('.badge-worse', { hasText: 'Worse (was Medium)' }).waitFor();
+    await row('E2E-BAT').locator('.prio-high').waitFor();
+    const shown = await page.evaluate(() => (globalThis as { __notified?: string[] }).__notified ?? []);
+    expect(shown.slice(before)).toEqual(['High (was Medium): Battery | Site mri. Open the dashboard for the patient.']);
+    // Among the high alerts now, above every medium one.
+    const order = await page.locator('#queue-rows tr').evaluateAll((rows) => rows.map((r) => ({ cls: r.className, text: r.textContent ?? '' })));
+    const at = order.findIndex((r) => r.text.includes('E2E-BAT'));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(order.slice(0, at + 1).every((r) => r.cls.includes('prio-high'))).toBe(true);
+    await toggle.click();
+    await page.locator('#notify-toggle[aria-pressed=false]').waitFor();
+  });
+
   it('flags an escalated alert, with the flag in words', async () => {
     await raise(svc.wsUrl, 'E2E-ESC1');
     await row('E2E-ESC1').waitFor();

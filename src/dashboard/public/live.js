@@ -9,10 +9,25 @@ export function backoffMs(attempt) {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+const RANK = { low: 0, medium: 1, high: 2 };
+
+/**
+ * The priority an alert had before this version of it, when this version is higher (the
+ * service only ever raises an open alert's priority: HF Medium → High, say); else null.
+ * @param {any} previous @param {any} alert @returns {string | null}
+ */
+export function worsenedFrom(previous, alert) {
+  if (!previous || !(alert.priority in RANK) || !(previous.priority in RANK)) return null;
+  return RANK[alert.priority] > RANK[previous.priority] ? previous.priority : null;
+}
+
 /**
  * Alerts by id: the unresolved ones from the stream's snapshot, then every change the
  * stream sends; resolved ones too, as they are resolved or loaded for the resolved view.
- * Events: 'reset' (snapshot), 'change' (detail {alert, change|null}).
+ * An alert whose priority rose while open keeps `worsenedFrom` (its earlier priority) until
+ * someone acknowledges it, so the queue can say so.
+ * Events: 'reset' (snapshot), 'change' (detail {alert, change|null, worsened: the earlier
+ * priority when this change raised it, else null}).
  */
 export class AlertStore extends EventTarget {
   constructor() {
@@ -33,8 +48,12 @@ export class AlertStore extends EventTarget {
 
   /** @param {any} alert @param {any} change */
   apply(alert, change) {
-    this.alerts.set(alert.id, alert);
-    this.dispatchEvent(new CustomEvent('change', { detail: { alert, change } }));
+    const previous = this.alerts.get(alert.id);
+    const worsened = worsenedFrom(previous, alert);
+    const kept = worsened ?? (alert.status === 'open' ? previous?.worsenedFrom ?? null : null);
+    const next = kept ? { ...alert, worsenedFrom: kept } : alert;
+    this.alerts.set(alert.id, next);
+    this.dispatchEvent(new CustomEvent('change', { detail: { alert: next, change, worsened } }));
   }
 
   /** An alert as an action or a REST read returned it. @param {any} alert */

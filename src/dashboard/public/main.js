@@ -97,8 +97,8 @@ function renderNotifyToggle() {
   notifyToggle.setAttribute('aria-pressed', String(notifier.enabled));
   notifyToggle.textContent = `Sound and notifications: ${notifier.enabled ? 'on' : 'off'}`;
   notifyToggle.title = notifier.enabled
-    ? `A tone and a desktop notification for each new high-priority or escalated alert. ${notifier.desktopStatus}`.trim()
-    : 'Off: turn on for a tone and a desktop notification for each new high-priority or escalated alert.';
+    ? `A tone and a desktop notification for each alert that opens high, worsens to high or escalates. ${notifier.desktopStatus}`.trim()
+    : 'Off: turn on for a tone and a desktop notification for each alert that opens high, worsens to high or escalates.';
 }
 notifyToggle.addEventListener('click', async () => {
   await notifier.setEnabled(!notifier.enabled);
@@ -108,8 +108,8 @@ notifyToggle.addEventListener('click', async () => {
 });
 renderNotifyToggle();
 store.addEventListener('change', (ev) => {
-  const { alert, change } = /** @type {CustomEvent} */ (ev).detail;
-  notifier.consider(alert, change);
+  const { alert, change, worsened } = /** @type {CustomEvent} */ (ev).detail;
+  notifier.consider(alert, change, worsened);
 });
 
 // The connection state: a word in the header always; a banner while live updates are down.

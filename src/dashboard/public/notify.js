@@ -1,5 +1,5 @@
-// Optional sound and desktop notification for new high-priority alerts. Off by default;
-// the choice is kept in this browser only.
+// Optional sound and desktop notification for new high-priority alerts, and for alerts that
+// escalate or worsen to high. Off by default; the choice is kept in this browser only.
 import { PRIORITY_LABELS, kindLabel } from './format.js';
 
 const KEY = 'dashboard.notify';
@@ -11,12 +11,14 @@ const KEY = 'dashboard.notify';
  * device serial or summary goes into it; the dashboard itself shows those once signed in.
  * @param {{ priority: string, kind: string, site: string }} alert
  * @param {boolean} escalated
+ * @param {string | null} [worsenedFrom] the priority it had before this change raised it
  * @returns {{ title: string, body: string }}
  */
-export function notificationText(alert, escalated) {
+export function notificationText(alert, escalated, worsenedFrom = null) {
   const priority = PRIORITY_LABELS[alert.priority] ?? alert.priority;
+  const was = worsenedFrom ? ` (was ${PRIORITY_LABELS[worsenedFrom] ?? worsenedFrom})` : '';
   return {
-    title: `${priority}${escalated ? ', escalated' : ''}: ${kindLabel(alert.kind)}`,
+    title: `${priority}${was}${escalated ? ', escalated' : ''}: ${kindLabel(alert.kind)}`,
     body: `Site ${alert.site}. Open the dashboard for the patient.`,
   };
 }
@@ -45,15 +47,20 @@ export class Notifier {
     return '';
   }
 
-  /** A change from the stream: notify when it opens a high alert or escalates one. @param {any} alert @param {any} change */
-  consider(alert, change) {
+  /**
+   * A change from the stream: notify when it opens a high alert, raises an open one to high
+   * (like a new one: it is now as urgent as one), or escalates one.
+   * @param {any} alert @param {any} change @param {string | null} [worsened] the priority before this change
+   */
+  consider(alert, change, worsened = null) {
     if (!this.enabled || !change) return;
     const isNew = change.type === 'opened' && alert.priority === 'high';
+    const nowHigh = worsened !== null && alert.priority === 'high';
     const escalated = change.type === 'escalated';
-    if (!isNew && !escalated) return;
+    if (!isNew && !nowHigh && !escalated) return;
     this.beep();
     if ('Notification' in window && Notification.permission === 'granted') {
-      const { title, body } = notificationText(alert, escalated);
+      const { title, body } = notificationText(alert, escalated, nowHigh ? worsened : null);
       // The tag (the alert's id, a-000123, not shown) makes a repeat for the same alert replace the earlier notification.
       const n = new Notification(title, { body, tag: alert.id });
       n.onclick = () => {

@@ -163,6 +163,7 @@ export function renderQueue(main, ctx) {
           kindLabel(a.kind),
           a.occurrences > 1 ? h('span', { class: 'occ', title: `triggered ${a.occurrences} times` }, ` ×${a.occurrences}`) : null,
           fresh.has(a.id) ? h('span', { class: 'badge badge-new' }, 'New') : null,
+          a.worsenedFrom ? h('span', { class: 'badge badge-worse', title: `raised from ${PRIORITY_LABELS[a.worsenedFrom] ?? a.worsenedFrom} while open` }, `Worse (was ${PRIORITY_LABELS[a.worsenedFrom] ?? a.worsenedFrom})`) : null,
           a.escalationLevel > 0 ? h('span', { class: 'badge badge-esc' }, a.escalationLevel > 1 ? `Escalated ×${a.escalationLevel}` : 'Escalated') : null),
         h('div', { class: 'summary' }, a.summary)),
       h('td', { class: 'c-who' },

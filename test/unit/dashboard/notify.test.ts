@@ -46,3 +46,36 @@ describe('notificationText', () => {
     }
   });
 });
+
+describe('an alert that worsens while open', () => {
+  type Store = EventTarget & { apply(alert: unknown, change: unknown): void; alerts: Map<string, Record<string, unknown>> };
+  let AlertStore: new () => Store;
+  let worsenedFrom: (previous: unknown, alert: unknown) => string | null;
+  beforeAll(async () => {
+    ({ AlertStore, worsenedFrom } = (await import('../../../src/dashboard/public/live.js' as string)) as { AlertStore: typeof AlertStore; worsenedFrom: typeof worsenedFrom });
+  });
+
+  it('is tagged with its earlier priority until someone acknowledges it, and the raising change says so once', () => {
+    const store = new AlertStore();
+    const seen: Array<string | null> = [];
+    store.addEventListener('change', (ev) => seen.push((ev as CustomEvent).detail.worsened));
+    const a = { ...alert('hf_decompensation', 'medium'), status: 'open' };
+    store.apply(a, { type: 'opened' });
+    store.apply({ ...a, priority: 'high' }, { type: 'updated' });
+    store.apply({ ...a, priority: 'high', occurrences: 3 }, { type: 'updated' });
+    expect(seen).toEqual([null, 'medium', null]);
+    expect(store.alerts.get(a.id as string)!.worsenedFrom).toBe('medium');
+    store.apply({ ...a, priority: 'high', status: 'acknowledged' }, { type: 'acknowledged' });
+    expect(store.alerts.get(a.id as string)!.worsenedFrom).toBeUndefined();
+  });
+
+  it('only a rise counts, and the notification says what it was', () => {
+    expect(worsenedFrom({ priority: 'medium' }, { priority: 'high' })).toBe('medium');
+    expect(worsenedFrom({ priority: 'high' }, { priority: 'medium' })).toBeNull();
+    expect(worsenedFrom(undefined, { priority: 'high' })).toBeNull();
+    const text = (notificationText as unknown as (a: Alert, e: boolean, w: string | null) => { title: string; body: string })(
+      alert('hf_decompensation', 'high'), false, 'medium');
+    expect(text.title).toBe(`High (was Medium): ${KIND_LABELS.hf_decompensation}`);
+    expect(JSON.stringify(text)).not.toMatch(/Harriet|p-23|MDT-/);
+  });
+});
