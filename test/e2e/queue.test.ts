@@ -117,6 +117,19 @@ describe('the dashboard queue', () => {
     expect(await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
   });
 
+  it('shows when the event happened on the device beside when the service received it', async () => {
+    // A transmission that arrives two days after the episode it reports.
+    const onDevice = new Date(Date.now() - 2 * 86_400_000);
+    const gw = await TestGateway.open(svc.wsUrl, gatewayKey);
+    expect((await gw.batch('late-vt', [vtReading('E2E-LATE', onDevice)])).accepted).toBe(1);
+    gw.close();
+    const cell = row('E2E-LATE').locator('td.c-when');
+    await cell.waitFor();
+    const when = await cell.locator('time.event-time').getAttribute('datetime');
+    expect(Date.parse(when!)).toBe(onDevice.getTime());
+    await expect(cell.locator('.received').textContent()).resolves.toMatch(/^received .+ · just now$/);
+  });
+
   it('acknowledges, then resolves with a resolution and a comment shown as text', async () => {
     await row('E2E-0001').click();
     await page.getByRole('button', { name: 'Acknowledge' }).click();

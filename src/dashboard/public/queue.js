@@ -89,7 +89,7 @@ export function renderQueue(main, ctx) {
       h('th', { scope: 'col', class: 'c-prio' }, 'Priority'),
       h('th', { scope: 'col' }, 'Alert'),
       h('th', { scope: 'col', class: 'c-who' }, 'Patient / device'),
-      h('th', { scope: 'col', class: 'c-when' }, 'Raised'),
+      h('th', { scope: 'col', class: 'c-when' }, 'On the device / received'),
       h('th', { scope: 'col', class: 'c-status' }, 'Status'))),
     tbody);
   const detail = h('aside', { class: 'detail', id: 'detail', 'aria-label': 'Selected alert', tabindex: '-1' },
@@ -170,7 +170,14 @@ export function renderQueue(main, ctx) {
         a.patientId ? h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true, onclick: (e) => e.stopPropagation() }, ctx.patients.name(a.patientId) ?? a.patientId) : null,
         h('div', { class: 'device' }, a.device),
         h('div', { class: 'muted' }, a.site)),
-      h('td', { class: 'c-when' }, h('time', { datetime: a.raisedAt }, formatWhen(a.raisedAt, now)), h('div', { class: 'muted' }, ago(a.raisedAt, now))),
+      h('td', { class: 'c-when' },
+        // When it happened on the device (the opening reading's time), then when the service
+        // raised it: a transmission a day late shows as such instead of as a fresh event.
+        h('time', { class: 'event-time', datetime: a.openedAt, title: 'When the device recorded it' }, formatWhen(a.openedAt, now)),
+        a.lastSeenAt && a.lastSeenAt !== a.openedAt
+          ? h('div', { class: 'muted' }, 'last ', h('time', { datetime: a.lastSeenAt }, formatWhen(a.lastSeenAt, now)))
+          : null,
+        h('div', { class: 'muted received' }, 'received ', h('time', { datetime: a.raisedAt }, formatWhen(a.raisedAt, now)), ` · ${ago(a.raisedAt, now)}`)),
       h('td', { class: 'c-status' },
         h('div', { class: `status status-${a.status}` }, STATUS_LABELS[a.status] ?? a.status),
         a.assignee ? h('div', { class: 'muted' }, a.assignee === ctx.me.email ? 'Assigned to me' : `Assigned to ${a.assignee}`) : null,
