@@ -1,10 +1,10 @@
 // The alert lifecycle's rules, pure: which action each status allows, and the shape of
 // each request body. The routes apply them; the store re-checks the status in SQL.
+import type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
 import { ServiceError } from '../errors.ts';
 
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+export type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
 export type LifecycleAction = 'acknowledge' | 'resolve' | 'assign' | 'snooze' | 'comment';
-export type LifecycleEventType = 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated';
 
 export const RESOLUTIONS = ['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];

@@ -1,26 +1,8 @@
 // The alert object of the alerts contract (version 1), from a stored row. Pure.
+import type { AlertRow } from '../domain/alerts.ts';
 import type { AlertKind } from '../domain/types.ts';
 
-export interface AlertRow {
-  readonly id: number;
-  readonly serial: string;
-  readonly site: string;
-  readonly patient: string | null;
-  readonly kind: string;
-  readonly priority: 'low' | 'medium' | 'high';
-  readonly status: 'open' | 'acknowledged' | 'resolved';
-  readonly opened_at: Date;
-  readonly last_seen_at: Date;
-  readonly raised_at: Date;
-  readonly occurrences: number;
-  readonly trigger: { seq: number; metric: string; value: number; at: string };
-  readonly score: number;
-  readonly summary: string;
-  readonly evidence: Record<string, number | string>;
-  readonly assignee: string | null;
-  readonly snoozed_until: Date | null;
-  readonly escalation_level: number;
-}
+export type { AlertRow } from '../domain/alerts.ts';
 
 export interface Alert {
   readonly id: string;

@@ -4,6 +4,7 @@
 // no object per row (the values go from the query's text into precomputed line templates),
 // the pseudonym, date shift and cells of a subject computed once per subject, and times
 // formatted from tables instead of a Date per row.
+import type { RawRow, SourceRow } from '../domain/export-rows.ts';
 import { metricById } from '../domain/vocabulary.ts';
 import { COLUMN_NAMES, type ColumnName, type ExportEventName, type ExportRow } from './columns.ts';
 import { csvCell } from './csv.ts';
@@ -11,18 +12,10 @@ import { DAY_MS, type Deidentifier } from './deidentify.ts';
 import { FORMATTERS, type ExportFormat } from './format.ts';
 import {
   ALERT_EVENTS, BATTERY_STATUS, PRIORITIES, RESOLUTIONS, RISK, ROLES,
-  enrolledValues, kindOf, num, oneOf, type ExportScope, type SourceRow,
+  enrolledValues, kindOf, num, oneOf, type ExportScope,
 } from './timeline.ts';
 
-/**
- * One row of the export query as node-postgres reads it with rowMode 'array' and no type
- * parsing: the columns of SourceRow in order, PostgreSQL's text of each, null for NULL.
- */
-export type RawRow = readonly [
-  patient_id: string, t: string, event: string | null,
-  s1: string | null, s2: string | null, s3: string | null, s4: string | null,
-  n1: string | null, n2: string | null, ref: string | null,
-];
+export type { RawRow } from '../domain/export-rows.ts';
 
 const PATIENT = 0, T = 1, EVENT = 2, S1 = 3, S2 = 4, S3 = 5, S4 = 6, N1 = 7, N2 = 8, REF = 9;
 

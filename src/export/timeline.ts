@@ -1,26 +1,14 @@
 // Rows of the export query -> rows of the timeline, pure. Every value that leaves is
 // either computed here (pseudonyms, shifted times, bands) or checked against a closed
 // vocabulary, so free text that found its way into the source cannot reach a file.
+import type { SourceRow } from '../domain/export-rows.ts';
 import { metricById } from '../domain/vocabulary.ts';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
 import type { ExportEventName, ExportRow } from './columns.ts';
 import { ageBand, shiftTime, type Deidentifier } from './deidentify.ts';
 import type { CellPlan, QuasiIdentifiers } from './small-cells.ts';
 
-/** One row of the export query (src/store/export.ts); the meaning of s1..ref depends on `event`. */
-export interface SourceRow {
-  readonly patient_id: number;
-  /** True (unshifted) time of the event, ms since the epoch. */
-  readonly t: number;
-  readonly event: string;
-  readonly s1: string | null;
-  readonly s2: string | null;
-  readonly s3: string | null;
-  readonly s4: string | null;
-  readonly n1: number | null;
-  readonly n2: number | null;
-  readonly ref: number | null;
-}
+export type { SourceRow } from '../domain/export-rows.ts';
 
 /** What one export keeps: its window on the shifted (exported) clock (ms, `to` exclusive), and its site codes. */
 export interface ExportScope {

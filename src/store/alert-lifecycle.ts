@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import { lockAlertEvents } from './engine.ts';
-import type { AlertStatus, LifecycleEventType } from '../alerts/lifecycle.ts';
+import type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
 
 // SQL of the alert lifecycle: one transition (the alerts row and its history event, in
 // one transaction), the users an alert may be assigned to, and escalation.

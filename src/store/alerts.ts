@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import type { AlertRow } from '../alerts/present.ts';
+import type { AlertRow } from '../domain/alerts.ts';
 
 // Reads of alerts and their history.
 

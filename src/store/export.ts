@@ -1,7 +1,6 @@
 import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
-import type { RawRow } from '../export/encode.ts';
-import type { SourceRow } from '../export/timeline.ts';
+import type { RawRow, SourceRow } from '../domain/export-rows.ts';
 
 // SQL of the timeline export: the subjects in scope, and their events read through a
 // server-side cursor in subject chunks, so neither the service nor the database holds
