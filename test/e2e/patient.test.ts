@@ -41,6 +41,7 @@ function history(): Reading[] {
       { device: SERIAL, seq: ++seq, at, metric: 'activity', value: 260 + wobble * 30 - fall * 4 },
       { device: SERIAL, seq: ++seq, at, metric: 'af_burden', value: d % 17 === 0 ? 1.5 : 0 },
       { device: SERIAL, seq: ++seq, at, metric: 'rv_lead_impedance', value: 540 + wobble * 10 },
+      { device: SERIAL, seq: ++seq, at, metric: 'shocks_delivered', value: 0 },
     );
     if (d === 68) out.push({ device: SERIAL, seq: ++seq, at, metric: 'vt_episodes', value: 1 });
   }
@@ -105,6 +106,16 @@ describe('the patient page', () => {
     await page.locator('.marker-key li', { hasText: 'Ventricular arrhythmia' }).waitFor();
     const caption = await page.locator('figure[data-metric=thoracic_impedance] .chart-desc').textContent();
     expect(caption).toMatch(/^80 readings from /);
+    // No shock all period: named in one line, not drawn as a flat chart.
+    expect(metrics).not.toContain('shocks_delivered');
+    await expect(page.locator('#charts .flat-counts').textContent()).resolves.toMatch(/^None in this period: .*Shocks/);
+    // Hard limits in the caption (and drawn when in range).
+    await expect(page.locator('figure[data-metric=rv_lead_impedance] .chart-desc').textContent()).resolves.toMatch(/limits 200–2000 Ω\.$/);
+    // The reading under the pointer, in words.
+    const plot = page.locator('figure[data-metric=thoracic_impedance] .u-over');
+    const box = (await plot.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await expect(page.locator('figure[data-metric=thoracic_impedance] .chart-readout').textContent()).resolves.toMatch(/^ \d+(\.\d+)? Ω · /);
     await page.screenshot({ path: path.join(OUT, 'patient.png'), fullPage: false });
 
     await page.getByLabel('Last 30 days').check();

@@ -2,9 +2,17 @@
 // alerts marked where they opened. Each chart has a text caption for screen readers.
 import uPlot from '/assets/vendor/uPlot.esm.js';
 import { h } from './dom.js';
-import { PRIORITY_LABELS, formatDate, formatDateTime, formatDayMonth, formatValue, kindLabel, metricLabel, unitLabel } from './format.js';
+import { PRIORITY_LABELS, formatDate, formatDateTime, formatDayMonth, formatValue, kindLabel, metricLabel, tickLabels, unitLabel } from './format.js';
 
 const MARK_COLOURS = { high: '#b3261e', medium: '#8a5a00', low: '#3d5a80' };
+/**
+ * Limits drawn on a chart (dashed) and named in its caption: the engine's default hard limits
+ * of lead impedance (src/engine/config.ts, lead.pacingMin/Max and shockMin/Max), outside which
+ * a lead alert opens whatever the patient's baseline.
+ */
+const LIMITS = {
+  ra_lead_impedance: [200, 2000], rv_lead_impedance: [200, 2000], lv_lead_impedance: [200, 2000], shock_impedance: [20, 200],
+};
 const LINE = '#1d4f7a';
 
 /** The order clinicians read a remote follow-up in: arrhythmia and therapy, HF, leads, battery. */
@@ -51,9 +59,17 @@ export function drawCharts(container, readings, alerts) {
     .filter((m) => m.t >= fromS && m.t <= toS);
   /** @type {uPlot[]} */
   const plots = [];
-  const metrics = chartOrder(Object.keys(readings.series));
+  // Counts that stayed at zero all period (no VF, no shocks: the usual case) are named in one
+  // line under the charts rather than drawn as flat lines ahead of the trends that matter.
+  const flat = (m) => readings.series[m].unit.startsWith('{') && readings.series[m].points.every((p) => p[1] === 0);
+  const all = chartOrder(Object.keys(readings.series));
+  const metrics = all.filter((m) => !flat(m));
+  const quiet = all.filter(flat);
+  const quietLine = quiet.length
+    ? h('p', { class: 'flat-counts' }, `None in this period: ${quiet.map((m) => metricLabel(m)).join(', ')}.`)
+    : null;
   if (metrics.length === 0) {
-    container.append(h('p', { class: 'empty' }, 'No readings in this period.'));
+    container.append(quietLine ?? h('p', { class: 'empty' }, 'No readings in this period.'));
     return () => undefined;
   }
   if (marks.length) {
@@ -77,11 +93,14 @@ export function drawCharts(container, readings, alerts) {
       if (y > hi) hi = y;
     }
     const n = s.points.length;
+    const limits = LIMITS[metric] ?? null;
     const caption = n
-      ? `${n} reading${n === 1 ? '' : 's'} from ${formatDate(s.points[0][0])}; range ${formatValue(lo)}–${formatValue(hi)} ${unit}; latest ${formatValue(last[1])} ${unit} on ${formatDateTime(last[0])}.`
+      ? `${n} reading${n === 1 ? '' : 's'} from ${formatDate(s.points[0][0])}; range ${formatValue(lo)}–${formatValue(hi)} ${unit}; latest ${formatValue(last[1])} ${unit} on ${formatDateTime(last[0])}${limits ? `; limits ${limits[0]}–${limits[1]} ${unit}` : ''}.`
       : 'No readings in this period.';
+    // The reading under the pointer, in words (the chart itself is a picture).
+    const readout = h('span', { class: 'chart-readout muted', 'aria-hidden': 'true' });
     const fig = h('figure', { class: 'chart', 'data-metric': metric },
-      h('figcaption', null, h('span', { class: 'chart-title' }, metricLabel(metric)), h('span', { class: 'muted' }, ` (${unit})`), h('span', { class: 'chart-desc' }, caption)),
+      h('figcaption', null, h('span', { class: 'chart-title' }, metricLabel(metric)), h('span', { class: 'muted' }, ` (${unit})`), readout, h('span', { class: 'chart-desc' }, caption)),
       plotEl);
     container.append(fig);
     const width = Math.max(280, plotEl.clientWidth || container.clientWidth || 600);
@@ -97,12 +116,19 @@ export function drawCharts(container, readings, alerts) {
       ],
       axes: [
         { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, values: (_u, splits) => splits.map((t) => formatDayMonth(t * 1000)) },
-        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, size: 52, values: (_u, splits) => splits.map(formatValue) },
+        { stroke: '#4a4f55', grid: { stroke: '#e6e8eb', width: 1 }, ticks: { stroke: '#c9cdd2' }, size: 52, values: (_u, splits, _axis, _space, incr) => tickLabels(splits, incr) },
       ],
-      hooks: { draw: [(plot) => drawMarks(plot, marks)] },
+      hooks: {
+        draw: [(plot) => drawLimits(plot, limits), (plot) => drawMarks(plot, marks)],
+        setCursor: [(plot) => {
+          const i = plot.cursor.idx;
+          readout.textContent = i == null || ys[i] == null ? '' : ` ${formatValue(ys[i])} ${unit} · ${formatDateTime(xs[i] * 1000)}`;
+        }],
+      },
     }, [xs, ys], plotEl);
     plots.push(u);
   }
+  if (quietLine) container.append(quietLine);
   const resize = new ResizeObserver(() => {
     for (const u of plots) {
       const w = Math.max(280, u.root.parentElement?.clientWidth ?? 600);
@@ -114,6 +140,32 @@ export function drawCharts(container, readings, alerts) {
     resize.disconnect();
     for (const u of plots) u.destroy();
   };
+}
+
+/** A dotted line at each limit inside the chart's y range, labelled with its value. */
+function drawLimits(u, limits) {
+  if (!limits) return;
+  const ctx = u.ctx;
+  const { left, width, top, height } = u.bbox;
+  const dpr = devicePixelRatio || 1;
+  ctx.save();
+  ctx.strokeStyle = '#8c1d18';
+  ctx.fillStyle = '#8c1d18';
+  ctx.lineWidth = dpr;
+  ctx.setLineDash([2 * dpr, 3 * dpr]);
+  ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'bottom';
+  for (const v of limits) {
+    const y = Math.round(u.valToPos(v, 'y', true));
+    if (y < top || y > top + height) continue;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.fillText(`limit ${v}`, left + width - 4 * dpr, y - 2 * dpr);
+  }
+  ctx.restore();
 }
 
 /** A dashed line at each alert's opening, with its priority's letter, so colour is not the only cue. */

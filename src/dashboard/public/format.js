@@ -158,3 +158,20 @@ const dayMonth = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'shor
 export function formatDayMonth(t) {
   return dayMonth.format(new Date(t));
 }
+
+/**
+ * Decimals a chart axis needs so that ticks `incr` apart never print alike (3.14, 3.145,
+ * 3.15 printed as 3.14, 3.15, 3.15 before): enough for the step, at most 4.
+ * @param {number} incr
+ */
+export function tickDecimals(incr) {
+  if (!(incr > 0) || !Number.isFinite(incr)) return 0;
+  for (let d = 0; d < 4; d++) if (Math.abs(incr * 10 ** d - Math.round(incr * 10 ** d)) < 1e-6) return d;
+  return 4;
+}
+
+/** Axis labels of one chart, all with the decimals its step needs. @param {number[]} splits @param {number} incr */
+export function tickLabels(splits, incr) {
+  const d = tickDecimals(incr);
+  return splits.map((v) => (v == null ? '' : v.toFixed(d)));
+}

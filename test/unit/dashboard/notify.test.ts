@@ -79,3 +79,23 @@ describe('an alert that worsens while open', () => {
     expect(JSON.stringify(text)).not.toMatch(/Harriet|p-23|MDT-/);
   });
 });
+
+describe('chart axis labels', () => {
+  let tickLabels: (splits: number[], incr: number) => string[];
+  let tickDecimals: (incr: number) => number;
+  beforeAll(async () => {
+    ({ tickLabels, tickDecimals } = (await import('../../../src/dashboard/public/format.js' as string)) as { tickLabels: typeof tickLabels; tickDecimals: typeof tickDecimals });
+  });
+
+  it('print every tick differently, with the decimals the step needs', () => {
+    expect(tickLabels([3.14, 3.145, 3.15], 0.005)).toEqual(['3.140', '3.145', '3.150']);
+    expect(tickLabels([500, 520, 540], 20)).toEqual(['500', '520', '540']);
+    expect(tickLabels([0.5, 1, 1.5], 0.5)).toEqual(['0.5', '1.0', '1.5']);
+    expect(tickDecimals(0.25)).toBe(2);
+    expect(tickDecimals(Number.NaN)).toBe(0);
+    for (const incr of [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]) {
+      const splits = Array.from({ length: 6 }, (_, i) => 3 + i * incr);
+      expect(new Set(tickLabels(splits, incr)).size, String(incr)).toBe(6);
+    }
+  });
+});
