@@ -220,6 +220,11 @@ describe('the dashboard queue', () => {
     await row('E2E-BAT').locator('.prio-high').waitFor();
     const shown = await page.evaluate(() => (globalThis as { __notified?: string[] }).__notified ?? []);
     expect(shown.slice(before)).toEqual(['High (was Medium): Battery | Site mri. Open the dashboard for the patient.']);
+    // The alert in words: the opening reading by its device time and meaning, not its seq.
+    await row('E2E-BAT').click();
+    const trigger = page.locator('dl.facts dt', { hasText: 'Trigger' }).locator('xpath=following-sibling::dd[1]');
+    await expect(trigger.textContent()).resolves.toMatch(/^Battery status elective replacement \(ERI\) on /);
+    await page.locator('ul.evidence li', { hasText: 'Battery status: end of service (EOS)' }).waitFor();
     // Among the high alerts now, above every medium one.
     const order = await page.locator('#queue-rows tr').evaluateAll((rows) => rows.map((r) => ({ cls: r.className, text: r.textContent ?? '' })));
     const at = order.findIndex((r) => r.text.includes('E2E-BAT'));

@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { h, replace } from './dom.js';
 import {
-  CHANGE_LABELS, PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, formatDateTime, formatNumber, kindLabel, metricLabel,
+  CHANGE_LABELS, PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, evidenceLines, formatDateTime, formatNumber, kindLabel, triggerText,
 } from './format.js';
 
 const ALLOWED = {
@@ -93,14 +93,14 @@ export function renderDetail(root, ctx, { onUpdated }) {
           : 'Device not enrolled'),
         fact('Device', a.device),
         fact('Site', a.site),
-        fact('Trigger', `${metricLabel(a.trigger.metric)} ${formatNumber(a.trigger.value)} (reading ${a.trigger.seq})`),
+        fact('Trigger', triggerText(a.trigger)),
         fact('First seen', formatDateTime(a.openedAt)),
         fact('Last seen', `${formatDateTime(a.lastSeenAt)}${a.occurrences > 1 ? ` · ${a.occurrences} occurrences` : ''}`),
         fact('Raised', formatDateTime(a.raisedAt)),
         fact('Score', formatNumber(a.score)),
         fact('Assigned to', a.assignee ?? 'Nobody'),
         a.snoozedUntil ? fact('Snoozed until', formatDateTime(a.snoozedUntil)) : null,
-        ev.length ? fact('Evidence', h('ul', { class: 'evidence' }, ev.map(([k, v]) => h('li', null, `${k.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${typeof v === 'number' ? formatNumber(v) : v}`)))) : null));
+        ev.length ? fact('Evidence', h('ul', { class: 'evidence' }, evidenceLines(a.kind, a.evidence).map((line) => h('li', null, line)))) : null));
   }
 
   async function loadHistory() {

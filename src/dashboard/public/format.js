@@ -175,3 +175,94 @@ export function tickLabels(splits, incr) {
   const d = tickDecimals(incr);
   return splits.map((v) => (v == null ? '' : v.toFixed(d)));
 }
+
+/** battery_status values (the metric vocabulary's): 1 beginning of service ... 4 end of service. */
+export const BATTERY_STATUS = { 1: 'beginning of service', 2: 'middle of service', 3: 'elective replacement (ERI)', 4: 'end of service (EOS)' };
+
+/** ' Ω', ' %', '/min', '×': a space before a word or symbol, none before a rate or a factor. @param {string} unit */
+const unitSuffix = (unit) => (!unit ? '' : unit.startsWith('/') || unit === '×' ? unit : ` ${unit}`);
+
+const signedNumber = (v) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${formatNumber(Math.abs(v))}`;
+
+/**
+ * Evidence keys in words and units. `unit` may depend on the alert's kind (a `threshold` is
+ * a percentage of CRT pacing, hours of AF or volts); `signed` shows + or − for a change.
+ * @type {Record<string, { label: string, unit?: string | ((kind: string) => string), signed?: boolean, text?: (v: any) => string }>}
+ */
+const EVIDENCE = {
+  fluidIndex: { label: 'Fluid index', unit: 'Ω·d' },
+  impedanceChangePct: { label: 'Thoracic impedance change', unit: '%', signed: true },
+  impedanceBaseline: { label: 'Thoracic impedance baseline', unit: 'Ω' },
+  respiratoryRateDelta: { label: 'Respiratory rate change', unit: '/min', signed: true },
+  respiratoryRateBaseline: { label: 'Respiratory rate baseline', unit: '/min' },
+  nightHeartRateDelta: { label: 'Night heart rate change', unit: '/min', signed: true },
+  nightHeartRateBaseline: { label: 'Night heart rate baseline', unit: '/min' },
+  hrvChangePct: { label: 'HRV change', unit: '%', signed: true },
+  hrvBaseline: { label: 'HRV baseline', unit: 'ms' },
+  activityChangePct: { label: 'Activity change', unit: '%', signed: true },
+  activityBaseline: { label: 'Activity baseline', unit: 'min/d' },
+  afBurdenDelta: { label: 'AF burden change', unit: 'h/d', signed: true },
+  afBurdenBaseline: { label: 'AF burden baseline', unit: 'h/d' },
+  afBurdenHours: { label: 'AF burden', unit: 'h/d' },
+  afVentricularRate: { label: 'Ventricular rate in AF', unit: '/min' },
+  recentVentricularArrhythmia: { label: 'Ventricular arrhythmia in the last week', text: (v) => (v ? 'yes' : 'no') },
+  crtPacingPct: { label: 'CRT pacing', unit: '%' },
+  sensorsAbnormal: { label: 'Sensors outside the patient\'s range' },
+  batteryStatus: { label: 'Battery status', text: (v) => BATTERY_STATUS[v] ?? String(v) },
+  longevityDropMonths: { label: 'Longevity fell by', unit: 'months' },
+  windowDays: { label: 'Within', unit: 'days' },
+  longevityMonths: { label: 'Longevity now', unit: 'months' },
+  lowDays: { label: 'Days below the threshold' },
+  ofDays: { label: 'Of the last', unit: 'days' },
+  threshold: {
+    label: 'Threshold',
+    unit: (kind) => ({ crt_pacing_loss: '%', af_burden: 'h/d', af_fast_ventricular_rate: '/min', capture_threshold: 'V' })[kind] ?? '',
+  },
+  lead: { label: 'Lead', text: (v) => String(v).toUpperCase() },
+  limit: { label: 'Limit', unit: 'V' },
+  ratio: { label: 'Times the baseline', unit: '×' },
+  vtEpisodes: { label: 'VT episodes' },
+  vfEpisodes: { label: 'VF episodes' },
+  shocksDelivered: { label: 'Shocks delivered' },
+  impedance: { label: 'Impedance', unit: 'Ω' },
+  safeMin: { label: 'Lowest safe', unit: 'Ω' },
+  safeMax: { label: 'Highest safe', unit: 'Ω' },
+  changePct: { label: 'Change from baseline', unit: '%', signed: true },
+  criteriaMet: { label: 'Criteria met' },
+  criteria: { label: 'Criteria' },
+  silentHours: { label: 'Silent for', unit: 'h' },
+  lastSeenAt: { label: 'Last reading', text: (v) => formatDateTime(v) },
+  siteDevicesReporting: { label: 'Other devices of the site reporting' },
+};
+
+/**
+ * An alert's evidence as lines of words with units, in the engine's order; a key the page
+ * does not know is shown as words from its name, so nothing is hidden.
+ * @param {string} kind @param {Record<string, unknown>} evidence @returns {string[]}
+ */
+export function evidenceLines(kind, evidence) {
+  // (kind decides the unit of a rule's `threshold` and a capture alert's `baseline`)
+  return Object.entries(evidence ?? {}).map(([key, v]) => {
+    const e = EVIDENCE[key];
+    // In a capture alert `threshold` is the measured value, in the others the rule's level.
+    const label = e ? (key === 'threshold' && kind === 'capture_threshold' ? 'Capture threshold' : key === 'baseline' ? 'Baseline' : e.label)
+      : key === 'baseline' ? 'Baseline' : key.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+    const unitOf = e?.unit;
+    const unit = typeof unitOf === 'function' ? unitOf(kind) : unitOf ?? (key === 'baseline' && kind === 'capture_threshold' ? 'V' : key === 'baseline' ? 'Ω' : '');
+    let text;
+    if (e?.text) text = e.text(v);
+    else if (typeof v === 'number') text = `${e?.signed ? signedNumber(v) : formatNumber(v)}${unitSuffix(unit)}`;
+    else text = String(v);
+    return `${label}: ${text}`;
+  });
+}
+
+/**
+ * The reading that opened an alert, in words: "Battery status elective replacement (ERI) on
+ * 4 Mar 2026, 02:00" (the device's time; the reading's sequence number means nothing to a nurse).
+ * @param {{ metric: string, value: number, at: string }} t
+ */
+export function triggerText(t) {
+  const value = t.metric === 'battery_status' ? (BATTERY_STATUS[t.value] ?? String(t.value)) : formatNumber(t.value);
+  return `${metricLabel(t.metric)} ${value} on ${formatDateTime(t.at)}`;
+}

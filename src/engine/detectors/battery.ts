@@ -23,7 +23,7 @@ export const battery: Detector = ({ reading, day, state, config }) => {
     return {
       kind: 'battery',
       priority: eos ? 'high' : config.priorities.battery,
-      summary: eos ? 'Battery at end of service (status 4)' : 'Battery at elective replacement (status 3)',
+      summary: eos ? 'Battery at end of service (EOS)' : 'Battery at elective replacement (ERI)',
       evidence: { batteryStatus: reading.value },
     };
   }

@@ -99,3 +99,27 @@ describe('chart axis labels', () => {
     }
   });
 });
+
+describe('an alert in words', () => {
+  let evidenceLines: (kind: string, evidence: Record<string, unknown>) => string[];
+  let triggerText: (t: { metric: string; value: number; at: string }) => string;
+  beforeAll(async () => {
+    ({ evidenceLines, triggerText } = (await import('../../../src/dashboard/public/format.js' as string)) as { evidenceLines: typeof evidenceLines; triggerText: typeof triggerText });
+  });
+
+  it('names evidence with units, by the alert kind where a key means different things', () => {
+    expect(evidenceLines('hf_decompensation', { fluidIndex: 126, impedanceChangePct: -18.8, nightHeartRateDelta: 5, recentVentricularArrhythmia: 1 }))
+      .toEqual(['Fluid index: 126 Ω·d', 'Thoracic impedance change: −18.8 %', 'Night heart rate change: +5/min', 'Ventricular arrhythmia in the last week: yes']);
+    expect(evidenceLines('crt_pacing_loss', { crtPacingPct: 85.2, threshold: 90 })).toEqual(['CRT pacing: 85.2 %', 'Threshold: 90 %']);
+    expect(evidenceLines('capture_threshold', { lead: 'rv', threshold: 2.6, baseline: 0.9 })).toEqual(['Lead: RV', 'Capture threshold: 2.6 V', 'Baseline: 0.9 V']);
+    expect(evidenceLines('battery', { batteryStatus: 3 })).toEqual(['Battery status: elective replacement (ERI)']);
+    // A key the page does not know still shows, in words.
+    expect(evidenceLines('lead_integrity', { someNewKey: 2 })).toEqual(['Some New Key: 2']);
+  });
+
+  it('gives the opening reading its device time, not its sequence number', () => {
+    const text = triggerText({ metric: 'battery_status', value: 4, at: '2026-03-04T02:00:00Z' });
+    expect(text).toMatch(/^Battery status end of service \(EOS\) on 4 Mar 2026, \d\d:\d\d$/);
+    expect(text).not.toMatch(/reading/);
+  });
+});
