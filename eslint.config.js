@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 // the pure modules (src/domain, src/engine, the IDCO parsers, the export's formatters)
 // at the bottom, src/store above them, the services, routes and wiring above that.
 // `no-restricted-imports` keeps the direction; the pure modules also may not read the
-// clock (they take the time as a parameter).
+// clock (they take the time as a parameter), and SQL lives only in src/store.
 // A file matched by two blocks gets the options of the later one only (flat config does
 // not merge a rule's options), so each block below carries its whole list.
 
@@ -19,6 +19,19 @@ const IO_MODULES = [
 ];
 const NO_IO = IO_MODULES.map((name) => ({ name, message: 'A pure module does no IO: take what it needs as a parameter.' }));
 const NO_IO_PATTERNS = [{ group: ['@fastify/*', 'kysely/*', 'pg/*'], message: 'A pure module does no IO.' }];
+
+/** Outside src/store, kysely's values (sql, CompiledQuery, ...) may not be imported: SQL belongs in src/store. */
+const NO_SQL = [{
+  name: 'kysely', allowTypeImports: true,
+  message: 'SQL lives in src/store/: add a function there and call it (type-only imports of kysely are fine).',
+}];
+/** Outside src/store, no query builder either (`db.selectFrom(...)` needs no import). */
+const NO_QUERY_BUILDER = {
+  selector: "CallExpression > MemberExpression.callee[property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto|executeQuery)$/]",
+  message: 'SQL lives in src/store/: add a function there and call it.',
+};
+/** Not moved yet: their SQL is still to go into src/store (then drop them from this list). */
+const SQL_NOT_YET_IN_STORE = ['src/replay/replay.ts', 'src/export/small-cells.ts'];
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -71,6 +84,7 @@ const NO_CLOCK = {
       { object: 'performance', property: 'now', message: 'A pure module reads no clock: take the time as a parameter.' },
     ],
     'no-restricted-syntax': ['error',
+      NO_QUERY_BUILDER,
       { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'A pure module reads no clock: `new Date()` reads it; take the time as a parameter.' },
       { selector: "CallExpression[callee.name='Date']", message: 'A pure module reads no clock: `Date()` reads it; take the time as a parameter.' },
     ],
@@ -78,6 +92,15 @@ const NO_CLOCK = {
 };
 
 const layers = [
+  // Everywhere but src/store: no SQL.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**', ...SQL_NOT_YET_IN_STORE],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: NO_SQL }],
+      'no-restricted-syntax': ['error', NO_QUERY_BUILDER],
+    },
+  },
   // src/store: the pure layers and config below it, nothing above. The engine is among
   // them: it is pure (confined below), and the store persists its state and decisions.
   ...confined('src/store', { allowed: ['domain', 'engine', 'util', 'config'] }),

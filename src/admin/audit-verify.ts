@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { auditChainPage } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
 
 // Walks the audit log's hash chain (migration 2026-11-30T0007) in id order, a page at a
@@ -12,13 +12,6 @@ export type ChainReport =
   | { readonly ok: true; readonly rows: number; readonly lastId: number | null; readonly head: string }
   | { readonly ok: false; readonly rows: number; readonly id: number; readonly reason: string };
 
-interface ChainRow {
-  id: number;
-  prev_hash: Buffer | null;
-  hash: Buffer | null;
-  fields: Array<string | null>;
-}
-
 /** The row's content as the trigger encodes it: per field '-' for NULL, else `<utf-8 length>:<text>`. */
 export function encodeContent(fields: ReadonlyArray<string | null>): Buffer {
   return Buffer.from(fields.map((f) => (f === null ? '-' : `${Buffer.byteLength(f, 'utf8')}:${f}`)).join(','), 'utf8');
@@ -28,22 +21,13 @@ export function chainHash(prev: Buffer, fields: ReadonlyArray<string | null>): B
   return createHash('sha256').update(prev).update(encodeContent(fields)).digest();
 }
 
-async function page(db: Db, afterId: number, size: number): Promise<ChainRow[]> {
-  const res = await sql<{ id: number; prev_hash: Buffer | null; hash: Buffer | null; f: Array<string | null> }>`
-    SELECT id, prev_hash, hash, ARRAY[
-      id::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), user_id::text, role, action, route,
-      patient_id::text, device_id::text, detail::text] AS f
-    FROM audit_log WHERE id > ${afterId} ORDER BY id LIMIT ${size}`.execute(db);
-  return res.rows.map((r) => ({ id: r.id, prev_hash: r.prev_hash, hash: r.hash, fields: r.f }));
-}
-
 /** Verify the whole chain; stops at the first row that does not fit. Memory: one page. */
 export async function verifyAuditChain(db: Db, pageSize = 1000): Promise<ChainReport> {
   let prev: Buffer = GENESIS;
   let prevId: number | null = null;
   let rows = 0;
   for (let after = -1; ; ) {
-    const batch = await page(db, after, pageSize);
+    const batch = await auditChainPage(db, after, pageSize);
     if (batch.length === 0) break;
     for (const r of batch) {
       if (!r.prev_hash || !r.hash) {

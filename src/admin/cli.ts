@@ -7,7 +7,9 @@ import { migrateToLatest } from '../store/migrate.ts';
 import { isRole } from '../auth/users.ts';
 import { createPatient, enrolDevice, isDeviceSerial } from '../patients/service.ts';
 import { parsePatientRef, patientRef } from '../patients/identity.ts';
-import { listPatients } from '../store/patients.ts';
+import { deviceSiteBySerial } from '../store/devices.ts';
+import { listPatients, patientSite, patientSiteCode } from '../store/patients.ts';
+import { siteIdByCode } from '../store/sites.ts';
 import type { Db } from '../store/db.ts';
 import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
 import { verifyAuditChain } from './audit-verify.ts';
@@ -188,7 +190,8 @@ async function main(argv: string[]): Promise<number> {
         const id = arg ? parsePatientRef(arg) : null;
         if (id === null || !serial) throw new UsageError(usage);
         await explainEnrolment(db, id, serial, values['create-device']);
-        const p = await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirstOrThrow();
+        const p = await patientSite(db, id);
+        if (!p) throw new Error('no result');
         const { correctionOf } = await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, {
           createDevice: values['create-device'],
           deviceType: values.type,
@@ -199,9 +202,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'patient list': {
-        const siteRow = site ? await db.selectFrom('sites').select('id').where('code', '=', site).executeTakeFirst() : undefined;
-        if (site && !siteRow) throw new Error(`no site "${site}"`);
-        const rows = await listPatients(db, { siteIds: siteRow ? [siteRow.id] : null, limit: 100_000 });
+        const siteId = site ? await siteIdByCode(db, site) : undefined;
+        if (site && siteId === undefined) throw new Error(`no site "${site}"`);
+        const rows = await listPatients(db, { siteIds: siteId !== undefined ? [siteId] : null, limit: 100_000 });
         out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.given_name} ${r.family_name}`, dob: r.date_of_birth, nhs: r.nhs_number, devices: r.devices, risk: r.risk_status })), '(no patients)');
         return 0;
       }
@@ -230,11 +233,9 @@ class UsageError extends Error {}
 async function explainEnrolment(db: Db, patientId: number, serial: string, createDevice: boolean): Promise<void> {
   const ref = patientRef(patientId);
   if (!isDeviceSerial(serial)) throw new Error(`"${serial}" is not a device serial: 1-64 characters of A-Z a-z 0-9 . _ : -`);
-  const patient = await db.selectFrom('patients').innerJoin('sites', 'sites.id', 'patients.site_id')
-    .select(['patients.site_id', 'sites.code']).where('patients.id', '=', patientId).executeTakeFirst();
+  const patient = await patientSiteCode(db, patientId);
   if (!patient) throw new Error(`no patient ${ref} at any site (patient list shows the patients; patient create prints the new one's id)`);
-  const device = await db.selectFrom('devices').innerJoin('sites', 'sites.id', 'devices.site_id')
-    .select(['devices.site_id', 'sites.code']).where('devices.serial', '=', serial).executeTakeFirst();
+  const device = await deviceSiteBySerial(db, serial);
   if (!device) {
     if (createDevice) return;
     throw new Error(

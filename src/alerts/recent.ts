@@ -2,7 +2,7 @@
 // many dashboards open, each change costs one query and one JSON.stringify, not one per
 // client. A client that is further behind than the cache reaches reads the database itself.
 import type { Db } from '../store/db.ts';
-import { eventsAfter } from '../store/alerts.ts';
+import { eventsAfter, lastAlertEventCursor } from '../store/alerts.ts';
 import { presentAlert } from './present.ts';
 
 export interface CachedChange {
@@ -73,8 +73,7 @@ export class RecentChanges {
   private async fetch(): Promise<void> {
     if (this.base === null) {
       // Start from now: clients further back read the database.
-      const res = await this.db.selectFrom('alert_events').select((eb) => eb.fn.max('cursor').as('max')).executeTakeFirst();
-      this.last = Number(res?.max ?? 0);
+      this.last = await lastAlertEventCursor(this.db);
       this.base = this.last;
       return;
     }

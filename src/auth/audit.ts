@@ -1,3 +1,4 @@
+import { insertAudit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
 import type { SessionUser } from './sessions.ts';
 
@@ -22,16 +23,13 @@ export interface AuditEntry {
 
 /** Append one entry to the audit log (one INSERT). Use the caller's transaction to tie it to the read. */
 export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      user_id: entry.user?.id ?? null,
-      role: entry.user?.role ?? null,
-      action: entry.action,
-      route: entry.route ?? null,
-      patient_id: entry.patientId ?? null,
-      device_id: entry.deviceId ?? null,
-      detail: JSON.stringify(entry.detail ?? {}),
-    })
-    .execute();
+  await insertAudit(db, {
+    user_id: entry.user?.id ?? null,
+    role: entry.user?.role ?? null,
+    action: entry.action,
+    route: entry.route ?? null,
+    patient_id: entry.patientId ?? null,
+    device_id: entry.deviceId ?? null,
+    detail: JSON.stringify(entry.detail ?? {}),
+  });
 }

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { activeGatewayByKeyHash } from '../store/gateways.ts';
 import { bearerToken, hashGatewayKey } from './keys.ts';
 
 export interface GatewayIdentity {
@@ -30,12 +30,7 @@ export class GatewayAuthenticator {
     if (hit && hit.expires > now) return hit.identity;
     let row;
     try {
-      row = await this.db
-        .selectFrom('gateways')
-        .select(['id', 'site_id'])
-        .where('key_hash', '=', hash)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      row = await activeGatewayByKeyHash(this.db, hash);
     } catch (err) {
       // With the database unreachable nobody can revoke a key either, so the last
       // answer still holds; the sender then learns `unavailable` from ingest itself.
@@ -53,31 +48,4 @@ export class GatewayAuthenticator {
   }
 }
 
-/** Ids of the given gateways that are now revoked. */
-export async function revokedAmong(db: Db, ids: readonly number[]): Promise<number[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('gateways')
-    .select('id')
-    .where('id', 'in', ids)
-    .where('revoked_at', 'is not', null)
-    .execute();
-  return rows.map((r) => r.id);
-}
-
-export const REVOCATION_CHANNEL = 'gateway_revoked';
-
-/** Revoke a key and tell every running service process at once. */
-export async function revokeGateway(db: Db, gatewayId: number): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const res = await trx
-      .updateTable('gateways')
-      .set({ revoked_at: sql`now()` })
-      .where('id', '=', gatewayId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    // Delivered on commit, so listeners never see a revocation that rolled back.
-    await sql`SELECT pg_notify(${REVOCATION_CHANNEL}, ${String(gatewayId)})`.execute(trx);
-    return Number(res.numUpdatedRows) > 0;
-  });
-}
+export { REVOCATION_CHANNEL, revokeGateway, revokedAmong } from '../store/gateways.ts';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import type { Role } from '../store/schema.ts';
+import { deleteSession, deleteStaleSessions, insertSession, sessionUser, touchSession, userSiteIds } from '../store/sessions.ts';
 
 // Clinician sessions. The cookie holds 256 random bits; the database keeps only
 // their SHA-256, so a copy of the table signs no one in. A session ends when it
@@ -56,10 +57,7 @@ export class SessionStore {
     const token = randomBytes(32).toString('base64url');
     const now = new Date(this.now());
     const expiresAt = new Date(now.getTime() + this.maxMs);
-    await this.db
-      .insertInto('sessions')
-      .values({ token_hash: hashSessionToken(token), user_id: userId, created_at: now, last_seen_at: now, expires_at: expiresAt })
-      .execute();
+    await insertSession(this.db, { tokenHash: hashSessionToken(token), userId, at: now, expiresAt });
     await this.sweep();
     return { token, expiresAt };
   }
@@ -71,37 +69,29 @@ export class SessionStore {
   async resolve(token: string | undefined, opts: { touch?: boolean } = {}): Promise<SessionUser | null> {
     if (!token || token.length > 100) return null;
     const hash = hashSessionToken(token);
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['users.id', 'users.role', 'users.name', 'users.email', 'users.disabled_at', 'sessions.last_seen_at', 'sessions.expires_at'])
-      .where('sessions.token_hash', '=', hash)
-      .executeTakeFirst();
+    const row = await sessionUser(this.db, hash);
     if (!row) return null;
     const now = this.now();
     if (row.disabled_at || now >= row.expires_at.getTime() || now - row.last_seen_at.getTime() >= this.idleMs) {
-      await this.db.deleteFrom('sessions').where('token_hash', '=', hash).execute();
+      await deleteSession(this.db, hash);
       return null;
     }
     // A live stream re-checking its session is not the user being active: touch: false.
     if (opts.touch !== false && now - row.last_seen_at.getTime() >= TOUCH_MS) {
-      await this.db.updateTable('sessions').set({ last_seen_at: new Date(now) }).where('token_hash', '=', hash).execute();
+      await touchSession(this.db, hash, new Date(now));
     }
-    const sites = await this.db.selectFrom('user_sites').select('site_id').where('user_id', '=', row.id).orderBy('site_id').execute();
-    return { id: row.id, role: row.role, name: row.name, email: row.email, siteIds: sites.map((s) => s.site_id) };
+    const siteIds = await userSiteIds(this.db, row.id);
+    return { id: row.id, role: row.role, name: row.name, email: row.email, siteIds };
   }
 
   async destroy(token: string | undefined): Promise<void> {
     if (!token || token.length > 100) return;
-    await this.db.deleteFrom('sessions').where('token_hash', '=', hashSessionToken(token)).execute();
+    await deleteSession(this.db, hashSessionToken(token));
   }
 
   /** Forget sessions that can no longer be used. */
   async sweep(): Promise<void> {
     const now = this.now();
-    await this.db
-      .deleteFrom('sessions')
-      .where((eb) => eb.or([eb('expires_at', '<=', new Date(now)), eb('last_seen_at', '<=', new Date(now - this.idleMs))]))
-      .execute();
+    await deleteStaleSessions(this.db, new Date(now), new Date(now - this.idleMs));
   }
 }

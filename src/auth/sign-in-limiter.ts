@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { clearAttempts, releaseAttempt, reserveAttempt, sweepAttempts } from '../store/sign-in-attempts.ts';
 
 // Sign-in attempts, counted per account (normalised email) and per client address in a
 // sliding window held in PostgreSQL (table sign_in_attempts), so that every instance of
@@ -124,24 +124,7 @@ export class SignInLimiter {
     if (++this.reservations % this.sweepEvery === 0) void this.sweep().catch(() => undefined);
 
     const { max, windowMs } = this.rules[kind];
-    const window = sql`(${windowMs}::int * interval '1 millisecond')`;
-    // The database's clock, not this process's: instances may disagree on the time.
-    const kept = sql`ARRAY(SELECT t FROM unnest(a.times) AS t WHERE t > statement_timestamp() - ${window} ORDER BY t)`;
-    const { rows } = await sql<{ allowed: boolean; retry_after_ms: number; token: string }>`
-      INSERT INTO sign_in_attempts AS a (kind, key, times, last_allowed, updated_at)
-      VALUES (${kind}, ${key}, ARRAY[statement_timestamp()], true, statement_timestamp())
-      ON CONFLICT (kind, key) DO UPDATE SET
-        last_allowed = cardinality(${kept}) < ${max}::int,
-        times = CASE WHEN cardinality(${kept}) < ${max}::int THEN ${kept} || statement_timestamp() ELSE ${kept} END,
-        updated_at = statement_timestamp()
-      RETURNING
-        a.last_allowed AS allowed,
-        CASE WHEN a.last_allowed THEN 0
-          -- Allowed again once enough attempts have left the window.
-          ELSE greatest(1, ceil(extract(epoch FROM a.times[cardinality(a.times) - ${max}::int + 1] + ${window} - statement_timestamp()) * 1000))::int
-        END AS retry_after_ms,
-        statement_timestamp()::text AS token`.execute(this.db);
-    const row = rows[0]!;
+    const row = await reserveAttempt(this.db, kind, key, max, windowMs);
     if (row.allowed) return { allowed: true, kind, key, token: row.token };
     this.cache.lock(cacheKey, row.retry_after_ms);
     return { allowed: false, kind, key, retryAfterMs: row.retry_after_ms };
@@ -150,28 +133,18 @@ export class SignInLimiter {
   /** Give back one reserved slot (the attempt did not fail: it succeeded, or was never evaluated). */
   async release(r: Reservation): Promise<void> {
     if (!r.allowed) return;
-    const t = sql`${r.token}::timestamptz`;
-    // The first equal timestamp only: two attempts reserved in the same microsecond are two slots.
-    await sql`
-      UPDATE sign_in_attempts
-      SET times = times[:array_position(times, ${t}) - 1] || times[array_position(times, ${t}) + 1:]
-      WHERE kind = ${r.kind} AND key = ${r.key} AND ${t} = ANY(times)`.execute(this.db);
+    await releaseAttempt(this.db, r.kind, r.key, r.token);
   }
 
   /** A successful sign-in clears the account's failures, here and on every instance. */
   async clear(kind: LimitKind, key: string): Promise<void> {
     this.cache.forget(`${kind}:${key}`);
-    await sql`DELETE FROM sign_in_attempts WHERE kind = ${kind} AND key = ${key}`.execute(this.db);
+    await clearAttempts(this.db, kind, key);
   }
 
   /** Delete rows whose every attempt has left the window; a bounded batch per call. */
   async sweep(): Promise<number> {
     const longest = Math.max(this.rules.account.windowMs, this.rules.address.windowMs);
-    const r = await sql`
-      DELETE FROM sign_in_attempts WHERE ctid = ANY(ARRAY(
-        SELECT ctid FROM sign_in_attempts
-        WHERE updated_at < statement_timestamp() - (${longest}::int * interval '1 millisecond')
-        LIMIT 1000))`.execute(this.db);
-    return Number(r.numAffectedRows ?? 0);
+    return sweepAttempts(this.db, longest);
   }
 }

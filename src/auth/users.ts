@@ -1,6 +1,9 @@
-import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import type { Role } from '../store/schema.ts';
+import { sitesWithCodes } from '../store/sites.ts';
+import {
+  deleteUserSessions, insertUser, insertUserSites, markUserDisabled, signInAccount, siteCodesOf, userByEmail, userSiteRows,
+} from '../store/users.ts';
 import { hashPassword } from './passwords.ts';
 
 export const ROLES: readonly Role[] = ['clinician', 'analyst', 'admin'];
@@ -35,18 +38,14 @@ export async function createUser(db: Db, u: NewUser) {
   if (!u.name.trim()) throw new Error('a user needs a name');
   const passwordHash = await hashPassword(u.password);
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+    const existing = await userByEmail(trx, email);
     if (existing) throw new Error(`a user "${email}" exists already`);
     const codes = [...new Set(u.sites)];
-    const sites = codes.length ? await trx.selectFrom('sites').select(['id', 'code']).where('code', 'in', codes).execute() : [];
+    const sites = codes.length ? await sitesWithCodes(trx, codes) : [];
     const missing = codes.filter((c) => !sites.some((s) => s.code === c));
     if (missing.length) throw new Error(`no site ${missing.map((c) => `"${c}"`).join(', ')}`);
-    const user = await trx
-      .insertInto('users')
-      .values({ email, name: u.name.trim(), role: u.role, password_hash: passwordHash })
-      .returning(['id', 'email', 'name', 'role'])
-      .executeTakeFirstOrThrow();
-    if (sites.length) await trx.insertInto('user_sites').values(sites.map((s) => ({ user_id: user.id, site_id: s.id }))).execute();
+    const user = await insertUser(trx, { email, name: u.name.trim(), role: u.role, passwordHash });
+    if (sites.length) await insertUserSites(trx, user.id, sites.map((s) => s.id));
     return { ...user, sites: sites.map((s) => s.code).sort() };
   });
 }
@@ -55,24 +54,17 @@ export async function createUser(db: Db, u: NewUser) {
 export async function disableUser(db: Db, email: string): Promise<boolean> {
   const e = normaliseEmail(email);
   return db.transaction().execute(async (trx) => {
-    const user = await trx.selectFrom('users').select(['id', 'disabled_at']).where('email', '=', e).executeTakeFirst();
+    const user = await userByEmail(trx, e);
     if (!user) throw new Error(`no user "${e}"`);
-    await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+    await deleteUserSessions(trx, user.id);
     if (user.disabled_at) return false;
-    await trx.updateTable('users').set({ disabled_at: sql`now()` }).where('id', '=', user.id).execute();
+    await markUserDisabled(trx, user.id);
     return true;
   });
 }
 
 export async function listUsers(db: Db) {
-  const rows = await db
-    .selectFrom('users')
-    .leftJoin('user_sites', 'user_sites.user_id', 'users.id')
-    .leftJoin('sites', 'sites.id', 'user_sites.site_id')
-    .select(['users.id', 'users.email', 'users.name', 'users.role', 'users.created_at', 'users.disabled_at', 'sites.code'])
-    .orderBy('users.id')
-    .orderBy('sites.code')
-    .execute();
+  const rows = await userSiteRows(db);
   const byId = new Map<number, { id: number; email: string; name: string; role: Role; sites: string[]; created_at: Date; disabled_at: Date | null }>();
   for (const r of rows) {
     let u = byId.get(r.id);
@@ -86,18 +78,12 @@ export async function listUsers(db: Db) {
 export async function findUserByEmail(db: Db, email: string) {
   // PostgreSQL refuses NUL and lone surrogates in text, and no stored email has them.
   if (email.includes('\u0000') || !email.isWellFormed()) return null;
-  const row = await db
-    .selectFrom('users')
-    .select(['id', 'password_hash', 'disabled_at'])
-    .where('email', '=', normaliseEmail(email))
-    .executeTakeFirst();
+  const row = await signInAccount(db, normaliseEmail(email));
   return row ?? null;
 }
 
 /** Codes of the sites a user sees: every site for an admin, else their memberships. */
 export async function siteCodes(db: Db, user: { role: Role; siteIds: readonly number[] }): Promise<string[]> {
   if (user.role !== 'admin' && user.siteIds.length === 0) return [];
-  let q = db.selectFrom('sites').select('code').orderBy('code');
-  if (user.role !== 'admin') q = q.where('id', 'in', user.siteIds);
-  return (await q.execute()).map((r) => r.code);
+  return siteCodesOf(db, user.role === 'admin' ? null : user.siteIds);
 }

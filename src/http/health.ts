@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
-import type { Db } from '../store/db.ts';
+import { ping, type Db } from '../store/db.ts';
 import { pendingMigrations } from '../store/migrate.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -24,7 +23,7 @@ export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics
   }, async (_req, reply) => {
     const problems: string[] = [];
     try {
-      await sql`SELECT 1`.execute(deps.db);
+      await ping(deps.db);
       const pending = await pendingMigrations(deps.db);
       if (pending.length > 0) problems.push(`migrations pending: ${pending.join(', ')}`);
     } catch {

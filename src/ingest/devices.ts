@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { registerDevices } from '../store/devices.ts';
 
 export interface DeviceRef {
   readonly id: number;
@@ -48,15 +48,7 @@ export class DeviceRegistry {
   }
 
   private async register(serials: string[], siteId: number, gatewayId: number): Promise<Map<string, DeviceRef>> {
-    await sql`
-      INSERT INTO devices (serial, site_id, first_gateway_id)
-      SELECT s, ${siteId}, ${gatewayId} FROM unnest(${serials}::text[]) AS s
-      ON CONFLICT (serial) DO NOTHING`.execute(this.db);
-    const rows = await this.db
-      .selectFrom('devices')
-      .select(['id', 'serial', 'site_id'])
-      .where('serial', 'in', serials)
-      .execute();
+    const rows = await registerDevices(this.db, serials, siteId, gatewayId);
     const out = new Map<string, DeviceRef>();
     for (const r of rows) {
       const ref = { id: r.id, siteId: r.site_id };

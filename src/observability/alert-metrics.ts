@@ -2,8 +2,8 @@
 // Every alert event committed by this instance passes through the feed once (the engine's
 // openings, replays, the connectivity check, clinicians' transitions, escalation), so the
 // counters are per instance; other instances' events are theirs to count.
-import { sql } from 'kysely';
 import type { AlertFeed } from '../alerts/feed.ts';
+import { unresolvedAlertCounts as countUnresolved } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
 import type { Metrics, UnresolvedCount } from './metrics.ts';
 
@@ -53,12 +53,10 @@ export function unresolvedAlertCounts(db: Db, feed: AlertFeed, maxAgeMs: number,
     if (cached && now() - cached.at < maxAgeMs) return Promise.resolve(cached.counts);
     if (running?.generation === generation) return running.query;
     const started = generation;
-    const query = sql<{ priority: string; status: string; count: number }>`
-      SELECT priority, status, count(*)::int AS count FROM alerts WHERE status <> 'resolved' GROUP BY priority, status`
-      .execute(db)
-      .then((res) => {
-        if (generation === started) cached = { at: now(), counts: res.rows };
-        return res.rows;
+    const query = countUnresolved(db)
+      .then((rows) => {
+        if (generation === started) cached = { at: now(), counts: rows };
+        return rows;
       })
       .finally(() => {
         if (running?.query === query) running = null;

@@ -2,8 +2,10 @@
 // the admin command line and the demo.
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
+import { insertDeviceIfAbsent } from '../store/devices.ts';
 import { deviceBySerial, enrol, insertPatient, otherEarlierPatients } from '../store/patients.ts';
 import { isUniqueViolation } from '../store/readings.ts';
+import { siteIdByCode } from '../store/sites.ts';
 import { isValidBirthDate, isValidNhsNumber, normaliseNhsNumber, patientRef } from './identity.ts';
 
 export interface PatientInput {
@@ -20,8 +22,8 @@ export const DEVICE_TYPES = ['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorde
 
 /** Returns the new patient's internal id. Refuses invalid identity with `bad_message`, a taken NHS number with `conflict`. */
 export async function createPatient(db: Db, input: PatientInput, now: number): Promise<number> {
-  const site = await db.selectFrom('sites').select('id').where('code', '=', input.site).executeTakeFirst();
-  if (!site) throw new ServiceError('bad_message', `no site "${input.site}"`);
+  const siteId = await siteIdByCode(db, input.site);
+  if (siteId === undefined) throw new ServiceError('bad_message', `no site "${input.site}"`);
   const nhs = input.nhsNumber ? normaliseNhsNumber(input.nhsNumber) : null;
   if (nhs !== null && !isValidNhsNumber(nhs)) throw new ServiceError('bad_message', 'nhsNumber is not a valid NHS number (10 digits with a valid check digit)');
   if (!isValidBirthDate(input.dateOfBirth, new Date(now))) throw new ServiceError('bad_message', 'dateOfBirth must be a past date, YYYY-MM-DD');
@@ -31,7 +33,7 @@ export async function createPatient(db: Db, input: PatientInput, now: number): P
   const sex = input.sex ?? 'unknown';
   if (!(SEXES as readonly string[]).includes(sex)) throw new ServiceError('bad_message', `sex must be one of ${SEXES.join(', ')}`);
   try {
-    return await insertPatient(db, { siteId: site.id, familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth, sex });
+    return await insertPatient(db, { siteId, familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth, sex });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ServiceError('conflict', 'a patient with this NHS number exists already');
     throw e;
@@ -78,7 +80,7 @@ export async function enrolDevice(db: Db, patient: { id: number; siteId: number 
   const deviceType = opts.deviceType ?? 'unknown';
   if (!(DEVICE_TYPES as readonly string[]).includes(deviceType)) throw new ServiceError('bad_message', `deviceType must be one of ${DEVICE_TYPES.join(', ')}`);
   if (opts.createDevice) {
-    await db.insertInto('devices').values({ serial, site_id: patient.siteId }).onConflict((oc) => oc.column('serial').doNothing()).execute();
+    await insertDeviceIfAbsent(db, serial, patient.siteId);
   }
   return db.transaction().execute(async (trx) => {
     const device = await deviceBySerial(trx, serial, { lock: true });

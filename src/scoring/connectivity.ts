@@ -1,23 +1,12 @@
 // connectivity_loss in the service: a periodic look, per site, at each device's newest
 // stored reading (event time). The rule itself is the engine's connectivityCheck.
 import type { FastifyBaseLogger } from 'fastify';
-import { sql } from 'kysely';
 import { metricById } from '../domain/vocabulary.ts';
 import { connectivityCheck, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
+import { lastReadings, type LastReading } from '../store/devices.ts';
 import { applyEffects, type AlertEventRow, type DecisionRow } from '../store/engine.ts';
 import { every } from '../util/every.ts';
-
-interface LastReading {
-  device_id: number;
-  site_id: number;
-  seq: number;
-  at: Date;
-  metric: number;
-  value: number;
-  /** Something of this device arrived within the grace period (wall clock). */
-  recent: boolean;
-}
 
 /**
  * The decisions for devices silent too long. The trigger is the last reading heard, so
@@ -74,15 +63,7 @@ export function startConnectivityMonitor(
   // Two checks' worth of wall clock: a device whose readings are still arriving is not silent.
   const graceMs = 2 * intervalMs;
   const check = async (): Promise<AlertEventRow[]> => {
-    // The newest gateway reading per device, by the primary key: one index probe each.
-    const res = await sql<LastReading>`
-      SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value,
-             r.received_at > now() - make_interval(secs => ${graceMs / 1000}::float8) AS recent
-      FROM devices d
-      CROSS JOIN LATERAL (
-        SELECT seq, at, metric, value, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
-      ) r`.execute(db);
-    const decisions = silenceDecisions(res.rows, config);
+    const decisions = silenceDecisions(await lastReadings(db, graceMs), config);
     if (decisions.length === 0) return [];
     const events = await db.transaction().execute((trx) => applyEffects(trx, { decisions, risks: [], late: [] }));
     if (events.length > 0) onEvents(events);

@@ -8,6 +8,7 @@ import { metricById } from '../domain/vocabulary.ts';
 import { newDeviceState } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
+import { siteOfDevice } from '../store/devices.ts';
 import type { AlertEventRow, DecisionRow, RiskChangeRow } from '../store/engine.ts';
 import {
   applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
@@ -162,7 +163,6 @@ export class Replays {
   }
 
   private async siteOf(deviceId: number): Promise<number | null> {
-    const row = await this.db.selectFrom('devices').select('site_id').where('id', '=', deviceId).executeTakeFirst();
-    return row?.site_id ?? null;
+    return siteOfDevice(this.db, deviceId);
   }
 }

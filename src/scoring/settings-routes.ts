@@ -4,6 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import { DEFAULT_CONFIG, mergeConfig, overrideProblems, type DeepPartial, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
+import { patientSite } from '../store/patients.ts';
+import { siteIdByCode } from '../store/sites.ts';
 import { deleteEngineSettings, getEngineSettings, putEngineSettings, type Scope } from '../store/engine-settings.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
@@ -36,13 +38,13 @@ export const engineSettingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptio
   const admin = requireUser(sessions, 'admin');
 
   const siteTarget = async (req: FastifyRequest<{ Params: { code: string } }>, user: SessionUser): Promise<Target> => {
-    const site = await db.selectFrom('sites').select('id').where('code', '=', req.params.code).executeTakeFirst();
-    if (!site || !canSeeSite(user, site.id)) throw new ServiceError('not_found', 'no such site');
-    return { scope: { siteId: site.id }, siteId: site.id, route: '/v1/sites/:code/engine-settings' };
+    const siteId = await siteIdByCode(db, req.params.code);
+    if (siteId === undefined || !canSeeSite(user, siteId)) throw new ServiceError('not_found', 'no such site');
+    return { scope: { siteId }, siteId, route: '/v1/sites/:code/engine-settings' };
   };
   const patientTarget = async (req: FastifyRequest<{ Params: { id: string } }>, user: SessionUser): Promise<Target> => {
     const id = parsePatientRef(req.params.id);
-    const p = id === null ? undefined : await db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', id).executeTakeFirst();
+    const p = id === null ? undefined : await patientSite(db, id);
     if (!p || !canSeeSite(user, p.site_id)) throw new ServiceError('not_found', 'no such patient');
     return { scope: { patientId: p.id }, siteId: p.site_id, patientId: p.id, route: '/v1/patients/:id/engine-settings' };
   };

@@ -107,3 +107,17 @@ export async function openAlertsSnapshot(db: Db, siteIds: readonly number[] | nu
     return { alerts, cursor: c.rows[0]?.cursor ?? 0 };
   });
 }
+
+/** The unresolved alerts counted by priority and status (the partial index of open alerts). */
+export async function unresolvedAlertCounts(db: Executor): Promise<Array<{ priority: string; status: string; count: number }>> {
+  const res = await sql<{ priority: string; status: string; count: number }>`
+    SELECT priority, status, count(*)::int AS count FROM alerts WHERE status <> 'resolved' GROUP BY priority, status`
+    .execute(db);
+  return res.rows;
+}
+
+/** The newest alert event's cursor (0 with none). */
+export async function lastAlertEventCursor(db: Db): Promise<number> {
+  const res = await db.selectFrom('alert_events').select((eb) => eb.fn.max('cursor').as('max')).executeTakeFirst();
+  return Number(res?.max ?? 0);
+}

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './schema.ts';
@@ -52,4 +52,9 @@ export function createDb(opts: DbOptions, log: Logger): DbHandle {
       await db.destroy();
     },
   };
+}
+
+/** One round trip to the database (readiness). */
+export async function ping(db: Db): Promise<void> {
+  await sql`SELECT 1`.execute(db);
 }

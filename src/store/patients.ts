@@ -200,3 +200,14 @@ export async function checkEnrolledBirthDate(db: Executor, siteId: number, seria
     SELECT mismatch FROM enrolled`.execute(db);
   return res.rows[0]?.mismatch ?? false;
 }
+
+/** The patient's id and site, or undefined. */
+export async function patientSite(db: Pick<Db, 'selectFrom'>, patientId: number) {
+  return db.selectFrom('patients').select(['id', 'site_id']).where('id', '=', patientId).executeTakeFirst();
+}
+
+/** The patient's site and its code (the admin's enrolment checks), or undefined. */
+export async function patientSiteCode(db: Pick<Db, 'selectFrom'>, patientId: number) {
+  return db.selectFrom('patients').innerJoin('sites', 'sites.id', 'patients.site_id')
+    .select(['patients.site_id', 'sites.code']).where('patients.id', '=', patientId).executeTakeFirst();
+}

@@ -1,8 +1,8 @@
 // The audit entry of a PID-7 birth-date mismatch. Kept apart from the pure IDCO modules
 // because it writes to the database.
-import { sql } from 'kysely';
 import { recordAudit } from '../../auth/audit.ts';
 import type { Db } from '../../store/db.ts';
+import { enrolledDevice } from '../../store/devices.ts';
 import type { IdcoSender } from './identity-guard.ts';
 
 export const IDENTITY_MISMATCH_ACTION = 'idco.identity_mismatch';
@@ -20,11 +20,7 @@ export async function auditIdentityMismatch(
   mismatchesInWindow: number,
   limited: boolean,
 ): Promise<void> {
-  const enrolled = await sql<{ device_id: number; patient_id: number }>`
-    SELECT d.id AS device_id, e.patient_id
-    FROM devices d JOIN enrolments e ON e.device_id = d.id
-    WHERE d.serial = ${serial} AND d.site_id = ${siteId}`.execute(db);
-  const row = enrolled.rows[0];
+  const row = await enrolledDevice(db, serial, siteId);
   await recordAudit(db, {
     user: null,
     action: IDENTITY_MISMATCH_ACTION,

@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import type { Db } from './db.ts';
+
+// Devices: registration on first contact, the site of a device, and the newest reading of
+// each (the connectivity check).
+
+/** Register the serials unknown so far to the gateway's site; returns every one's id and site. */
+export async function registerDevices(db: Db, serials: readonly string[], siteId: number, gatewayId: number) {
+  await sql`
+    INSERT INTO devices (serial, site_id, first_gateway_id)
+    SELECT s, ${siteId}, ${gatewayId} FROM unnest(${serials}::text[]) AS s
+    ON CONFLICT (serial) DO NOTHING`.execute(db);
+  return db
+    .selectFrom('devices')
+    .select(['id', 'serial', 'site_id'])
+    .where('serial', 'in', serials)
+    .execute();
+}
+
+/** Register a device to a site unless it exists already. */
+export async function insertDeviceIfAbsent(db: Db, serial: string, siteId: number): Promise<void> {
+  await db.insertInto('devices').values({ serial, site_id: siteId }).onConflict((oc) => oc.column('serial').doNothing()).execute();
+}
+
+export async function siteOfDevice(db: Db, deviceId: number): Promise<number | null> {
+  const row = await db.selectFrom('devices').select('site_id').where('id', '=', deviceId).executeTakeFirst();
+  return row?.site_id ?? null;
+}
+
+/** The device of this serial at this site, and its enrolled patient (no row: unknown or not enrolled). */
+export async function enrolledDevice(db: Db, serial: string, siteId: number): Promise<{ device_id: number; patient_id: number } | undefined> {
+  const res = await sql<{ device_id: number; patient_id: number }>`
+    SELECT d.id AS device_id, e.patient_id
+    FROM devices d JOIN enrolments e ON e.device_id = d.id
+    WHERE d.serial = ${serial} AND d.site_id = ${siteId}`.execute(db);
+  return res.rows[0];
+}
+
+/** The device and its site's code by serial (the admin's enrolment checks). */
+export async function deviceSiteBySerial(db: Db, serial: string) {
+  return db.selectFrom('devices').innerJoin('sites', 'sites.id', 'devices.site_id')
+    .select(['devices.site_id', 'sites.code']).where('devices.serial', '=', serial).executeTakeFirst();
+}
+
+export interface LastReading {
+  device_id: number;
+  site_id: number;
+  seq: number;
+  at: Date;
+  metric: number;
+  value: number;
+  /** Something of this device arrived within the grace period (wall clock). */
+  recent: boolean;
+}
+
+/** The newest gateway reading per device, by the primary key: one index probe each. */
+export async function lastReadings(db: Db, graceMs: number): Promise<LastReading[]> {
+  const res = await sql<LastReading>`
+    SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value,
+           r.received_at > now() - make_interval(secs => ${graceMs / 1000}::float8) AS recent
+    FROM devices d
+    CROSS JOIN LATERAL (
+      SELECT seq, at, metric, value, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
+    ) r`.execute(db);
+  return res.rows;
+}
