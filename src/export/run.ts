@@ -2,12 +2,12 @@
 // rows de-identified and formatted, written to a sink that may push back. The HTTP route
 // and the command line both run this.
 import type { Db } from '../store/db.ts';
-import { exportSubjects, streamTimeline, type SiteRef } from '../store/export.ts';
+import { exportSubjects, readEnrolments, streamTimeline, type SiteRef } from '../store/export.ts';
 import { DAY_MS, MAX_SHIFT_DAYS, createDeidentifier, type ShiftMode } from './deidentify.ts';
 import type { ExportRequest } from './filter.ts';
 import { FORMATTERS } from './format.ts';
 import { createLineWriter, LineBuffer } from './encode.ts';
-import { DEFAULT_MIN_CELL, planSmallCells, readEnrolments, type CellSummary, type QuasiIdentifiers } from './small-cells.ts';
+import { DEFAULT_MIN_CELL, planSmallCells, type CellSummary, type QuasiIdentifiers } from './small-cells.ts';
 import { enrolledValues } from './timeline.ts';
 
 export interface ExportResult {

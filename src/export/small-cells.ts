@@ -1,9 +1,7 @@
 // Small-cell protection of the `enrolled` row's quasi-identifiers (site, device type, sex,
 // age band): before an export streams, every subject gets a generalisation level such that
-// each combination of values in the file is shared by at least k subjects. Pure, apart
-// from the one query that reads the values (the same expressions as the timeline query).
-import { sql } from 'kysely';
-import type { Db } from '../store/db.ts';
+// each combination of values in the file is shared by at least k subjects. Pure: the
+// values come from the store (readEnrolments, src/store/export.ts).
 
 /** Default k: every combination of quasi-identifiers in a file is shared by at least 5 subjects. */
 export const DEFAULT_MIN_CELL = 5;
@@ -203,25 +201,4 @@ function planFor(subjects: readonly SubjectValues[], k: number, level: ReadonlyM
     },
     summary: () => ({ k, subjects: touched.size, generalised: { ...generalised }, suppressed: { ...suppressed } }),
   };
-}
-
-/** One enrolled device of a subject, as the timeline query reads it (src/store/export.ts). */
-export interface EnrolmentSource {
-  readonly patient_id: number;
-  readonly device_type: string | null;
-  readonly site: string | null;
-  readonly sex: string | null;
-  /** Age at enrolment in whole years, computed in the database. */
-  readonly age: number | null;
-}
-
-/** The `enrolled` rows' source values of these subjects: the timeline query's own expressions. */
-export async function readEnrolments(db: Pick<Db, 'executeQuery' | 'getExecutor'>, patientIds: readonly number[]): Promise<EnrolmentSource[]> {
-  if (patientIds.length === 0) return [];
-  const res = await sql<EnrolmentSource>`
-    SELECT d.patient_id, d.device_type, st.code AS site, p.sex,
-           date_part('year', age(d.enrolled_at::date, p.date_of_birth))::float8 AS age
-    FROM enrolments d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
-    WHERE d.patient_id = ANY(${patientIds}::int4[])`.execute(db);
-  return res.rows;
 }

@@ -1,13 +1,13 @@
 // What-if over stored history: every selected device's readings, in event order, through the
 // pure engine twice (the settings in force now, and the same with a proposed override on
 // top), compared with each other and with the alerts the service stored. Reads only.
-import { sql } from 'kysely';
 import { metricById } from '../domain/vocabulary.ts';
 import {
   DEFAULT_CONFIG, mergeConfig, newDeviceState, overrideProblems, processReading,
   type AlertDecision, type DeepPartial, type EngineConfig,
 } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
+import { knownSiteCodes, replayDevices, replayReadings, storedAlerts } from '../store/replay.ts';
 import pino from 'pino';
 import { DeviceConfigs } from '../scoring/device-config.ts';
 
@@ -83,27 +83,13 @@ export async function selectDevices(db: Db, sel: ReplaySelection): Promise<Repla
     if (!m) throw new ReplayError(`not a patient id: ${p} (expected p-N)`);
     return Number(m[1]);
   });
-  const res = await sql<{ id: number; serial: string; site_id: number; code: string; patient_id: number | null }>`
-    SELECT d.id, d.serial, d.site_id, s.code, e.patient_id
-    FROM devices d JOIN sites s ON s.id = d.site_id LEFT JOIN enrolments e ON e.device_id = d.id
-    WHERE ${sel.sites?.length ? sql`s.code = ANY(${[...sel.sites]}::text[])` : sql`true`}
-      AND ${patientIds.length ? sql`e.patient_id = ANY(${patientIds}::int4[])` : sql`true`}
-    ORDER BY d.id`.execute(db);
+  const rows = await replayDevices(db, sel.sites ?? [], patientIds);
   if (sel.sites?.length) {
-    const known = await sql<{ code: string }>`SELECT code FROM sites WHERE code = ANY(${[...sel.sites]}::text[])`.execute(db);
-    const missing = sel.sites.filter((c) => !known.rows.some((k) => k.code === c));
+    const known = await knownSiteCodes(db, sel.sites);
+    const missing = sel.sites.filter((c) => !known.includes(c));
     if (missing.length) throw new ReplayError(`no site ${missing.join(', ')}`);
   }
-  return res.rows.map((r) => ({ id: r.id, serial: r.serial, siteId: r.site_id, site: r.code, patient: r.patient_id === null ? null : `p-${r.patient_id}` }));
-}
-
-interface StoredAlert { kind: string; priority: string; seq: number; at: Date; resolution: string | null; summary: string }
-
-async function storedAlerts(db: Db, deviceId: number): Promise<StoredAlert[]> {
-  const res = await sql<StoredAlert>`
-    SELECT kind, priority, (trigger->>'seq')::int8 AS seq, (trigger->>'at')::timestamptz AS at, resolution, summary
-    FROM alerts WHERE device_id = ${deviceId} AND kind <> 'connectivity_loss'`.execute(db);
-  return res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+  return rows.map((r) => ({ id: r.id, serial: r.serial, siteId: r.site_id, site: r.code, patient: r.patient_id === null ? null : `p-${r.patient_id}` }));
 }
 
 const key = (kind: string, seq: number): string => `${kind}/${seq}`;
@@ -142,14 +128,12 @@ export async function replay(
   for (const d of devices) {
     const current = configs.of(d.id, d.siteId);
     const next = proposed ? mergeConfig(current, proposed) : current;
-    const rows = await sql<{ seq: string; at: Date; metric: number; value: number }>`
-      SELECT seq, at, metric, value FROM readings WHERE device_id = ${d.id}
-      ${sel.to != null ? sql`AND at < ${new Date(sel.to)}` : sql``} ORDER BY at, seq`.execute(db);
+    const rows = await replayReadings(db, d.id, sel.to ?? null);
     const a = newDeviceState();
     const b = newDeviceState();
     const openA = new Map<string, AlertDecision>();
     const openB = new Map<string, AlertDecision>();
-    for (const r of rows.rows) {
+    for (const r of rows) {
       const metric = metricById(r.metric)?.name;
       if (!metric) continue;
       const reading = { seq: Number(r.seq), at: r.at.getTime(), metric, value: r.value };
@@ -157,7 +141,7 @@ export async function replay(
       for (const dec of processReading(a, reading, current).decisions) if (dec.action === 'open' && inWindow) openA.set(key(dec.kind, dec.trigger.seq), dec);
       if (proposed) for (const dec of processReading(b, reading, next).decisions) if (dec.action === 'open' && inWindow) openB.set(key(dec.kind, dec.trigger.seq), dec);
     }
-    readings += rows.rows.length;
+    readings += rows.length;
     if (!proposed) for (const [k, v] of openA) openB.set(k, v);
     const opening = (dec: AlertDecision): Opening => ({
       kind: dec.kind, priority: dec.priority, patient: d.patient, device: d.serial, triggerSeq: dec.trigger.seq,

@@ -233,3 +233,24 @@ export async function streamTimeline(
     }
   });
 }
+
+/** One enrolled device of a subject, as the timeline query reads it (src/store/export.ts). */
+export interface EnrolmentSource {
+  readonly patient_id: number;
+  readonly device_type: string | null;
+  readonly site: string | null;
+  readonly sex: string | null;
+  /** Age at enrolment in whole years, computed in the database. */
+  readonly age: number | null;
+}
+
+/** The `enrolled` rows' source values of these subjects: the timeline query's own expressions. */
+export async function readEnrolments(db: Pick<Db, 'executeQuery' | 'getExecutor'>, patientIds: readonly number[]): Promise<EnrolmentSource[]> {
+  if (patientIds.length === 0) return [];
+  const res = await sql<EnrolmentSource>`
+    SELECT d.patient_id, d.device_type, st.code AS site, p.sex,
+           date_part('year', age(d.enrolled_at::date, p.date_of_birth))::float8 AS age
+    FROM enrolments d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
+    WHERE d.patient_id = ANY(${patientIds}::int4[])`.execute(db);
+  return res.rows;
+}
