@@ -2,7 +2,7 @@
 // order, but two concurrent ones may reach here out of it (their promises settle
 // independently): subscribers take an event as a wake-up and read alert_events by cursor, as
 // the stream does, never the feed's order.
-import type { AlertEventRow } from '../store/engine.ts';
+import type { AlertEventRow } from '../store/engine-effects.ts';
 
 export type AlertListener = (events: readonly AlertEventRow[]) => void;
 

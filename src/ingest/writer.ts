@@ -10,7 +10,7 @@ import {
   type StoredContent,
 } from '../store/readings.ts';
 import { ServiceError } from '../errors.ts';
-import { applyEffects, hasEffects, NO_EFFECTS, type AlertEventRow, type EngineEffects, type ReadingKey } from '../store/engine.ts';
+import { applyEffects, hasEffects, NO_EFFECTS, type AlertEventRow, type EngineEffects, type ReadingKey } from '../store/engine-effects.ts';
 
 // Group commit: batches from every socket queue here and are written together,
 // one transaction per flush, so one fsync covers thousands of readings. A batch's

@@ -5,7 +5,7 @@ import { metricById } from '../domain/vocabulary.ts';
 import { connectivityCheck, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import { lastReadings, type LastReading } from '../store/devices.ts';
-import { applyEffects, type AlertEventRow, type DecisionRow } from '../store/engine.ts';
+import { applyEffects, type AlertEventRow, type DecisionRow } from '../store/engine-effects.ts';
 import { every } from '../util/every.ts';
 
 /**

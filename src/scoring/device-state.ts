@@ -4,7 +4,7 @@
 import { metricById } from '../domain/vocabulary.ts';
 import { hfStatus, processReading, type DeviceState, type EngineConfig, type RiskStatus } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
-import type { DecisionRow, RiskChangeRow } from '../store/engine.ts';
+import type { DecisionRow, RiskChangeRow } from '../store/engine-effects.ts';
 
 /** What is kept per device and snapshotted: the engine's state and the last risk status reported. */
 export interface Tracked {

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { DEFAULT_CONFIG } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
-import type { AlertEventRow } from '../store/engine.ts';
+import type { AlertEventRow } from '../store/engine-effects.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import { startConnectivityMonitor } from './connectivity.ts';
 import { ScoringService } from './service.ts';

@@ -9,7 +9,7 @@ import { newDeviceState } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import { siteOfDevice } from '../store/devices.ts';
-import type { AlertEventRow, DecisionRow, RiskChangeRow } from '../store/engine.ts';
+import type { AlertEventRow, DecisionRow, RiskChangeRow } from '../store/engine-effects.ts';
 import {
   applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
   type DeviceHistory, type ScoreUpdate,

@@ -20,7 +20,7 @@ import { comesAfter, type EngineConfig } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
-import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow } from '../store/engine.ts';
+import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow } from '../store/engine-effects.ts';
 import { saveSnapshots, type SnapshotRow } from '../store/engine-history.ts';
 import { DeviceConfigs } from './device-config.ts';
 import { DeviceStates, takeIn, type Entry } from './device-state.ts';

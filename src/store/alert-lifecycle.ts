@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
-import { lockAlertEvents } from './engine.ts';
+import { lockAlertEvents } from './engine-effects.ts';
 import type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
 
 // SQL of the alert lifecycle: one transition (the alerts row and its history event, in

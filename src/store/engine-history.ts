@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { STATE_VERSION } from '../engine/index.ts';
-import { applyEffects, ts, type AlertEventRow, type EngineEffects, type Executor } from './engine.ts';
+import { applyEffects, ts, type AlertEventRow, type EngineEffects, type Executor } from './engine-effects.ts';
 
 // A device's history for rebuilding its engine state: late readings pending a replay, the
 // snapshots of its state, the readings stored after one, and the replay's own transaction.

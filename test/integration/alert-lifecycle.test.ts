@@ -5,7 +5,7 @@ import { seedGateway, startService, type RunningService } from '../helpers/servi
 import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { parseAlertId } from '../../src/alerts/present.ts';
-import { lockAlertEvents } from '../../src/store/engine.ts';
+import { lockAlertEvents } from '../../src/store/engine-effects.ts';
 import { disableUser } from '../../src/auth/users.ts';
 
 // POST /v1/alerts/:id/acknowledge, /resolve, /assign, /snooze and /comment through the

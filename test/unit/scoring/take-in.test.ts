@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { metricByName } from '../../../src/domain/vocabulary.ts';
 import { DEFAULT_CONFIG, newDeviceState } from '../../../src/engine/index.ts';
 import { takeIn, type Tracked } from '../../../src/scoring/device-state.ts';
-import type { DecisionRow, RiskChangeRow } from '../../../src/store/engine.ts';
+import type { DecisionRow, RiskChangeRow } from '../../../src/store/engine-effects.ts';
 
 // Which readings report a risk row: a change of status, or of whether a Low rests on enough
 // data to judge, and nothing on the readings in between.
