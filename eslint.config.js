@@ -63,12 +63,14 @@ function confined(dir, { allowed, paths = [], extraPatterns = [], ignores = [], 
   });
 }
 
+/** The export's pure modules, beside its IO (routes, run, scope, cli) in src/export/. */
+const EXPORT_PURE = ['columns', 'csv', 'deidentify', 'encode', 'format', 'line-buffer', 'small-cells', 'timeline'];
 /** The pure modules read no clock: the time comes in as a parameter. */
 const PURE_FILES = [
   'src/domain/**/*.ts',
   'src/engine/**/*.ts',
   'src/ingest/idco/**/*.ts',
-  ...['columns', 'csv', 'deidentify', 'encode', 'format', 'small-cells', 'timeline'].map((f) => `src/export/${f}.ts`),
+  ...EXPORT_PURE.map((f) => `src/export/${f}.ts`),
 ];
 /** The IDCO files that are not parsers: the identity check's audit trail writes to the database. */
 const IDCO_IO = ['src/ingest/idco/identity-audit.ts'];
@@ -123,7 +125,7 @@ const layers = [
             message: 'The export\'s pure modules import only from src/domain/ and each other (docs/architecture.md).',
           },
           {
-            regex: '^\\./(?!(columns|csv|deidentify|encode|format|timeline|small-cells)\\.ts$)',
+            regex: `^\\./(?!(${EXPORT_PURE.join('|')})\\.ts$)`,
             message: 'The export\'s pure modules import only from src/domain/ and each other (docs/architecture.md).',
           },
         ],
