@@ -36,7 +36,8 @@ const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
  * Blocks confining the relative imports of the files under `dir` (a folder, from the
  * repository root) to `dir` itself and the folders of src/ in `allowed`; `paths` and
  * `extraPatterns` are the rest of the rule's options for those files. One block per depth
- * below `dir`, since a relative path leaves `dir` after as many `../` as the file is deep.
+ * below `dir`, since a relative path leaves `dir` after as many `../` as the file is deep
+ * (up to `maxDepth` folders down; the layers are flatter than that).
  */
 function confined(dir, { allowed, paths = [], extraPatterns = [], ignores = [], maxDepth = 3 }) {
   const toSrc = dir.split('/').length - 1; // '../' from a file directly in dir to src/
