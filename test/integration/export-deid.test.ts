@@ -294,6 +294,8 @@ describe('small cells of the enrolled row', () => {
 describe('the export route under EXPORT_SHIFT and EXPORT_MIN_CELL', () => {
   it('shifts by seconds and leaves small cells alone when the service is configured so', async () => {
     const configured = await startService(tdb.db, tdb.url, { EXPORT_KEY: KEY, EXPORT_SHIFT: 'seconds', EXPORT_MIN_CELL: '1' });
+    const audits = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'export.timeline'`.execute(tdb.db)).rows[0]!.n;
+    const before = await audits();
     try {
       const res = await fetch(`${configured.httpUrl}/v1/exports/timeline?format=csv&site=${SITE}`, { headers: { cookie: analyst } });
       expect(res.status).toBe(200);
@@ -310,6 +312,8 @@ describe('the export route under EXPORT_SHIFT and EXPORT_MIN_CELL', () => {
       // k = 1: the ten distinct combinations come through as they are.
       const enrolled = rows.filter((r) => r.event === 'enrolled');
       expect(enrolled.some((r) => Object.values(r).includes('*'))).toBe(false);
+      // The outcome row is written once the response has ended: wait for it.
+      for (let i = 0; i < 100 && (await audits()) === before; i++) await new Promise((r) => setTimeout(r, 50));
       const audit = await sql<{ detail: { shift: string; small_cells: { k: number } | null } }>`
         SELECT detail FROM audit_log WHERE action = 'export.timeline' ORDER BY id DESC LIMIT 1`.execute(tdb.db);
       expect(audit.rows[0]!.detail).toMatchObject({ shift: 'seconds', small_cells: { k: 1 } });
