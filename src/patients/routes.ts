@@ -177,10 +177,13 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
     const limitRaw = q.limit;
     const limit = limitRaw === undefined || limitRaw === '' ? 200 : typeof limitRaw === 'string' && /^\d{1,4}$/.test(limitRaw) ? Number(limitRaw) : NaN;
     if (!(limit >= 1 && limit <= 1000)) throw new ServiceError('bad_message', 'limit must be a whole number from 1 to 1000');
-    const rows = await listPatients(db, { siteIds: visibleSites(user), afterId, limit });
+    // One row more than the page: `next` only when there is a next page, so a list of exactly
+    // `limit` patients does not send the caller to an empty one.
+    const fetched = await listPatients(db, { siteIds: visibleSites(user), afterId, limit: limit + 1 });
+    const rows = fetched.slice(0, limit);
     await recordAudit(db, { user, action: 'patient.list', route: '/v1/patients', detail: { count: rows.length, patients: rows.map((r) => r.id) } });
     const last = rows.at(-1);
-    return { patients: rows.map(present), next: rows.length === limit && last ? patientRef(last.id) : null };
+    return { patients: rows.map(present), next: fetched.length > limit && last ? patientRef(last.id) : null };
   });
 
   app.get(

@@ -137,6 +137,23 @@ describe('reading patients (clinicians of the site)', () => {
     expect((await call('GET', '/v1/patients', clinicianB)).body.patients.every((x: { site: string }) => x.site === 'west')).toBe(true);
   });
 
+  it('pages the list: next only when another page exists, and the pages add up to the list', async () => {
+    const extra = await call('POST', '/v1/patients', admin, { site: 'east', familyName: 'Roe', givenName: 'Rita', dateOfBirth: '1961-01-01', sex: 'female' });
+    expect(extra.status, JSON.stringify(extra.body)).toBe(201);
+    const all = (await call('GET', '/v1/patients?limit=1000', clinicianA)).body.patients as Array<{ id: string }>;
+    expect(all.length).toBeGreaterThan(1);
+    // Exactly as many as the page: no next (it pointed to an empty page before).
+    const exact = await call('GET', `/v1/patients?limit=${all.length}`, clinicianA);
+    expect(exact.body.next).toBeNull();
+    expect(exact.body.patients).toHaveLength(all.length);
+    // One fewer: a next, and the page after it holds the rest.
+    const first = await call('GET', `/v1/patients?limit=${all.length - 1}`, clinicianA);
+    expect(first.body.next).toBe(all[all.length - 2]!.id);
+    const rest = await call('GET', `/v1/patients?limit=${all.length - 1}&after=${first.body.next}`, clinicianA);
+    expect([...first.body.patients, ...rest.body.patients].map((p: { id: string }) => p.id)).toEqual(all.map((p) => p.id));
+    expect(rest.body.next).toBeNull();
+  });
+
   it('shows one patient with device details and every alert, and their readings per metric', async () => {
     const id = await janeId();
     const page = await call('GET', `/v1/patients/${id}`, clinicianA);

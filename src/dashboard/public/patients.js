@@ -3,6 +3,9 @@ import { api } from './api.js';
 import { h, replace } from './dom.js';
 import { INSUFFICIENT_HELP, formatDate, nhs, openAlerts, riskBadge } from './format.js';
 
+/** Pages of 1,000 read at most: 50,000 patients. */
+const MAX_PAGES = 50;
+
 /** @param {HTMLElement} main @param {any} _ctx */
 export function renderPatients(main, _ctx) {
   document.title = 'Patients · Device clinic';
@@ -19,12 +22,13 @@ export function renderPatients(main, _ctx) {
   /** @type {any[]} */
   let patients = [];
   let more = false;
+  let loading = true;
   let alive = true;
 
   function render() {
     const q = /** @type {HTMLInputElement} */ (search).value.trim().toLowerCase().replaceAll(' ', '');
     const rows = patients.filter((p) => !q || `${p.name}${p.nhsNumber ?? ''}${p.devices.join('')}${p.id}`.toLowerCase().replaceAll(' ', '').includes(q));
-    status.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}${more ? ' (first page only)' : ''}`;
+    status.textContent = `${rows.length} patient${rows.length === 1 ? '' : 's'}${more ? ` (the first ${patients.length} only: narrow the search by site)` : loading ? ' so far, loading…' : ''}`;
     replace(tbody, rows.map((p) => h('tr', null,
       h('td', null, h('a', { href: `/patients/${encodeURIComponent(p.id)}`, 'data-link': true }, p.name)),
       h('td', null, nhs(p.nhsNumber)),
@@ -43,17 +47,24 @@ export function renderPatients(main, _ctx) {
     return h('span', { class: `risk ${badge.cls}`, title: badge.cls === 'risk-insufficient' ? INSUFFICIENT_HELP : null }, badge.label);
   }
 
-  api('GET', '/v1/patients').then(
-    (res) => {
+  // Every page, 1,000 at a time, so the search covers every patient of the user's sites; the
+  // list shows as it grows. Past MAX_PAGES it stops and says so.
+  (async () => {
+    let after = null;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await api('GET', `/v1/patients?limit=1000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
       if (!alive) return;
-      patients = res.patients;
-      more = Boolean(res.next);
+      patients = patients.concat(res.patients);
+      after = res.next;
+      more = Boolean(after) && page === MAX_PAGES - 1;
+      if (!after) break;
       render();
-    },
-    (err) => {
-      if (alive) status.textContent = err.status === 404 ? 'The patient list is not available on this service yet.' : `Could not load patients: ${err.message}`;
-    },
-  );
+    }
+    loading = false;
+    render();
+  })().catch((err) => {
+    if (alive) status.textContent = err.status === 404 ? 'The patient list is not available on this service yet.' : `Could not load patients: ${err.message}`;
+  });
   return () => {
     alive = false;
   };
