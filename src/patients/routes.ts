@@ -35,6 +35,7 @@ function present(p: PatientRow) {
     dateOfBirth: p.date_of_birth,
     sex: p.sex,
     devices: p.devices,
+    deviceTypes: p.device_types,
     risk: p.risk_status
       ? {
         status: p.risk_status, score: Math.round((p.risk_score ?? 0) * 1000) / 1000, at: p.risk_at!.toISOString(),
@@ -107,7 +108,11 @@ const patientFields = {
   })),
   openAlerts: Type.Object({ high: Type.Integer(), medium: Type.Integer(), low: Type.Integer() }),
 };
-const PatientSchema = Type.Object({ ...patientFields, devices: Type.Array(Type.String(), { description: 'serials of the enrolled devices' }) });
+const PatientSchema = Type.Object({
+  ...patientFields,
+  devices: Type.Array(Type.String(), { description: 'serials of the enrolled devices' }),
+  deviceTypes: Type.Array(Type.String(), { description: 'the enrolled type of each device, in the order of `devices` (pacemaker, icd, crt_d, crt_p, loop_recorder, unknown)' }),
+});
 const PatientBody = Type.Object({ patient: PatientSchema });
 
 const PatientDetail = Type.Object({

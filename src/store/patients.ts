@@ -15,6 +15,8 @@ export interface PatientRow {
   readonly date_of_birth: string;
   readonly sex: string;
   readonly devices: string[];
+  /** Each device's enrolled type, in the order of `devices`. */
+  readonly device_types: string[];
   readonly risk_status: string | null;
   readonly risk_score: number | null;
   readonly risk_at: Date | null;
@@ -61,13 +63,14 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
   const res = await sql<PatientRow>`
     SELECT p.id, p.site_id, s.code AS site, p.family_name, p.given_name, p.nhs_number,
            to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, p.sex,
-           coalesce(dv.devices, '{}') AS devices,
+           coalesce(dv.devices, '{}') AS devices, coalesce(dv.types, '{}') AS device_types,
            r.status AS risk_status, r.score AS risk_score, r.at AS risk_at, r.insufficient_data AS risk_insufficient,
            coalesce(al.high, 0)::int AS open_high, coalesce(al.medium, 0)::int AS open_medium, coalesce(al.low, 0)::int AS open_low
     FROM patients p
     JOIN sites s ON s.id = p.site_id
     LEFT JOIN LATERAL (
-      SELECT array_agg(d.serial ORDER BY d.serial) AS devices FROM enrolments e JOIN devices d ON d.id = e.device_id WHERE e.patient_id = p.id
+      SELECT array_agg(d.serial ORDER BY d.serial) AS devices, array_agg(e.device_type ORDER BY d.serial) AS types
+      FROM enrolments e JOIN devices d ON d.id = e.device_id WHERE e.patient_id = p.id
     ) dv ON true
     LEFT JOIN LATERAL (
       SELECT dr.status, dr.score, dr.at, dr.insufficient_data FROM enrolments e JOIN device_risk dr ON dr.device_id = e.device_id

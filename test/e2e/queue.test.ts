@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -115,6 +116,23 @@ describe('the dashboard queue', () => {
     await row('E2E-0001').waitFor();
     await expect(row('E2E-0001').textContent()).resolves.toMatch(/High.*Ventricular arrhythmia/s);
     expect(await page.evaluate(() => (globalThis as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  });
+
+  it('shows the patient’s heart-failure risk and the device type beside the alert', async () => {
+    // A patient of the site with a CRT-D that has sent only a VT episode: the service scores
+    // its HF risk as a Low on too little data, and the queue says so beside the name.
+    const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
+    const id = await createPatient(tdb.db, { site: 'mri', familyName: 'Riskwell', givenName: 'Ada', dateOfBirth: '1950-01-01' }, Date.now());
+    await enrolDevice(tdb.db, { id, siteId: site.id }, 'E2E-RISK', { createDevice: true, deviceType: 'crt_d' });
+    await raise(svc.wsUrl, 'E2E-RISK');
+    const r = row('E2E-RISK');
+    await r.getByText('Ada Riskwell').waitFor();
+    const html = await r.innerHTML();
+    await expect(r.locator('.risk').textContent(), html).resolves.toBe('HF Insufficient data');
+    const stored = await sql<{ status: string; insufficient_data: boolean }>`
+      SELECT status, insufficient_data FROM device_risk WHERE device_id = (SELECT device_id FROM enrolments WHERE patient_id = ${id})`.execute(tdb.db);
+    expect(stored.rows).toEqual([{ status: 'Low', insufficient_data: true }]);
+    await expect(r.locator('.device-type').textContent(), html).resolves.toBe(' · CRT-D');
   });
 
   it('shows when the event happened on the device beside when the service received it', async () => {

@@ -133,6 +133,9 @@ describe('reading patients (clinicians of the site)', () => {
     expect(list.status).toBe(200);
     const p = list.body.patients.find((x: { devices: string[] }) => x.devices.includes('E-1'));
     expect(p).toMatchObject({ name: 'Jane Doe', site: 'east', openAlerts: { high: 1, medium: 0, low: 0 } });
+    // Each device's enrolled type, in the order of the serials.
+    const detail = await call('GET', `/v1/patients/${p.id}`, clinicianA);
+    expect(p.deviceTypes).toEqual(p.devices.map((serial: string) => detail.body.patient.devices.find((d: { serial: string }) => d.serial === serial).type));
     expect(list.body.patients.every((x: { site: string }) => x.site === 'east')).toBe(true);
     expect((await call('GET', '/v1/patients', clinicianB)).body.patients.every((x: { site: string }) => x.site === 'west')).toBe(true);
   });

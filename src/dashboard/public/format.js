@@ -266,3 +266,6 @@ export function triggerText(t) {
   const value = t.metric === 'battery_status' ? (BATTERY_STATUS[t.value] ?? String(t.value)) : formatNumber(t.value);
   return `${metricLabel(t.metric)} ${value} on ${formatDateTime(t.at)}`;
 }
+
+/** Device types as a clinic writes them. */
+export const DEVICE_TYPE_LABELS = { pacemaker: 'Pacemaker', icd: 'ICD', crt_d: 'CRT-D', crt_p: 'CRT-P', loop_recorder: 'Loop recorder' };

@@ -2,7 +2,7 @@
 // current by the stream; a detail panel with the alert's facts, actions and history.
 import { api, query } from './api.js';
 import { h, replace } from './dom.js';
-import { KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS, ago, formatWhen, kindLabel } from './format.js';
+import { DEVICE_TYPE_LABELS, INSUFFICIENT_HELP, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS, ago, formatWhen, kindLabel, riskBadge } from './format.js';
 import { renderDetail } from './detail.js';
 
 const RANK = { high: 0, medium: 1, low: 2 };
@@ -168,7 +168,8 @@ export function renderQueue(main, ctx) {
         h('div', { class: 'summary' }, a.summary)),
       h('td', { class: 'c-who' },
         a.patientId ? h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true, onclick: (e) => e.stopPropagation() }, ctx.patients.name(a.patientId) ?? a.patientId) : null,
-        h('div', { class: 'device' }, a.device),
+        riskTag(ctx.patients.risk(a.patientId)),
+        h('div', { class: 'device' }, a.device, deviceTypeTag(ctx.patients.deviceType(a.patientId, a.device))),
         h('div', { class: 'muted' }, a.site)),
       h('td', { class: 'c-when' },
         // When it happened on the device (the opening reading's time), then when the service
@@ -295,4 +296,17 @@ export function renderQueue(main, ctx) {
     clearInterval(clock);
     detailView.destroy();
   };
+}
+
+/** The patient's heart-failure risk beside their name, in words (null before the first score). @param {any} risk */
+function riskTag(risk) {
+  if (!risk) return null;
+  const b = riskBadge(risk);
+  return h('span', { class: `risk ${b.cls} risk-small`, title: b.cls === 'risk-insufficient' ? INSUFFICIENT_HELP : 'Heart-failure risk' }, `HF ${b.label}`);
+}
+
+/** "· CRT-D" after the serial, when the device is enrolled with a known type. @param {string | null} type */
+function deviceTypeTag(type) {
+  const label = type ? DEVICE_TYPE_LABELS[type] : null;
+  return label ? h('span', { class: 'device-type' }, ` · ${label}`) : null;
 }
