@@ -4,7 +4,7 @@
 import { metricById } from '../domain/vocabulary.ts';
 import {
   DEFAULT_CONFIG, mergeConfig, newDeviceState, overrideProblems, processReading,
-  type AlertDecision, type DeepPartial, type EngineConfig,
+  type AlertDecision, type DeepPartial, type DeviceState, type EngineConfig,
 } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import { knownSiteCodes, replayDevices, replayReadings, storedAlerts } from '../store/replay.ts';
@@ -138,8 +138,12 @@ export async function replay(
       if (!metric) continue;
       const reading = { seq: Number(r.seq), at: r.at.getTime(), metric, value: r.value };
       const inWindow = reading.at >= from && reading.at < to;
-      for (const dec of processReading(a, reading, current).decisions) if (dec.action === 'open' && inWindow) openA.set(key(dec.kind, dec.trigger.seq), dec);
-      if (proposed) for (const dec of processReading(b, reading, next).decisions) if (dec.action === 'open' && inWindow) openB.set(key(dec.kind, dec.trigger.seq), dec);
+      // One pass over the rows, each reading through both engines: the openings inside the window.
+      const take = (state: DeviceState, config: EngineConfig, open: Map<string, AlertDecision>): void => {
+        for (const dec of processReading(state, reading, config).decisions) if (dec.action === 'open' && inWindow) open.set(key(dec.kind, dec.trigger.seq), dec);
+      };
+      take(a, current, openA);
+      if (proposed) take(b, next, openB);
     }
     readings += rows.length;
     if (!proposed) for (const [k, v] of openA) openB.set(k, v);

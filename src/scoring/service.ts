@@ -273,7 +273,8 @@ export class ScoringService {
     const m = this.opts.metrics;
     if (m) {
       for (const { decision: d } of scored.effects.decisions) m.engineDecisions.inc({ kind: d.kind, action: d.action });
-      m.engineReadings.inc({ outcome: 'scored' }, scored.scores.filter((s) => s !== null).length);
+      // Only late readings go unscored (score()): no pass over the batch to count the rest.
+      m.engineReadings.inc({ outcome: 'scored' }, scored.scores.length - scored.effects.late.length);
       m.engineReadings.inc({ outcome: 'late' }, lateInserted.length);
     }
     this.snapshotSoonIfDue(scored.deviceIds);

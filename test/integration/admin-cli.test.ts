@@ -1,16 +1,15 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startService, type RunningService } from '../helpers/service.ts';
 import { readings, TestGateway } from '../helpers/gateway.ts';
 import { postSession, signIn } from '../helpers/people.ts';
+import { runCli, type CliResult } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
 let tdb: TestDatabase;
 let svc: RunningService;
 
@@ -23,16 +22,8 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-async function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/admin/cli.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: tdb.url },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function admin(...args: string[]): Promise<CliResult> {
+  return runCli('src/admin/cli.ts', args, tdb.url);
 }
 
 /** Run the CLI with `input` on its stdin. */

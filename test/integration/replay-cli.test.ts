@@ -1,10 +1,8 @@
 // npm run replay: stored readings through the engine again, under today's settings and a
 // proposed override, compared with the alerts the live service raised from the same readings.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createCohort } from '../../simulators/cohort.ts';
@@ -12,8 +10,8 @@ import { replay, selectDevices, checkProposal, ReplayError } from '../../src/rep
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
 import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import { runCli, type CliResult } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
 let tdb: TestDatabase;
 let svc: RunningService;
 
@@ -45,16 +43,8 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-async function replayCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/replay/cli.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: tdb.url }, maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function replayCli(...args: string[]): Promise<CliResult> {
+  return runCli('src/replay/cli.ts', args, tdb.url);
 }
 
 describe('npm run replay', () => {

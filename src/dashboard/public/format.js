@@ -187,7 +187,7 @@ const signedNumber = (v) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${formatNumber(M
 /**
  * Evidence keys in words and units. `unit` may depend on the alert's kind (a `threshold` is
  * a percentage of CRT pacing, hours of AF or volts); `signed` shows + or − for a change.
- * @type {Record<string, { label: string, unit?: string | ((kind: string) => string), signed?: boolean, text?: (v: any) => string }>}
+ * @type {Record<string, { label: string | ((kind: string) => string), unit?: string | ((kind: string) => string), signed?: boolean, text?: (v: any) => string }>}
  */
 const EVIDENCE = {
   fluidIndex: { label: 'Fluid index', unit: 'Ω·d' },
@@ -214,10 +214,13 @@ const EVIDENCE = {
   longevityMonths: { label: 'Longevity now', unit: 'months' },
   lowDays: { label: 'Days below the threshold' },
   ofDays: { label: 'Of the last', unit: 'days' },
+  // In a capture alert `threshold` is the measured value and `baseline` in volts; in the
+  // others `threshold` is the rule's level and `baseline` a lead impedance's.
   threshold: {
-    label: 'Threshold',
+    label: (kind) => (kind === 'capture_threshold' ? 'Capture threshold' : 'Threshold'),
     unit: (kind) => ({ crt_pacing_loss: '%', af_burden: 'h/d', af_fast_ventricular_rate: '/min', capture_threshold: 'V' })[kind] ?? '',
   },
+  baseline: { label: 'Baseline', unit: (kind) => (kind === 'capture_threshold' ? 'V' : 'Ω') },
   lead: { label: 'Lead', text: (v) => String(v).toUpperCase() },
   limit: { label: 'Limit', unit: 'V' },
   ratio: { label: 'Times the baseline', unit: '×' },
@@ -241,18 +244,11 @@ const EVIDENCE = {
  * @param {string} kind @param {Record<string, unknown>} evidence @returns {string[]}
  */
 export function evidenceLines(kind, evidence) {
-  // (kind decides the unit of a rule's `threshold` and a capture alert's `baseline`)
   return Object.entries(evidence ?? {}).map(([key, v]) => {
-    const e = EVIDENCE[key];
-    // In a capture alert `threshold` is the measured value, in the others the rule's level.
-    const label = e ? (key === 'threshold' && kind === 'capture_threshold' ? 'Capture threshold' : key === 'baseline' ? 'Baseline' : e.label)
-      : key === 'baseline' ? 'Baseline' : key.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
-    const unitOf = e?.unit;
-    const unit = typeof unitOf === 'function' ? unitOf(kind) : unitOf ?? (key === 'baseline' && kind === 'capture_threshold' ? 'V' : key === 'baseline' ? 'Ω' : '');
-    let text;
-    if (e?.text) text = e.text(v);
-    else if (typeof v === 'number') text = `${e?.signed ? signedNumber(v) : formatNumber(v)}${unitSuffix(unit)}`;
-    else text = String(v);
+    const e = EVIDENCE[key] ?? { label: key.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase()) };
+    const label = typeof e.label === 'function' ? e.label(kind) : e.label;
+    const unit = typeof e.unit === 'function' ? e.unit(kind) : e.unit ?? '';
+    const text = e.text ? e.text(v) : typeof v === 'number' ? `${e.signed ? signedNumber(v) : formatNumber(v)}${unitSuffix(unit)}` : String(v);
     return `${label}: ${text}`;
   });
 }
