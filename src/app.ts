@@ -24,7 +24,7 @@ import { Notifications } from './store/listen.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
 import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
-import { ParseQueue } from './ingest/idco/bounds.ts';
+import { ParseQueue } from './ingest/parse-queue.ts';
 import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';

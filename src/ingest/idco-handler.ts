@@ -3,7 +3,8 @@ import { ServiceError } from '../errors.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import { buildAck, HL7_ERROR_FOR, readIdco, type AckCode, type UnmappedObservation } from './idco/index.ts';
 import { IDENTITY_MISMATCH_LIMIT, IDENTITY_REFUSED_REASON, type IdcoSender, type IdentityMismatchLimiter } from './idco/identity-guard.ts';
-import { countSegments, headerOnly, type ParseQueue } from './idco/bounds.ts';
+import { countSegments, headerOnly } from './idco/bounds.ts';
+import type { ParseQueue } from './parse-queue.ts';
 import { idcoSeq } from './idco/seq.ts';
 import type { IngestService } from './service.ts';
 

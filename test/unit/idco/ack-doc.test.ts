@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { handleIdco, type IdcoContext } from '../../../src/ingest/idco-handler.ts';
-import { ParseQueue } from '../../../src/ingest/idco/bounds.ts';
+import { ParseQueue } from '../../../src/ingest/parse-queue.ts';
 import { IdentityMismatchLimiter } from '../../../src/ingest/idco/identity-guard.ts';
 import { ServiceError } from '../../../src/errors.ts';
 import type { IngestService } from '../../../src/ingest/service.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countSegments, headerOnly, ParseQueue } from '../../../src/ingest/idco/bounds.ts';
+import { countSegments, headerOnly } from '../../../src/ingest/idco/bounds.ts';
+import { ParseQueue } from '../../../src/ingest/parse-queue.ts';
 import { parseHl7 } from '../../../src/ingest/idco/hl7.ts';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
