@@ -85,6 +85,14 @@ const audits = async () =>
     .where('action', '=', IDENTITY_MISMATCH_ACTION).orderBy('id').execute())
     .map((r) => ({ ...r, detail: (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail) as Record<string, unknown> }));
 
+/**
+ * One sender's audit rows in the order its mismatches were counted. The rows are written after
+ * each ACK, without waiting, so two close mismatches may reach the log in either order; the
+ * count each row carries is the order they happened in.
+ */
+const inCountOrder = (rows: Awaited<ReturnType<typeof audits>>) =>
+  [...rows].sort((a, b) => Number(a.detail.mismatchesInWindow) - Number(b.detail.mismatchesInWindow));
+
 const deviceId = async (serial: string) =>
   (await tdb.db.selectFrom('devices').select('id').where('serial', '=', serial).executeTakeFirstOrThrow()).id;
 
@@ -190,10 +198,11 @@ describe('a sender that keeps naming another birth date', () => {
     expect(await storedFor(`BSX-${serial}`)).toBe(13);
 
     await expect.poll(async () => (await audits()).length).toBe(before + IDENTITY_MISMATCH_LIMIT);
-    const mine = (await audits()).slice(before);
+    const mine = inCountOrder((await audits()).slice(before));
     const device = await deviceId(`BSX-${serial}`);
     expect(mine.every((r) => r.device_id === device && r.patient_id === patientId)).toBe(true);
     expect(mine.every((r) => (r.detail.sender as { gatewayId: number }).gatewayId === gw.id)).toBe(true);
+    expect(mine.map((r) => r.detail.mismatchesInWindow)).toEqual(Array.from({ length: IDENTITY_MISMATCH_LIMIT }, (_, i) => i + 1));
     expect(mine.map((r) => r.detail.limited)).toEqual([...Array(IDENTITY_MISMATCH_LIMIT - 1).fill(false), true]);
   });
 
@@ -211,7 +220,8 @@ describe('a sender that keeps naming another birth date', () => {
     expect(seg(await mllpFrom('127.0.0.3', probe(serial, RIGHT, 'L-3')), 'MSA')?.[1]).toBe('AA');
 
     await expect.poll(async () => (await audits()).length).toBe(before + IDENTITY_MISMATCH_LIMIT);
-    const mine = (await audits()).slice(before);
+    const mine = inCountOrder((await audits()).slice(before));
+    expect(mine.map((r) => r.detail.mismatchesInWindow)).toEqual(Array.from({ length: IDENTITY_MISMATCH_LIMIT }, (_, i) => i + 1));
     expect(mine.map((r) => r.detail.sender)).toEqual(Array(IDENTITY_MISMATCH_LIMIT).fill({ transport: 'mllp', address: '127.0.0.2' }));
     expect(mine.at(-1)?.detail.limited).toBe(true);
   });
