@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       SELECT 1, 'Family' || g, 'Given' || g, date '1930-01-01' + (g * 7919 % 20000), (ARRAY['female','male'])[1 + g % 2]
       FROM generate_series(1, ${SUBJECTS}) g`.execute(db);
     await sql`INSERT INTO devices (serial, site_id) SELECT 'DEV-' || g, 1 FROM generate_series(1, ${SUBJECTS}) g`.execute(db);
-    await sql`INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_at) SELECT g, g, 'icd', timestamptz '2025-01-01' FROM generate_series(1, ${SUBJECTS}) g`.execute(db);
+    await sql`INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_at, age_at_enrolment) SELECT g, g, 'icd', timestamptz '2025-01-01', 30 + g * 7919 % 65 FROM generate_series(1, ${SUBJECTS}) g`.execute(db);
     // Per device: one reading a day over the metrics that become events (episodes, ATP,
     // shocks with value > 0; battery statuses that change every 500 days), plus risk changes.
     // In slices of devices: each statement stays well inside the statement timeout.

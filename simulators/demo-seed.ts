@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../src/store/db.ts';
 import { createUser } from '../src/admin/commands.ts';
+import type { Vault } from '../src/crypto/vault.ts';
+import { nhsNumberIndex } from '../src/patients/sealed.ts';
+import { patientIdByNhsIndex } from '../src/store/patients.ts';
 import { createPatient, enrolDevice } from '../src/patients/service.ts';
 import type { Patient } from './types.ts';
 import { Rng } from './prng.ts';
@@ -90,7 +93,7 @@ export async function demoUsers(db: Db, site: string, file: string): Promise<Dem
 }
 
 /** Register each simulated patient (synthetic name, test NHS number) and enrol their device. */
-export async function demoPatients(db: Db, site: string, patients: readonly Patient[], seed: number, now: number): Promise<number> {
+export async function demoPatients(db: Db, vault: Vault, site: string, patients: readonly Patient[], seed: number, now: number): Promise<number> {
   const siteRow = await db.selectFrom('sites').select('id').where('code', '=', site).executeTakeFirstOrThrow();
   const enrolled = new Set((await db.selectFrom('enrolments').innerJoin('devices', 'devices.id', 'enrolments.device_id').select('devices.serial').execute()).map((r) => r.serial));
   let n = 0;
@@ -101,8 +104,8 @@ export async function demoPatients(db: Db, site: string, patients: readonly Pati
     const sex = rng.int(0, 1) === 0 ? 'female' : 'male';
     const dob = new Date(now - ageYears * 365.25 * 86_400_000 - rng.int(0, 364) * 86_400_000).toISOString().slice(0, 10);
     const nhsNumber = testNhsNumber(seed * 100_000 + p.index);
-    const existing = await db.selectFrom('patients').select('id').where('nhs_number', '=', nhsNumber).executeTakeFirst();
-    const id = existing?.id ?? await createPatient(db, {
+    const existing = await patientIdByNhsIndex(db, nhsNumberIndex(vault, nhsNumber));
+    const id = existing ?? await createPatient(db, vault, {
       site,
       familyName: FAMILY[rng.int(0, FAMILY.length - 1)]!,
       givenName: GIVEN[sex][rng.int(0, GIVEN[sex].length - 1)]!,
@@ -110,7 +113,7 @@ export async function demoPatients(db: Db, site: string, patients: readonly Pati
       dateOfBirth: dob,
       sex,
     }, now);
-    await enrolDevice(db, { id, siteId: siteRow.id }, p.device, { createDevice: true, deviceType: p.type });
+    await enrolDevice(db, vault, { id, siteId: siteRow.id }, p.device, { createDevice: true, deviceType: p.type });
     n++;
   }
   return n;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, ConfigError } from '../src/config/index.ts';
+import { openVault } from '../src/crypto/open.ts';
 import { startService } from '../src/runtime.ts';
 import { createGateway, createSite } from '../src/admin/commands.ts';
 import { GatewayAuthenticator } from '../src/auth/gateways.ts';
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
   const key = await demoKey(running.database.db, path.join(dataParent, 'demo-gateway.key'));
   const credentialsFile = path.join(dataParent, 'demo-credentials.json');
   const people = await demoUsers(running.database.db, DEMO_SITE, credentialsFile);
-  const enrolled = await demoPatients(running.database.db, DEMO_SITE, createCohort({ patients, days, seed }).patients, seed, Date.now());
+  const vault = await openVault(running.database.db, config.keys, running.log);
+  const enrolled = await demoPatients(running.database.db, vault, DEMO_SITE, createCohort({ patients, days, seed }).patients, seed, Date.now());
   if (enrolled > 0) log.info({ patients: enrolled }, 'demo: simulated patients registered and their devices enrolled');
   const clinician = people.find((p) => p.role === 'clinician')!;
   // The one place the demo's password is shown: the terminal that started it, not the log.

@@ -16,6 +16,8 @@ import { GatewayAuthenticator } from './auth/gateways.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
+import { openVault } from './crypto/open.ts';
+import { sealPlaintext } from './crypto/seal.ts';
 import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
 import { CLOSE_HANDSHAKE_MS } from './ingest/session.ts';
@@ -134,7 +136,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     },
     alertEvents: (events) => feed.publish(events),
   });
-  const service = new IngestService(db, writer, metrics, config.ingest, engine.scoring);
+  // Identifiers and comments are sealed at rest; anything stored in plain before is sealed now.
+  const vault = await openVault(db, config.keys, app.log);
+  await sealPlaintext(db, vault, app.log);
+  const service = new IngestService(db, writer, metrics, config.ingest, engine.scoring, Date.now, vault);
   app.addHook('onReady', () => engine.recover());
   const auth = new GatewayAuthenticator(db);
   // One LISTEN connection for revocations and other instances' alert changes; started once
@@ -207,9 +212,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   // Clinician sessions; routes for people take requireUser(sessions, ...roles) as their guard.
   const sessions = new SessionStore(db, config.sessions);
   await app.register(sessionRoutes, { db, sessions });
-  await app.register(alertRoutes, { db, sessions });
+  await app.register(alertRoutes, { db, sessions, vault });
   // Acknowledge, resolve, assign, snooze, comment; and escalation of unacknowledged high alerts.
-  await app.register(lifecycleRoutes, { db, sessions, feed, maxSnoozeMs: config.alerts.maxSnoozeMs });
+  await app.register(lifecycleRoutes, { db, sessions, vault, feed, maxSnoozeMs: config.alerts.maxSnoozeMs });
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
   await app.register(alertStreamRoutes, {
@@ -219,7 +224,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     sessionCheckMs: config.alerts.streamSessionCheckMs,
   });
   await app.register(dashboardPlugin);
-  await app.register(patientRoutes, { db, sessions });
+  await app.register(patientRoutes, { db, sessions, vault });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });
 

@@ -15,6 +15,10 @@ import { createGateway, createSite, createUser, disableUser, listGateways, listQ
 import { verifyAuditChain } from './audit-verify.ts';
 import { IdentityUsageError, readPatientIdentity, type PatientIdentity } from './identity-input.ts';
 import { formatTable } from './table.ts';
+import { KEYS_USAGE, keysNew, keysRotate, keysStatus } from './keys.ts';
+import { openVault } from '../crypto/open.ts';
+import { openIdentities } from '../patients/sealed.ts';
+import type { Vault } from '../crypto/vault.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -47,6 +51,7 @@ const USAGE = `Usage: npm run admin -- <command>
                                            --correction: its enrolment to another patient was a
                                            mistake, and all its history moves to this one
   patient list [--site <code>] [--json]
+${KEYS_USAGE}
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
   export-key generate                      print a new random export key (EXPORT_KEY) on stdout;
@@ -80,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       type: { type: 'string' },
       'create-device': { type: 'boolean', default: false },
       correction: { type: 'boolean', default: false },
+      file: { type: 'string' },
+      batch: { type: 'string', default: '500' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -112,10 +119,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const log = pino({ level: 'warn' }, pino.destination(2));
+  if (noun === 'keys' && verb === 'new') {
+    const id = keysNew(config, values.file);
+    console.log(`master key "${id}" added to ${values.file ?? config.keys.masterKeyFile} as the current one; now run: npm run admin -- keys rotate`);
+    return 0;
+  }
   const database = await openDatabase(config, log);
   try {
     await migrateToLatest(database.db);
     const db = database.db;
+    let opened: Vault | null = null;
+    const vault = async () => (opened ??= await openVault(db, config.keys, log));
     // JSON with its own types (arrays, null) or an aligned table; `empty` says there is nothing.
     const out = (rows: readonly Record<string, unknown>[], empty: string) =>
       console.log(values.json ? JSON.stringify(rows, null, 2) : formatTable(rows, empty));
@@ -180,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'patient create': {
         if (!site || !identity) throw new UsageError(PATIENT_CREATE_USAGE);
-        const id = await createPatient(db, { site, ...identity }, Date.now());
+        const id = await createPatient(db, await vault(), { site, ...identity }, Date.now());
         console.log(values.json ? JSON.stringify({ id: patientRef(id) }) : `patient ${patientRef(id)} created`);
         return 0;
       }
@@ -192,7 +206,7 @@ async function main(argv: string[]): Promise<number> {
         await explainEnrolment(db, id, serial, values['create-device']);
         const p = await patientSite(db, id);
         if (!p) throw new Error('no result');
-        const { correctionOf } = await enrolDevice(db, { id: p.id, siteId: p.site_id }, serial, {
+        const { correctionOf } = await enrolDevice(db, await vault(), { id: p.id, siteId: p.site_id }, serial, {
           createDevice: values['create-device'],
           deviceType: values.type,
           correction: values.correction,
@@ -204,8 +218,8 @@ async function main(argv: string[]): Promise<number> {
       case 'patient list': {
         const siteId = site ? await siteIdByCode(db, site) : undefined;
         if (site && siteId === undefined) throw new Error(`no site "${site}"`);
-        const rows = await listPatients(db, { siteIds: siteId !== undefined ? [siteId] : null, limit: 100_000 });
-        out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.given_name} ${r.family_name}`, dob: r.date_of_birth, nhs: r.nhs_number, devices: r.devices, risk: r.risk_status })), '(no patients)');
+        const rows = await openIdentities(await vault(), await listPatients(db, { siteIds: siteId !== undefined ? [siteId] : null, limit: 100_000 }));
+        out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.givenName} ${r.familyName}`, dob: r.dateOfBirth, nhs: r.nhsNumber, devices: r.devices, risk: r.risk_status })), '(no patients)');
         return 0;
       }
       case 'audit verify': {
@@ -215,6 +229,14 @@ async function main(argv: string[]): Promise<number> {
         else console.log(`audit log BROKEN at row ${report.id} (after ${report.rows} good rows): ${report.reason}`);
         return report.ok ? 0 : 1;
       }
+      case 'keys rotate': {
+        const batch = Number(values.batch);
+        if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError('keys rotate [--batch N], N from 1 to 10000');
+        return await keysRotate(db, config, batch, values.json);
+      }
+      case 'keys status':
+        await keysStatus(db, config, values.json);
+        return 0;
       default:
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }

@@ -13,11 +13,15 @@ import {
   parseSnooze, type LifecycleAction,
 } from './lifecycle.ts';
 import { parseAlertId, presentAlert } from './present.ts';
+import { sealComment } from './comments.ts';
+import type { Vault } from '../crypto/vault.ts';
 import { AlertIdParam, AlertSchema, errorResponses, JSON_BODY, Nullable, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface LifecycleRoutesOptions {
   readonly db: Db;
   readonly sessions: SessionStore;
+  /** Seals comments at rest. */
+  readonly vault: Vault;
   /** Where committed events go (the app's AlertFeed). */
   readonly feed: AlertEventSink;
   /** The longest snooze, ms. */
@@ -68,7 +72,7 @@ const BODIES: Record<LifecycleAction, TSchema> = {
  * comment. Clinicians of the alert's site and admins; each change is one transaction
  * (alerts row, history event, audit row) and is published on the feed after commit.
  */
-export const lifecycleRoutes: FastifyPluginAsyncTypebox<LifecycleRoutesOptions> = async (app, { db, sessions, feed, maxSnoozeMs, now = Date.now }) => {
+export const lifecycleRoutes: FastifyPluginAsyncTypebox<LifecycleRoutesOptions> = async (app, { db, sessions, vault, feed, maxSnoozeMs, now = Date.now }) => {
   // onRequest: an unknown caller or another origin is refused before its body is read.
   const guard = requireUser(sessions, 'clinician', 'admin');
   /** The alert each request acts on, found before its body is validated. */
@@ -112,7 +116,7 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<LifecycleRoutesOptions> 
           const { change, data } = await step(req.body, alert, user);
           const { event, updated } = await db.transaction().execute(async (trx) => {
             const event = await applyTransition(trx, {
-              alertId: alert.id, from: ALLOWED_FROM[action], change, event: { type: EVENT_OF[action], actorId: user.id, data },
+              alertId: alert.id, from: ALLOWED_FROM[action], change, event: { type: EVENT_OF[action], actorId: user.id, data: sealComment(vault, data) },
             });
             if (!event) {
               // Another clinician moved it first; our UPDATE matched nothing and wrote nothing.

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Vault } from '../crypto/vault.ts';
+import { openComments } from './comments.ts';
 import { Type } from '@sinclair/typebox';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
 import { ServiceError } from '../errors.ts';
@@ -14,6 +16,8 @@ import { AlertIdParam, AlertSchema, errorResponses, SIGNED_IN } from '../http/sc
 export interface AlertRoutesOptions {
   readonly db: Db;
   readonly sessions: SessionStore;
+  /** Opens the comments, sealed at rest. */
+  readonly vault: Vault;
 }
 
 const STATUSES = ['open', 'acknowledged', 'resolved'] as const;
@@ -84,7 +88,7 @@ const History = Type.Object({
 });
 
 /** Alerts of the caller's sites (alerts contract v1, API). Clinicians and admins; audited. */
-export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, { db, sessions }) => {
+export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, { db, sessions, vault }) => {
   // onRequest: who may ask comes before what was asked (the query is validated after it).
   const guard = requireUser(sessions, 'clinician', 'admin');
 
@@ -148,7 +152,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     async (req) => {
       const user = signedInUser(req);
       const alert = await visibleAlert(db, user, req.params.id);
-      const events = await alertHistory(db, alert.id);
+      const events = await openComments(vault, await alertHistory(db, alert.id));
       await recordAudit(db, { user, action: 'alert.history', route: '/v1/alerts/:id/history', deviceId: alert.device_id });
       return {
         alert: alertId(alert.id),

@@ -1,6 +1,7 @@
 import { badAddresses, parseTrustProxy } from './trust-proxy.ts';
 import { EXPORT_KEY_MIN_LENGTH, exportKeyProblem } from './export-key.ts';
 import { VARS, type IntVar, type StrVar } from './vars.ts';
+import { parseKeys, type KeysConfig } from './keys.ts';
 
 export { EXPORT_KEY_MIN_LENGTH };
 // Every setting the service reads, with its default and its check. The README's
@@ -88,6 +89,8 @@ export interface Config {
     /** Fallback look for changes committed by other instances when no notification came. */
     readonly streamPollMs: number;
   };
+  /** Encryption at rest: the master keyring. */
+  readonly keys: KeysConfig;
   readonly export: {
     /** HMAC key of the de-identified export; null: exports are refused. */
     readonly key: string | null;
@@ -232,6 +235,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       streamSessionCheckMs: int('ALERT_STREAM_SESSION_CHECK_MS'),
       streamPollMs: int('ALERT_STREAM_POLL_MS'),
     },
+    keys: parseKeys(str('MASTER_KEY_FILE'), env.NODE_ENV === 'production', resolvePath, issues),
     export: { key: exportKey, minCell: int('EXPORT_MIN_CELL'), shift: str('EXPORT_SHIFT') === 'seconds' ? 'seconds' : 'days' },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
   };

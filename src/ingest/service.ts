@@ -2,7 +2,9 @@ import type { Rejection } from '../domain/types.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { lastSeqBySerial } from '../store/readings.ts';
-import { checkEnrolledBirthDate } from '../store/patients.ts';
+import { enrolledBirthDate, recordIdentityMismatch } from '../store/patients.ts';
+import type { Vault } from '../crypto/vault.ts';
+import { FIELD } from '../patients/sealed.ts';
 import { auditIdentityMismatch } from './idco/identity-audit.ts';
 import type { IdcoSender } from './idco/identity-guard.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
@@ -58,6 +60,8 @@ export class IngestService {
     /** The engine; null stores readings unscored (the benchmark's baseline). */
     private readonly scoring: ScoringService | null = null,
     private readonly clock: () => number = Date.now,
+    /** Opens the enrolled patient's birth date for the IDCO identity check. */
+    private readonly vault: Vault | null = null,
   ) {
     this.devices = new DeviceRegistry(db);
   }
@@ -194,7 +198,11 @@ export class IngestService {
    */
   async birthDateDiffers(gw: GatewayIdentity, serial: string, birthDate: string): Promise<boolean> {
     try {
-      return await checkEnrolledBirthDate(this.db, gw.siteId, serial, birthDate);
+      const enrolled = await enrolledBirthDate(this.db, gw.siteId, serial);
+      if (!enrolled?.date_of_birth_sealed || !this.vault) return false;
+      if ((await this.vault.openOne(FIELD.dateOfBirth, enrolled.date_of_birth_sealed)) === birthDate) return false;
+      await recordIdentityMismatch(this.db, enrolled.device_id, enrolled.patient_id);
+      return true;
     } catch {
       return false;
     }

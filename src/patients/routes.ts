@@ -9,7 +9,9 @@ import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import { presentAlert } from '../alerts/present.ts';
-import { parsePatientRef, patientRef } from './identity.ts';
+import { isValidNhsNumber, normaliseNhsNumber, parsePatientRef, patientRef } from './identity.ts';
+import type { Vault } from '../crypto/vault.ts';
+import { nhsNumberIndex, openIdentities, type PatientIdentity } from './sealed.ts';
 import { createPatient, enrolDevice, isDeviceSerial } from './service.ts';
 import { errorResponses, JSON_BODY, Nullable, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 import { CreateBody, EnrolBody, PatientBody, PatientDetail, PatientParams, PatientSchema, Readings } from './schemas.ts';
@@ -17,23 +19,27 @@ import { CreateBody, EnrolBody, PatientBody, PatientDetail, PatientParams, Patie
 export interface PatientRoutesOptions {
   readonly db: Db;
   readonly sessions: SessionStore;
+  /** Opens the identifiers, sealed at rest. */
+  readonly vault: Vault;
   readonly now?: () => number;
 }
+
+type OpenedPatient = PatientRow & PatientIdentity;
 
 const DAY = 86_400_000;
 /** Readings one chart request may return; a longer period is refused with advice. */
 export const MAX_POINTS = 200_000;
 const MAX_PERIOD_DAYS = 3 * 366;
 
-function present(p: PatientRow) {
+function present(p: OpenedPatient) {
   return {
     id: patientRef(p.id),
-    name: `${p.given_name} ${p.family_name}`,
-    familyName: p.family_name,
-    givenName: p.given_name,
+    name: `${p.givenName} ${p.familyName}`,
+    familyName: p.familyName,
+    givenName: p.givenName,
     site: p.site,
-    nhsNumber: p.nhs_number,
-    dateOfBirth: p.date_of_birth,
+    nhsNumber: p.nhsNumber,
+    dateOfBirth: p.dateOfBirth,
     sex: p.sex,
     devices: p.devices,
     deviceTypes: p.device_types,
@@ -68,7 +74,13 @@ function time(name: string, raw: unknown, fallback: number): number {
 // Unknown fields and wrong types are refused by the schema (no coercion, nothing removed:
 // app.ts); what a shape cannot say (a real NHS number, a birth date that exists, a known
 // site) service.ts checks.
-export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = async (app, { db, sessions, now = Date.now }) => {
+export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = async (app, { db, sessions, vault, now = Date.now }) => {
+  /** One patient by internal id, identifiers opened. */
+  const opened = async (id: number): Promise<OpenedPatient> => {
+    const [row] = await openIdentities(vault, await listPatients(db, { siteIds: null, ids: [id], limit: 1 }));
+    if (!row) throw new ServiceError('not_found', 'no such patient');
+    return row;
+  };
   const reader = requireUser(sessions, 'clinician', 'admin');
   const admin = requireUser(sessions, 'admin');
   // Guards are onRequest hooks: who may ask comes before what was asked (its body or query).
@@ -82,6 +94,7 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
         {
           after: Type.Optional(Type.String({ description: 'a patient id (p-17): the page after it' })),
           limit: Type.Optional(Type.String({ pattern: '^\\d{0,4}$', description: 'a whole number from 1 to 1000 (200 when absent)' })),
+          nhsNumber: Type.Optional(Type.String({ maxLength: 20, description: 'only the patient with this NHS number (10 digits, spaces allowed), found through its blind index' })),
         },
         { additionalProperties: false },
       ),
@@ -104,9 +117,17 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
     if (!(limit >= 1 && limit <= 1000)) throw new ServiceError('bad_message', 'limit must be a whole number from 1 to 1000');
     // One row more than the page: `next` only when there is a next page, so a list of exactly
     // `limit` patients does not send the caller to an empty one.
-    const fetched = await listPatients(db, { siteIds: visibleSites(user), afterId, limit: limit + 1 });
-    const rows = fetched.slice(0, limit);
-    await recordAudit(db, { user, action: 'patient.list', route: '/v1/patients', detail: { count: rows.length, patients: rows.map((r) => r.id) } });
+    let nhsIndex: string | undefined;
+    if (q.nhsNumber !== undefined) {
+      const nhs = normaliseNhsNumber(q.nhsNumber);
+      if (!isValidNhsNumber(nhs)) throw new ServiceError('bad_message', 'nhsNumber is not a valid NHS number (10 digits with a valid check digit)');
+      nhsIndex = nhsNumberIndex(vault, nhs);
+    }
+    const fetched = await listPatients(db, { siteIds: visibleSites(user), afterId, nhsNumberIndex: nhsIndex, limit: limit + 1 });
+    const rows = await openIdentities(vault, fetched.slice(0, limit));
+    // A search by NHS number is audited as one (never with the number searched for).
+    const search = nhsIndex === undefined ? {} : { search: 'nhsNumber' };
+    await recordAudit(db, { user, action: 'patient.list', route: '/v1/patients', detail: { count: rows.length, patients: rows.map((r) => r.id), ...search } });
     const last = rows.at(-1);
     return { patients: rows.map(present), next: fetched.length > limit && last ? patientRef(last.id) : null };
   });
@@ -127,10 +148,11 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
       const row = await visiblePatient(db, user, req.params.id);
       const devices = await patientDevices(db, row.id);
       const alerts = await listAlerts(db, { siteIds: null, patientId: row.id, newestFirst: true, limit: 500 });
+      const [identity] = await openIdentities(vault, [row]);
       await recordAudit(db, { user, action: 'patient.read', route: '/v1/patients/:id', patientId: row.id });
       return {
         patient: {
-          ...present(row),
+          ...present(identity!),
           devices: devices.map((d) => ({
             serial: d.serial, type: d.device_type, firstSeenAt: d.first_seen_at.toISOString(), lastReadingAt: d.last_reading_at?.toISOString() ?? null,
             // HL7 IDCO messages for this device that gave another birth date than this patient's.
@@ -201,10 +223,9 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
     },
     async (req, reply) => {
       const user = signedInUser(req);
-      const id = await createPatient(db, req.body, now());
+      const id = await createPatient(db, vault, req.body, now());
       await recordAudit(db, { user, action: 'patient.create', route: '/v1/patients', patientId: id });
-      const [row] = await listPatients(db, { siteIds: null, ids: [id], limit: 1 });
-      return reply.code(201).send({ patient: present(row!) });
+      return reply.code(201).send({ patient: present(await opened(id)) });
     },
   );
 
@@ -223,7 +244,7 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
     async (req) => {
       const user = signedInUser(req);
       const row = await visiblePatient(db, user, req.params.id);
-      const { deviceId, correctionOf } = await enrolDevice(db, { id: row.id, siteId: row.site_id }, req.body.serial, {
+      const { deviceId, correctionOf } = await enrolDevice(db, vault, { id: row.id, siteId: row.site_id }, req.body.serial, {
         by: user.id,
         deviceType: req.body.deviceType,
         correction: req.body.correction,
@@ -236,8 +257,7 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
         deviceId,
         ...(correctionOf.length > 0 ? { detail: { previousPatientIds: correctionOf } } : {}),
       });
-      const [after] = await listPatients(db, { siteIds: null, ids: [row.id], limit: 1 });
-      return { patient: present(after!) };
+      return { patient: present(await opened(row.id)) };
     },
   );
 

@@ -3,7 +3,9 @@
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { insertDeviceIfAbsent } from '../store/devices.ts';
-import { deviceBySerial, enrol, insertPatient, otherEarlierPatients } from '../store/patients.ts';
+import { deviceBySerial, enrol, insertPatient, otherEarlierPatients, patientSealedBirthDate } from '../store/patients.ts';
+import type { Vault } from '../crypto/vault.ts';
+import { ageInYears, FIELD, sealIdentity } from './sealed.ts';
 import { isUniqueViolation } from '../store/readings.ts';
 import { siteIdByCode } from '../store/sites.ts';
 import { isValidBirthDate, isValidNhsNumber, normaliseNhsNumber, patientRef } from './identity.ts';
@@ -20,8 +22,12 @@ export interface PatientInput {
 export const SEXES = ['female', 'male', 'other', 'unknown'] as const;
 export const DEVICE_TYPES = ['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown'] as const;
 
-/** Returns the new patient's internal id. Refuses invalid identity with `bad_message`, a taken NHS number with `conflict`. */
-export async function createPatient(db: Db, input: PatientInput, now: number): Promise<number> {
+/**
+ * Returns the new patient's internal id. Refuses invalid identity with `bad_message`, a taken
+ * NHS number with `conflict`. The identifiers are sealed under a data key of the patient's
+ * own, created in the same transaction.
+ */
+export async function createPatient(db: Db, vault: Vault, input: PatientInput, now: number): Promise<number> {
   const siteId = await siteIdByCode(db, input.site);
   if (siteId === undefined) throw new ServiceError('bad_message', `no site "${input.site}"`);
   const nhs = input.nhsNumber ? normaliseNhsNumber(input.nhsNumber) : null;
@@ -33,7 +39,11 @@ export async function createPatient(db: Db, input: PatientInput, now: number): P
   const sex = input.sex ?? 'unknown';
   if (!(SEXES as readonly string[]).includes(sex)) throw new ServiceError('bad_message', `sex must be one of ${SEXES.join(', ')}`);
   try {
-    return await insertPatient(db, { siteId, familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth, sex });
+    return await db.transaction().execute(async (trx) => {
+      const key = await vault.newPatientKey(trx);
+      const sealed = sealIdentity(vault, key, { familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth });
+      return insertPatient(trx, { siteId, sex, ...sealed });
+    });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ServiceError('conflict', 'a patient with this NHS number exists already');
     throw e;
@@ -75,7 +85,7 @@ export function isDeviceSerial(serial: string): boolean {
  * history to this patient, so it is refused unless `correction` says the earlier enrolment
  * was a mistake (audited with the earlier patients).
  */
-export async function enrolDevice(db: Db, patient: { id: number; siteId: number }, serial: string, opts: EnrolOptions = {}): Promise<Enrolled> {
+export async function enrolDevice(db: Db, vault: Vault, patient: { id: number; siteId: number }, serial: string, opts: EnrolOptions = {}): Promise<Enrolled> {
   if (!isDeviceSerial(serial)) throw new ServiceError('bad_message', 'serial must be 1-64 characters of A-Z a-z 0-9 . _ : -');
   const deviceType = opts.deviceType ?? 'unknown';
   if (!(DEVICE_TYPES as readonly string[]).includes(deviceType)) throw new ServiceError('bad_message', `deviceType must be one of ${DEVICE_TYPES.join(', ')}`);
@@ -97,7 +107,10 @@ export async function enrolDevice(db: Db, patient: { id: number; siteId: number 
           'If that enrolment was a mistake, enrol again as a correction',
       );
     }
-    await enrol(trx, device.id, patient.id, deviceType, opts.by ?? null, earlier.length > 0);
+    // The age at enrolment goes with the enrolment, so that the export needs no birth date.
+    const sealedBirth = await patientSealedBirthDate(trx, patient.id);
+    const age = sealedBirth ? ageInYears(await vault.openOne(FIELD.dateOfBirth, sealedBirth), new Date().toISOString().slice(0, 10)) : null;
+    await enrol(trx, device.id, patient.id, deviceType, opts.by ?? null, earlier.length > 0, age);
     return { deviceId: device.id, correctionOf: earlier };
   });
 }

@@ -89,10 +89,10 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
     )
     SELECT subj.patient_id, date_part('epoch', ev.at) * 1000 AS t, ev.event, ev.s1, ev.s2, ev.s3, ev.s4, ev.n1, ev.n2, ev.ref
     FROM subj CROSS JOIN LATERAL (
-      -- Age at enrolment is computed here, so a date of birth never leaves the database.
+      -- The age at enrolment was kept with the enrolment: the export reads no date of birth.
       SELECT d.enrolled_at AS at, 0 AS rank, d.device_id::int8 AS tie, 'enrolled' AS event,
              d.device_type AS s1, st.code AS s2, p.sex AS s3, NULL::text AS s4,
-             date_part('year', age(d.enrolled_at::date, p.date_of_birth))::float8 AS n1, NULL::float8 AS n2, NULL::int8 AS ref
+             d.age_at_enrolment::float8 AS n1, NULL::float8 AS n2, NULL::int8 AS ref
       FROM enrolments d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
       WHERE d.patient_id = subj.patient_id
       UNION ALL
@@ -240,7 +240,7 @@ export interface EnrolmentSource {
   readonly device_type: string | null;
   readonly site: string | null;
   readonly sex: string | null;
-  /** Age at enrolment in whole years, computed in the database. */
+  /** Age at enrolment in whole years, as kept with the enrolment. */
   readonly age: number | null;
 }
 
@@ -249,7 +249,7 @@ export async function readEnrolments(db: Pick<Db, 'executeQuery' | 'getExecutor'
   if (patientIds.length === 0) return [];
   const res = await sql<EnrolmentSource>`
     SELECT d.patient_id, d.device_type, st.code AS site, p.sex,
-           date_part('year', age(d.enrolled_at::date, p.date_of_birth))::float8 AS age
+           d.age_at_enrolment::float8 AS age
     FROM enrolments d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
     WHERE d.patient_id = ANY(${patientIds}::int4[])`.execute(db);
   return res.rows;

@@ -9,10 +9,11 @@ export interface PatientRow {
   readonly id: number;
   readonly site_id: number;
   readonly site: string;
-  readonly family_name: string;
-  readonly given_name: string;
-  readonly nhs_number: string | null;
-  readonly date_of_birth: string;
+  /** Identifiers sealed under the patient's data key (src/patients/sealed.ts opens them). */
+  readonly family_name_sealed: string | null;
+  readonly given_name_sealed: string | null;
+  readonly nhs_number_sealed: string | null;
+  readonly date_of_birth_sealed: string | null;
   readonly sex: string;
   readonly devices: string[];
   /** Each device's enrolled type, in the order of `devices`. */
@@ -29,24 +30,41 @@ export interface PatientRow {
 
 export interface NewPatient {
   readonly siteId: number;
-  readonly familyName: string;
-  readonly givenName: string;
-  readonly nhsNumber: string | null;
-  readonly dateOfBirth: string;
   readonly sex: string;
+  readonly data_key_id: number;
+  readonly family_name_sealed: string;
+  readonly given_name_sealed: string;
+  readonly nhs_number_sealed: string | null;
+  readonly nhs_number_index: string | null;
+  readonly date_of_birth_sealed: string;
 }
 
+/** Insert a patient whose identifiers are sealed already; a taken NHS number is a unique violation (on its index). */
 export async function insertPatient(db: Executor, p: NewPatient): Promise<number> {
   const res = await sql<{ id: number }>`
-    INSERT INTO patients (site_id, family_name, given_name, nhs_number, date_of_birth, sex)
-    VALUES (${p.siteId}, ${p.familyName}, ${p.givenName}, ${p.nhsNumber}, ${p.dateOfBirth}::date, ${p.sex})
+    INSERT INTO patients (site_id, sex, data_key_id, family_name_sealed, given_name_sealed, nhs_number_sealed, nhs_number_index, date_of_birth_sealed)
+    VALUES (${p.siteId}, ${p.sex}, ${p.data_key_id}, ${p.family_name_sealed}, ${p.given_name_sealed}, ${p.nhs_number_sealed}, ${p.nhs_number_index}, ${p.date_of_birth_sealed})
     RETURNING id`.execute(db);
   return res.rows[0]!.id;
+}
+
+/** The patient whose NHS number has this blind index, or undefined. */
+export async function patientIdByNhsIndex(db: Executor, index: string): Promise<number | undefined> {
+  const res = await sql<{ id: number }>`SELECT id FROM patients WHERE nhs_number_index = ${index}`.execute(db);
+  return res.rows[0]?.id;
+}
+
+/** The sealed birth date of a patient, or undefined when there is no such patient. */
+export async function patientSealedBirthDate(db: Executor, patientId: number): Promise<string | null | undefined> {
+  const res = await sql<{ s: string | null }>`SELECT date_of_birth_sealed AS s FROM patients WHERE id = ${patientId}`.execute(db);
+  return res.rows[0]?.s;
 }
 
 export interface PatientFilter {
   readonly siteIds: readonly number[] | null;
   readonly ids?: readonly number[];
+  /** The blind index of an NHS number: finds its patient without opening anyone's. */
+  readonly nhsNumberIndex?: string;
   readonly afterId?: number;
   readonly limit: number;
 }
@@ -59,10 +77,11 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
   const where = [sql`true`];
   if (f.siteIds) where.push(sql`p.site_id = ANY(${f.siteIds}::int4[])`);
   if (f.ids) where.push(sql`p.id = ANY(${f.ids}::int4[])`);
+  if (f.nhsNumberIndex !== undefined) where.push(sql`p.nhs_number_index = ${f.nhsNumberIndex}`);
   if (f.afterId !== undefined) where.push(sql`p.id > ${f.afterId}`);
   const res = await sql<PatientRow>`
-    SELECT p.id, p.site_id, s.code AS site, p.family_name, p.given_name, p.nhs_number,
-           to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, p.sex,
+    SELECT p.id, p.site_id, s.code AS site, p.family_name_sealed, p.given_name_sealed, p.nhs_number_sealed,
+           p.date_of_birth_sealed, p.sex,
            coalesce(dv.devices, '{}') AS devices, coalesce(dv.types, '{}') AS device_types,
            r.status AS risk_status, r.score AS risk_score, r.at AS risk_at, r.insufficient_data AS risk_insufficient,
            coalesce(al.high, 0)::int AS open_high, coalesce(al.medium, 0)::int AS open_medium, coalesce(al.low, 0)::int AS open_low
@@ -159,9 +178,10 @@ export async function otherEarlierPatients(db: Executor, deviceId: number, patie
  * period in the enrolment history when the link is new. Run inside the caller's transaction,
  * after deviceBySerial(..., { lock: true }).
  */
-export async function enrol(db: Executor, deviceId: number, patientId: number, deviceType: string, by: number | null, correction = false): Promise<void> {
+export async function enrol(db: Executor, deviceId: number, patientId: number, deviceType: string, by: number | null, correction = false, ageAtEnrolment: number | null = null): Promise<void> {
   const res = await sql<{ inserted: boolean }>`
-    INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_by) VALUES (${deviceId}, ${patientId}, ${deviceType}, ${by})
+    INSERT INTO enrolments (device_id, patient_id, device_type, enrolled_by, age_at_enrolment)
+    VALUES (${deviceId}, ${patientId}, ${deviceType}, ${by}, ${ageAtEnrolment})
     ON CONFLICT (device_id) DO UPDATE SET device_type = excluded.device_type WHERE enrolments.patient_id = excluded.patient_id
     RETURNING (xmax = 0) AS inserted`.execute(db);
   const row = res.rows[0];
@@ -183,25 +203,27 @@ export async function unenrol(db: Executor, deviceId: number, patientId: number,
   return true;
 }
 
-/**
- * Compare the birth date a device clinic message gives with that of the patient the device
- * (of this site) is enrolled to. On a mismatch the fact is recorded (not the date) and true
- * returned; false when they agree or the device has no patient.
- */
-export async function checkEnrolledBirthDate(db: Executor, siteId: number, serial: string, birthDate: string): Promise<boolean> {
-  const res = await sql<{ mismatch: boolean }>`
-    WITH enrolled AS (
-      SELECT d.id AS device_id, p.id AS patient_id, p.date_of_birth <> ${birthDate}::date AS mismatch
-      FROM devices d JOIN enrolments e ON e.device_id = d.id JOIN patients p ON p.id = e.patient_id
-      WHERE d.serial = ${serial} AND d.site_id = ${siteId}
-    ), recorded AS (
-      INSERT INTO identity_mismatches (device_id, patient_id, source)
-      SELECT device_id, patient_id, 'idco' FROM enrolled WHERE mismatch
-      ON CONFLICT (device_id, patient_id, source)
-      DO UPDATE SET last_seen_at = now(), messages = identity_mismatches.messages + 1
-    )
-    SELECT mismatch FROM enrolled`.execute(db);
-  return res.rows[0]?.mismatch ?? false;
+export interface EnrolledBirthDate {
+  readonly device_id: number;
+  readonly patient_id: number;
+  readonly date_of_birth_sealed: string | null;
+}
+
+/** The patient the device (of this site) is enrolled to, with her sealed birth date; undefined when none. */
+export async function enrolledBirthDate(db: Executor, siteId: number, serial: string): Promise<EnrolledBirthDate | undefined> {
+  const res = await sql<EnrolledBirthDate>`
+    SELECT d.id AS device_id, p.id AS patient_id, p.date_of_birth_sealed
+    FROM devices d JOIN enrolments e ON e.device_id = d.id JOIN patients p ON p.id = e.patient_id
+    WHERE d.serial = ${serial} AND d.site_id = ${siteId}`.execute(db);
+  return res.rows[0];
+}
+
+/** Record that a device clinic message named another birth date than the enrolled patient's (the fact, not the date). */
+export async function recordIdentityMismatch(db: Executor, deviceId: number, patientId: number): Promise<void> {
+  await sql`
+    INSERT INTO identity_mismatches (device_id, patient_id, source) VALUES (${deviceId}, ${patientId}, 'idco')
+    ON CONFLICT (device_id, patient_id, source)
+    DO UPDATE SET last_seen_at = now(), messages = identity_mismatches.messages + 1`.execute(db);
 }
 
 /** The patient's id and site, or undefined. */

@@ -163,12 +163,32 @@ export interface RiskChangesTable {
 export interface PatientsTable {
   id: Generated<number>;
   site_id: number;
-  family_name: string;
-  given_name: string;
+  /** Plain identifiers: NULL once sealed (src/crypto/seal.ts); kept only until a migration drops them. */
+  family_name: string | null;
+  given_name: string | null;
   nhs_number: string | null;
-  date_of_birth: ColumnType<string, string, string>;
+  date_of_birth: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The patient's own data key, and the identifiers sealed under it (src/crypto/envelope.ts). */
+  data_key_id: number | null;
+  family_name_sealed: string | null;
+  given_name_sealed: string | null;
+  nhs_number_sealed: string | null;
+  /** HMAC of the NHS number under the index key: unique, and what a lookup by NHS number finds. */
+  nhs_number_index: string | null;
+  date_of_birth_sealed: string | null;
   sex: ColumnType<Sex, Sex | undefined, Sex>;
   created_at: Timestamp;
+}
+
+export interface DataKeysTable {
+  id: Generated<number>;
+  purpose: 'patient' | 'general' | 'index';
+  master_key_id: string;
+  /** The data key sealed under the master key `master_key_id`, base64. */
+  wrapped: string;
+  created_at: Timestamp;
+  rewrapped_at: Date | null;
+  retired_at: Date | null;
 }
 
 export type Sex = 'female' | 'male' | 'other' | 'unknown';
@@ -180,6 +200,8 @@ export interface EnrolmentsTable {
   device_type: ColumnType<DeviceType, DeviceType | undefined, DeviceType>;
   enrolled_at: Timestamp;
   enrolled_by: number | null;
+  /** Whole years at enrolment, so the export never reads a date of birth. */
+  age_at_enrolment: number | null;
 }
 
 export interface EnrolmentHistoryTable {
@@ -215,6 +237,7 @@ export interface Database {
   audit_log: AuditLogTable;
   alerts: AlertsTable;
   patients: PatientsTable;
+  data_keys: DataKeysTable;
   enrolments: EnrolmentsTable;
   enrolment_history: EnrolmentHistoryTable;
   identity_mismatches: IdentityMismatchesTable;

@@ -9,6 +9,7 @@ import { TestGateway, type Reading } from '../helpers/gateway.ts';
 import { seedUser } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { launchBrowser, listen, openPage, signInThroughForm, type Listening } from './harness.ts';
+import { testVault } from '../helpers/keys.ts';
 
 // The patient page in a real browser: from the queue to the patient, devices and risk,
 // a uPlot chart per metric with the alert marked, the period switch, and alert history.
@@ -53,12 +54,12 @@ beforeAll(async () => {
   svc = await listen(tdb.db, tdb.url, 0);
   const { key } = await seedGateway(tdb.db, 'mri');
   const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
-  const id = await createPatient(tdb.db, { site: 'mri', familyName: 'Okafor', givenName: 'Grace', nhsNumber: '9434765919', dateOfBirth: '1948-03-12', sex: 'female' }, Date.now());
-  await enrolDevice(tdb.db, { id, siteId: site.id }, SERIAL, { createDevice: true, deviceType: 'icd' });
+  const id = await createPatient(tdb.db, await testVault(tdb.db), { site: 'mri', familyName: 'Okafor', givenName: 'Grace', nhsNumber: '9434765919', dateOfBirth: '1948-03-12', sex: 'female' }, Date.now());
+  await enrolDevice(tdb.db, await testVault(tdb.db), { id, siteId: site.id }, SERIAL, { createDevice: true, deviceType: 'icd' });
   patientRef = `p-${id}`;
   // A second patient, paced: heart rate and activity only, too little to judge heart failure by.
-  const paced = await createPatient(tdb.db, { site: 'mri', familyName: 'Byrne', givenName: 'Tom', dateOfBirth: '1941-07-30', sex: 'male' }, Date.now());
-  await enrolDevice(tdb.db, { id: paced, siteId: site.id }, 'PM-E2E-1', { createDevice: true, deviceType: 'pacemaker' });
+  const paced = await createPatient(tdb.db, await testVault(tdb.db), { site: 'mri', familyName: 'Byrne', givenName: 'Tom', dateOfBirth: '1941-07-30', sex: 'male' }, Date.now());
+  await enrolDevice(tdb.db, await testVault(tdb.db), { id: paced, siteId: site.id }, 'PM-E2E-1', { createDevice: true, deviceType: 'pacemaker' });
   pacedRef = `p-${paced}`;
   const gw = await TestGateway.open(svc.wsUrl, key);
   const readings = history();

@@ -8,6 +8,7 @@ import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/p
 import { seedUser } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { launchBrowser, listen, openPage, signInThroughForm, vtReading } from './harness.ts';
+import { testVault } from '../helpers/keys.ts';
 
 // The alert queue in a real browser: sign-in, live alerts, acknowledge and resolve,
 // and a service restart under an open page. The service is a child process on a fixed
@@ -47,8 +48,8 @@ beforeAll(async () => {
   clinician = await seedUser(tdb.db, 'clinician', ['mri']);
   // Enrolled before sign-in, so the page's patient directory knows the name from its first load.
   const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
-  const patientId = await createPatient(tdb.db, { site: 'mri', ...notified }, Date.now());
-  await enrolDevice(tdb.db, { id: patientId, siteId: site.id }, notified.device, { createDevice: true });
+  const patientId = await createPatient(tdb.db, await testVault(tdb.db), { site: 'mri', ...notified }, Date.now());
+  await enrolDevice(tdb.db, await testVault(tdb.db), { id: patientId, siteId: site.id }, notified.device, { createDevice: true });
   notified.ref = `p-${patientId}`;
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -122,8 +123,8 @@ describe('the dashboard queue', () => {
     // A patient of the site with a CRT-D that has sent only a VT episode: the service scores
     // its HF risk as a Low on too little data, and the queue says so beside the name.
     const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
-    const id = await createPatient(tdb.db, { site: 'mri', familyName: 'Riskwell', givenName: 'Ada', dateOfBirth: '1950-01-01' }, Date.now());
-    await enrolDevice(tdb.db, { id, siteId: site.id }, 'E2E-RISK', { createDevice: true, deviceType: 'crt_d' });
+    const id = await createPatient(tdb.db, await testVault(tdb.db), { site: 'mri', familyName: 'Riskwell', givenName: 'Ada', dateOfBirth: '1950-01-01' }, Date.now());
+    await enrolDevice(tdb.db, await testVault(tdb.db), { id, siteId: site.id }, 'E2E-RISK', { createDevice: true, deviceType: 'crt_d' });
     await raise(svc.wsUrl, 'E2E-RISK');
     const r = row('E2E-RISK');
     await r.getByText('Ada Riskwell').waitFor();

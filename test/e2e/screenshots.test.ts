@@ -8,6 +8,7 @@ import { TestGateway, type Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { launchBrowser, listen, openPage, signInThroughForm, type Listening } from './harness.ts';
+import { testVault } from '../helpers/keys.ts';
 
 // A queue with alerts of every priority, some acted on, as a clinician sees it; saved as
 // a screenshot. SCREENSHOT_DIR=docs/screenshots refreshes the ones the docs show;
@@ -37,8 +38,8 @@ beforeAll(async () => {
     ['BSC-L331-99120', 'Mensah', 'Ama'],
   ];
   for (const [i, [serial, familyName, givenName]] of people.entries()) {
-    const id = await createPatient(tdb.db, { site: 'mri', familyName, givenName, dateOfBirth: `19${40 + i * 4}-0${1 + i}-1${i}` }, Date.now());
-    await enrolDevice(tdb.db, { id, siteId: site.id }, serial, { createDevice: true });
+    const id = await createPatient(tdb.db, await testVault(tdb.db), { site: 'mri', familyName, givenName, dateOfBirth: `19${40 + i * 4}-0${1 + i}-1${i}` }, Date.now());
+    await enrolDevice(tdb.db, await testVault(tdb.db), { id, siteId: site.id }, serial, { createDevice: true });
   }
   const batches: Reading[][] = [
     // Silent for four days while the site's other devices report: connectivity_loss (low).

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { TEST_KEY_FILE } from './keys.ts';
 
 const run = promisify(execFile);
 
@@ -9,7 +10,7 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 export async function runCli(script: string, args: readonly string[], databaseUrl: string): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', script, ...args], {
-      env: { ...process.env, DATABASE_URL: databaseUrl }, maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, MASTER_KEY_FILE: process.env.MASTER_KEY_FILE ?? TEST_KEY_FILE, DATABASE_URL: databaseUrl }, maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
   } catch (e) {

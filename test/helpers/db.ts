@@ -2,6 +2,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { createDb, type DbHandle } from '../../src/store/db.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
+import './keys.ts'; // every test seals under the test master key
 
 export interface TestDatabase extends DbHandle {
   readonly url: string;

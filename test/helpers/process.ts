@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { TEST_KEY_FILE } from './keys.ts';
 
 // The service as a separate OS process, as an operator runs it.
 
@@ -28,7 +29,7 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   port ??= await freePort();
   const child = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, MASTER_KEY_FILE: TEST_KEY_FILE, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -9,6 +9,9 @@ import { startService, type RunningService } from '../helpers/service.ts';
 import { readings, TestGateway } from '../helpers/gateway.ts';
 import { postSession, signIn } from '../helpers/people.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
+import { listPatients } from '../../src/store/patients.ts';
+import { openIdentities } from '../../src/patients/sealed.ts';
+import { testVault } from '../helpers/keys.ts';
 
 let tdb: TestDatabase;
 let svc: RunningService;
@@ -64,10 +67,9 @@ function adminWatched(input: string, seen: (cmdline: string) => void, ...args: s
 
 async function storedPatient(ref: string) {
   const id = Number(/^p-(\d+)$/.exec(ref)![1]);
-  const res = await sql<Record<string, unknown>>`
-    SELECT s.code AS site, family_name, given_name, date_of_birth::text AS dob, nhs_number, sex
-    FROM patients p JOIN sites s ON s.id = p.site_id WHERE p.id = ${id}`.execute(tdb.db);
-  return res.rows[0];
+  // Stored sealed: read back through the vault, as the service reads it.
+  const [p] = await openIdentities(await testVault(tdb.db), await listPatients(tdb.db, { siteIds: null, ids: [id], limit: 1 }));
+  return p && { site: p.site, family_name: p.familyName, given_name: p.givenName, dob: p.dateOfBirth, nhs_number: p.nhsNumber, sex: p.sex };
 }
 
 const patientCount = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM patients`.execute(tdb.db)).rows[0]!.n);

@@ -5,6 +5,7 @@ import { seedGateway, startService, type RunningService } from '../helpers/servi
 import { TestGateway, type Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { enrolDevice } from '../../src/patients/service.ts';
+import { testVault } from '../helpers/keys.ts';
 
 // Wrong patient: a device's readings and alerts are shown and exported as its patient's,
 // all of them. Enrolling a device that was ever someone else's would quietly move that
@@ -113,8 +114,8 @@ describe('enrolling a device that belonged to someone else', () => {
     const b = await newPatient('RaceB');
     const site = (await tdb.db.selectFrom('sites').select('id').where('code', '=', 'north').executeTakeFirstOrThrow()).id;
     const results = await Promise.allSettled([
-      enrolDevice(tdb.db, { id: internal(a), siteId: site }, 'N-RACE', { createDevice: true }),
-      enrolDevice(tdb.db, { id: internal(b), siteId: site }, 'N-RACE', { createDevice: true }),
+      enrolDevice(tdb.db, await testVault(tdb.db), { id: internal(a), siteId: site }, 'N-RACE', { createDevice: true }),
+      enrolDevice(tdb.db, await testVault(tdb.db), { id: internal(b), siteId: site }, 'N-RACE', { createDevice: true }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const rows = await sql<{ n: number }>`

@@ -41,11 +41,17 @@ const SUBJECTS = [
 const serial = (i: number) => `NRT-DEID${String(i).padStart(4, '0')}X`;
 
 /** The 5-year band of the age at enrolment (ENROLLED_AT's date). */
-function band(dob: string): string {
+/** Whole years at ENROLLED_AT. */
+function ageAtEnrolment(dob: string): number {
   const [y, m, d] = dob.split('-').map(Number) as [number, number, number];
   const at = new Date(ENROLLED_AT);
   let age = at.getUTCFullYear() - y;
   if (at.getUTCMonth() + 1 < m || (at.getUTCMonth() + 1 === m && at.getUTCDate() < d)) age--;
+  return age;
+}
+
+function band(dob: string): string {
+  const age = ageAtEnrolment(dob);
   if (age >= 90) return '90+';
   const low = Math.floor(age / 5) * 5;
   return `${low}-${low + 4}`;
@@ -117,6 +123,10 @@ beforeAll(async () => {
   }
   // Enrolments of one sitting, stamped in the same second (microseconds, like now()).
   await sql`UPDATE enrolments SET enrolled_at = ${ENROLLED_AT}::timestamptz`.execute(tdb.db);
+  // The age kept with each enrolment is the age on its day: moved with it.
+  for (const [i, s] of SUBJECTS.entries()) {
+    await sql`UPDATE enrolments e SET age_at_enrolment = ${ageAtEnrolment(s.dob)} FROM devices d WHERE d.id = e.device_id AND d.serial = ${serial(i)}`.execute(tdb.db);
+  }
   // The episodes of all ten devices came in one batch: their alerts were opened in one
   // group commit, at one instant of the service clock.
   const opened = await sql<{ t: number }>`

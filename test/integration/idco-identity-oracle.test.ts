@@ -9,6 +9,7 @@ import { seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { IDENTITY_MISMATCH_LIMIT, IDENTITY_REFUSED_REASON } from '../../src/ingest/idco/identity-guard.ts';
 import { IDENTITY_MISMATCH_ACTION } from '../../src/ingest/idco/identity-audit.ts';
+import { testVault } from '../helpers/keys.ts';
 
 // The birth-date oracle: a message naming a guessed PID-7 must be answered the same whether
 // the guess is right or not, and a sender that keeps guessing wrong is stopped and audited.
@@ -28,7 +29,7 @@ let patientId: number;
 let serials = 0;
 async function enrolled(): Promise<string> {
   const number = String(700000 + ++serials);
-  await enrolDevice(tdb.db, { id: patientId, siteId }, `BSX-${number}`, { createDevice: true });
+  await enrolDevice(tdb.db, await testVault(tdb.db), { id: patientId, siteId }, `BSX-${number}`, { createDevice: true });
   return number;
 }
 
@@ -100,7 +101,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   key = (await seedGateway(tdb.db, SITE)).key;
   siteId = (await tdb.db.selectFrom('sites').select('id').where('code', '=', SITE).executeTakeFirstOrThrow()).id;
-  patientId = await createPatient(tdb.db, { site: SITE, familyName: 'Probed', givenName: 'Test', dateOfBirth: '1962-07-30', nhsNumber: null }, Date.now());
+  patientId = await createPatient(tdb.db, await testVault(tdb.db), { site: SITE, familyName: 'Probed', givenName: 'Test', dateOfBirth: '1962-07-30', nhsNumber: null }, Date.now());
   svc = await startService(tdb.db, tdb.url, { MLLP_PORT: '0', MLLP_GATEWAY_KEY: key });
 });
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { TestGateway } from '../helpers/gateway.ts';
 import { MllpClient, seg } from '../helpers/mllp.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
+import { testVault } from '../helpers/keys.ts';
 
 const fixture = (name: string) => fs.readFileSync(new URL(`../fixtures/idco/${name}`, import.meta.url));
 const CRT_D = fixture('crt-d-remote-crlf.hl7'); // BSX-112233: 13 readings, 7 unmapped, MSH-10 BSX-000042
@@ -66,12 +67,12 @@ describe('HL7 v2 IDCO ingest', () => {
     // The CRT-D message as sent for three other devices; its PID-7 says 1955-01-01.
     const as = (serial: string, control: string) => CRT_D.toString('latin1').replaceAll('112233', serial).replace('BSX-000042', control);
     const site = (await tdb.db.selectFrom('sites').select('id').where('code', '=', 'idco').executeTakeFirstOrThrow()).id;
-    const patient = (dob: string, family: string) =>
-      createPatient(tdb.db, { site: 'idco', familyName: family, givenName: 'Test', dateOfBirth: dob, nhsNumber: null }, Date.now());
+    const patient = async (dob: string, family: string) =>
+      createPatient(tdb.db, await testVault(tdb.db), { site: 'idco', familyName: family, givenName: 'Test', dateOfBirth: dob, nhsNumber: null }, Date.now());
     const other = await patient('1962-07-30', 'Other');
     const same = await patient('1955-01-01', 'Same');
-    await enrolDevice(tdb.db, { id: other, siteId: site }, 'BSX-445566', { createDevice: true });
-    await enrolDevice(tdb.db, { id: same, siteId: site }, 'BSX-778899', { createDevice: true });
+    await enrolDevice(tdb.db, await testVault(tdb.db), { id: other, siteId: site }, 'BSX-445566', { createDevice: true });
+    await enrolDevice(tdb.db, await testVault(tdb.db), { id: same, siteId: site }, 'BSX-778899', { createDevice: true });
 
     const mismatch = await (await post(as('445566', 'M-1'))).text();
     expect(seg(mismatch, 'MSA')?.slice(1, 3)).toEqual(['AA', 'M-1']);

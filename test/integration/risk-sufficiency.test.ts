@@ -5,6 +5,7 @@ import { seedGateway, startService, type RunningService } from '../helpers/servi
 import { TestGateway, type Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
+import { testVault } from '../helpers/keys.ts';
 
 // A Low on too little data to judge heart-failure risk: the patient's risk says so from the
 // device's first readings, and stops saying so once thoracic impedance and a second sensor
@@ -32,8 +33,8 @@ afterAll(async () => {
 });
 
 async function patientWith(serial: string, deviceType: string, familyName: string): Promise<string> {
-  const id = await createPatient(tdb.db, { site: 'hf', familyName, givenName: 'Sam', dateOfBirth: '1950-01-02' }, Date.now());
-  await enrolDevice(tdb.db, { id, siteId }, serial, { createDevice: true, deviceType });
+  const id = await createPatient(tdb.db, await testVault(tdb.db), { site: 'hf', familyName, givenName: 'Sam', dateOfBirth: '1950-01-02' }, Date.now());
+  await enrolDevice(tdb.db, await testVault(tdb.db), { id, siteId }, serial, { createDevice: true, deviceType });
   return `p-${id}`;
 }
 
@@ -97,7 +98,7 @@ describe('heart-failure risk on too little data', () => {
   it('a patient with a pacemaker and an ICD reads the ICD\'s plain Low, whichever device sent last', async () => {
     const ref = await patientWith('ICD-2', 'icd', 'Both');
     const id = Number(ref.slice(2));
-    await enrolDevice(tdb.db, { id, siteId }, 'PM-2', { createDevice: true, deviceType: 'pacemaker' });
+    await enrolDevice(tdb.db, await testVault(tdb.db), { id, siteId }, 'PM-2', { createDevice: true, deviceType: 'pacemaker' });
     await send('both-icd', nights('ICD-2', 0, 60, ['thoracic_impedance', 'respiratory_rate', 'night_heart_rate', 'activity']));
     // The pacemaker's rows are newer, and insufficient: they must not hide a judgement made on enough data.
     await send('both-pm', nights('PM-2', 60, 8, ['night_heart_rate', 'activity']));
