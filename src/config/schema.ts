@@ -1,6 +1,7 @@
 import { badAddresses, parseTrustProxy } from './trust-proxy.ts';
 import { EXPORT_KEY_MIN_LENGTH, exportKeyProblem } from './export-key.ts';
 import { VARS, type IntVar, type StrVar } from './vars.ts';
+import { parseTls, type TlsConfig } from './tls.ts';
 import { parseKeys, type KeysConfig } from './keys.ts';
 
 export { EXPORT_KEY_MIN_LENGTH };
@@ -66,6 +67,8 @@ export interface Config {
     /** Secure cookies, and state-changing requests only from https pages. */
     readonly secure: boolean;
   };
+  /** TLS on the HTTP, WebSocket and MLLP listeners (src/config/tls.ts). */
+  readonly tls: TlsConfig;
   readonly engine: {
     /** false: readings stored unscored and no alert raised (benchmark baseline only). */
     readonly scoring: boolean;
@@ -177,12 +180,15 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   if (exportKeyIssue !== null) issues.push({ variable: 'EXPORT_KEY', problem: exportKeyIssue });
   const { value: trustProxy, problem: trustProxyProblem } = parseTrustProxy(str('TRUST_PROXY'));
   if (trustProxyProblem) issues.push({ variable: 'TRUST_PROXY', problem: trustProxyProblem });
+  const dataDir = resolvePath(str('DATA_DIR') ?? './data/pg');
+  const tls = parseTls({ str, int, set: (name) => (env[name] ?? '') !== '' }, dataDir, resolvePath, issues);
+  const cookieSecure = str('COOKIE_SECURE');
   const config: Config = {
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT'),
     trustProxy,
     databaseUrl,
-    dataDir: resolvePath(str('DATA_DIR') ?? './data/pg'),
+    dataDir,
     embeddedPgPort: int('EMBEDDED_PG_PORT'),
     logLevel: (str('LOG_LEVEL') ?? 'info') as Config['logLevel'],
     logFormat: str('LOG_FORMAT') as Config['logFormat'],
@@ -219,8 +225,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     sessions: {
       idleMs: int('SESSION_IDLE_MINUTES') * 60_000,
       maxMs: int('SESSION_MAX_HOURS') * 3_600_000,
-      secure: str('COOKIE_SECURE') === 'true',
+      secure: cookieSecure === null ? tls.mode !== 'off' : cookieSecure === 'true',
     },
+    tls,
     engine: {
       scoring: str('ENGINE_SCORING') === 'on',
       snapshotEveryDays: int('ENGINE_SNAPSHOT_DAYS'),
