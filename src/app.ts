@@ -37,6 +37,8 @@ import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
 import { engineSettingsRoutes } from './scoring/settings-routes.ts';
 import { exportRoutes } from './export/routes.ts';
+import { loadStartupMaterial, secureContextOptions } from './tls/index.ts';
+import { HTTPS_HANDSHAKE_MS, installTls } from './tls/install.ts';
 
 /** HL7 messages that may wait for the parser at once; more are answered AR (retry later). */
 const IDCO_PARSE_QUEUE = 16;
@@ -69,7 +71,10 @@ export interface AppDeps {
 
 /** Build the service: plugins and routes in order, nothing else. Does not listen. */
 export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps): Promise<FastifyInstance> {
+  // TLS_CERT_FILE/TLS_KEY_FILE or TLS=dev: HTTPS and WSS on the one port (src/tls).
+  const tlsMaterial = await loadStartupMaterial(config);
   const app = Fastify({
+    ...(tlsMaterial ? { https: { ...secureContextOptions(tlsMaterial), handshakeTimeout: HTTPS_HANDSHAKE_MS } } : {}),
     logger: { ...loggerOptions(config.logLevel), stream: logStream ?? destinationFor(config.logFormat) },
     bodyLimit: config.ingest.maxHttpBodyBytes,
     // Route schemas (TypeBox, src/http/schemas.ts) validate without changing what was sent:
@@ -97,6 +102,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   app.decorate('config', config);
   app.decorate('db', db);
   app.decorate('metrics', metrics);
+  const tlsReloader = installTls(app, config, tlsMaterial);
   // Before any route, so that every route (and the 404 handler) is timed.
   installHttpMetrics(app, metrics);
   // Before any route and the 404 handler, so that every answer passes through it.
@@ -167,6 +173,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
         auth,
         service,
         log: app.log,
+        tls: tlsReloader && config.tls.mllp ? { reloader: tlsReloader, clientCert: config.tls.mllpClientCert } : null,
       });
       app.log.info({ port: mllp.port() }, 'HL7 MLLP listener ready');
     });
@@ -205,7 +212,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       app.log.info({ ms: Date.now() - t0, upgradeSockets: upgrades.size }, 'shutdown: engine state saved; closing connections');
     },
   });
-  await app.register(healthRoutes, { db, metrics });
+  await app.register(healthRoutes, { db, metrics, tls: tlsMaterial !== null });
   const requireGateway = gatewayAuthHook(auth, config.ingest.retryAfterMs);
   await app.register(ingestRoutes, { service, auth, hub, metrics, requireGateway, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
   await app.register(idcoRoutes, { service, requireGateway, maxBytes: config.idco.maxMessageBytes, bounds: idcoBounds });

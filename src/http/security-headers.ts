@@ -40,3 +40,16 @@ export function installSecurityHeaders(app: FastifyInstance): void {
     return payload;
   });
 }
+
+/**
+ * HTTPS only: every answer, errors and the dashboard's pages included, tells the browser to
+ * use https for this host for `maxAge` seconds (0: no header). No includeSubDomains: the
+ * service does not speak for the rest of its domain.
+ */
+export function installHsts(app: FastifyInstance, maxAge: number): void {
+  if (maxAge <= 0) return;
+  const value = `max-age=${maxAge}`;
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('strict-transport-security', value);
+  });
+}

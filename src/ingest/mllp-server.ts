@@ -1,15 +1,20 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayAuthenticator } from '../auth/gateways.ts';
 import { MllpDecoder, encodeMllp } from './idco/index.ts';
 import { handleIdco, type IdcoBounds } from './idco-handler.ts';
 import { IdentityMismatchLimiter } from './idco/identity-guard.ts';
 import type { IngestService } from './service.ts';
+import { secureContextOptions, type TlsReloader } from '../tls/index.ts';
+
+/** Longest a TLS handshake may take before the connection is closed. */
+const HANDSHAKE_MS = 10_000;
 
 export interface MllpServer {
   readonly port: () => number;
   /** Connections open now, and the most bytes one connection has held unanswered (for tests and metrics). */
-  stats(): { connections: number; maxHeldBytes: number; refused: number };
+  stats(): { connections: number; maxHeldBytes: number; refused: number; handshakeFailures: number };
   close(): Promise<void>;
 }
 
@@ -26,6 +31,12 @@ export interface MllpOptions {
   auth: GatewayAuthenticator;
   service: IngestService;
   log: FastifyBaseLogger;
+  /**
+   * MLLP over TLS, its context following the reloader's files; client certificates
+   * `required` (mutual TLS: none, or one not signed by the client CA, fails the handshake),
+   * `optional` (one that is presented must be signed by the client CA) or `off`. null: plain TCP.
+   */
+  tls: { reloader: TlsReloader; clientCert: 'required' | 'optional' | 'off' } | null;
 }
 
 /** The allow-list as a BlockList (its `check` is the membership test). */
@@ -68,14 +79,17 @@ export async function startMllpServer(opts: MllpOptions): Promise<MllpServer> {
   const busy = new Set<Promise<void>>();
   let maxHeldBytes = 0;
   let refused = 0;
-  const server = net.createServer((socket) => {
+  let handshakeFailures = 0;
+  /** The allow-list, checked on the TCP connection, before any TLS handshake is spent on it. */
+  const admit = (socket: net.Socket): boolean => {
     const from = peer(socket);
-    if (!from || !allowed.check(from.address, from.family)) {
-      refused++;
-      opts.log.warn({ peer: from?.address ?? 'unknown' }, 'MLLP connection from an address not in MLLP_ALLOW; closed');
-      socket.destroy();
-      return;
-    }
+    if (from && allowed.check(from.address, from.family)) return true;
+    refused++;
+    opts.log.warn({ peer: from?.address ?? 'unknown' }, 'MLLP connection from an address not in MLLP_ALLOW; closed');
+    socket.destroy();
+    return false;
+  };
+  const serve = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', (err) => opts.log.info({ err: { message: err.message } }, 'MLLP connection error'));
@@ -121,7 +135,17 @@ export async function startMllpServer(opts: MllpOptions): Promise<MllpServer> {
         void work.finally(() => busy.delete(work));
       }
     });
-  });
+  };
+  const server = opts.tls ? tlsServer(opts.tls, serve, opts.log) : net.createServer((socket) => void (admit(socket) && serve(socket)));
+  if (opts.tls) {
+    // Before tls.Server's own listener starts the handshake.
+    server.prependListener('connection', (socket: net.Socket) => void admit(socket));
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      handshakeFailures++;
+      opts.log.info({ peer: socket.remoteAddress ?? 'unknown', err: { code: err.code, message: err.message } }, 'MLLP TLS handshake failed; connection closed');
+    });
+    opts.tls.reloader.add(server as tls.Server);
+  }
   server.maxConnections = opts.maxConnections;
   server.on('drop', () => {
     refused++;
@@ -165,8 +189,9 @@ export async function startMllpServer(opts: MllpOptions): Promise<MllpServer> {
   });
   return {
     port: () => (server.address() as net.AddressInfo).port,
-    stats: () => ({ connections: sockets.size, maxHeldBytes, refused }),
+    stats: () => ({ connections: sockets.size, maxHeldBytes, refused, handshakeFailures }),
     async close() {
+      opts.tls?.reloader.remove(server as tls.Server);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...busy]);
       for (const s of sockets) s.end();
@@ -174,4 +199,30 @@ export async function startMllpServer(opts: MllpOptions): Promise<MllpServer> {
       await closed;
     },
   };
+}
+
+/** The TLS listener: a connection is served once its handshake (and client certificate) passed. */
+function tlsServer(opts: NonNullable<MllpOptions['tls']>, serve: (socket: net.Socket) => void, log: FastifyBaseLogger): tls.Server {
+  const { clientCert } = opts;
+  return tls.createServer(
+    {
+      ...secureContextOptions(opts.reloader.material),
+      requestCert: clientCert !== 'off',
+      rejectUnauthorized: clientCert === 'required',
+      handshakeTimeout: HANDSHAKE_MS,
+    },
+    (socket) => {
+      if (socket.destroyed) return; // refused by the allow-list meanwhile
+      const cert = clientCert === 'off' ? null : socket.getPeerCertificate();
+      const presented = cert !== null && Object.keys(cert).length > 0;
+      // optional: a certificate that was presented must still be one the client CA signed.
+      if (presented && !socket.authorized) {
+        log.info({ peer: socket.remoteAddress ?? 'unknown', reason: String(socket.authorizationError) }, 'MLLP client certificate not signed by TLS_CLIENT_CA_FILE; connection closed');
+        socket.destroy();
+        return;
+      }
+      if (presented) log.info({ peer: socket.remoteAddress ?? 'unknown', client: cert.subject?.CN ?? null, fingerprint256: cert.fingerprint256 }, 'MLLP client certificate accepted');
+      serve(socket);
+    },
+  );
 }

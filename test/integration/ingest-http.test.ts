@@ -104,7 +104,7 @@ describe('HTTP ingest: POST /v1/readings', () => {
 
   it('serves liveness, readiness, metrics and the OpenAPI document', async () => {
     expect((await fetch(`${svc.httpUrl}/health/live`)).status).toBe(200);
-    expect(await (await fetch(`${svc.httpUrl}/health/ready`)).json()).toEqual({ status: 'ready' });
+    expect(await (await fetch(`${svc.httpUrl}/health/ready`)).json()).toEqual({ status: 'ready', tls: false });
     const metrics = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/telemetry_readings_total\{outcome="accepted",transport="http"\} \d+/);
     expect(metrics).toContain('telemetry_commit_seconds_bucket');
