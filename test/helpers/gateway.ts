@@ -25,8 +25,9 @@ export class TestGateway {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static open(url: string, key: string | null, headers: Record<string, string> = {}, autoPong = true): Promise<TestGateway> {
-    const ws = new WebSocket(url, { autoPong, headers: { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers } });
+  /** `options`: more of ws's client options (over wss, the `ca` to trust). */
+  static open(url: string, key: string | null, headers: Record<string, string> = {}, autoPong = true, options: WebSocket.ClientOptions = {}): Promise<TestGateway> {
+    const ws = new WebSocket(url, { ...options, autoPong, headers: { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers } });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new TestGateway(ws)));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 
 const START = 0x0b;
 const END = Buffer.from([0x1c, 0x0d]);
@@ -22,6 +23,7 @@ export class MllpClient {
       }
     });
     this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', (err) => this.errors.push(err));
   }
 
   static connect(port: number): Promise<MllpClient> {
@@ -30,6 +32,21 @@ export class MllpClient {
       s.once('error', reject);
     });
   }
+
+  /**
+   * Over TLS, trusting `options.ca`. Resolves once the handshake is done on this side; under
+   * TLS 1.3 the server judges a client certificate after that, so a refusal shows as the
+   * connection closing (`closed`) with no reply.
+   */
+  static connectTls(port: number, options: tls.ConnectionOptions): Promise<MllpClient> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...options }, () => resolve(new MllpClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** The socket's errors after connecting (a refused client certificate arrives as one): kept, not thrown. */
+  readonly errors: Error[] = [];
 
   /** Send framed bytes (optionally split in pieces) and resolve with the reply. */
   send(message: string | Buffer, pieces = 1): Promise<string> {

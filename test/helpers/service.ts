@@ -25,11 +25,13 @@ export async function startService(
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
+  // With TLS (TLS_CERT_FILE/TLS_KEY_FILE in env), https and wss.
+  const s = config.tls.mode === 'off' ? '' : 's';
   return {
     app,
     config,
-    httpUrl: `http://127.0.0.1:${addr.port}`,
-    wsUrl: `ws://127.0.0.1:${addr.port}/v1/ingest`,
+    httpUrl: `http${s}://127.0.0.1:${addr.port}`,
+    wsUrl: `ws${s}://127.0.0.1:${addr.port}/v1/ingest`,
     close: () => app.close(),
   };
 }
