@@ -53,6 +53,9 @@ export async function ensureDevCertificate(dir: string, log: FastifyBaseLogger):
   const { createAuthority, issueCertificate } = await import('./generate.ts');
   const ca = await createAuthority(DEV_CA_NAME, { days: 400 });
   const leaf = await issueCertificate(ca, { commonName: 'localhost', dns: ['localhost'], ips: ['127.0.0.1', '::1'], usage: 'server', days: 397 });
+  // Only the tls folder itself is 0700: its parents (./data) must stay traversable by the
+  // embedded PostgreSQL's own user when run as root.
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   writePrivate(paths.caFile, ca.cert);
   writePrivate(paths.certFile, leaf.cert);
