@@ -10,6 +10,7 @@ import { GatewayAuthenticator } from '../src/auth/gateways.ts';
 import type { Db } from '../src/store/db.ts';
 import { createCohort, runSimulation } from './index.ts';
 import { demoPatients, demoUsers, writeSecretFile } from './demo-seed.ts';
+import { devCertificatePaths } from '../src/tls/dev-cert.ts';
 
 const DEMO_SITE = 'demo';
 
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
   // The one place the demo's password is shown: the terminal that started it, not the log.
   process.stderr.write(
     `\n  Dashboard: ${running.address}/\n  Sign in as ${clinician.email} with the password in ${credentialsFile}\n` +
-      `  (admin and analyst accounts are there too)\n\n`,
+      `  (admin and analyst accounts are there too)\n` +
+      (config.tls.mode === 'dev' ? `  TLS=dev: the browser warns about the certificate unless it trusts ${devCertificatePaths(config.tls.devDir).caFile}\n\n` : '\n'),
   );
   const wsUrl = running.address.replace(/^http/, 'ws') + '/v1/ingest';
   log.info(
@@ -73,6 +75,9 @@ async function main(): Promise<void> {
     speed,
     url: wsUrl,
     key,
+    // TLS=dev: the simulator trusts the development CA the service made; with real
+    // certificate files, the system's CAs (and NODE_EXTRA_CA_CERTS).
+    ...(config.tls.mode === 'dev' ? { ca: fs.readFileSync(devCertificatePaths(config.tls.devDir).caFile, 'utf8') } : {}),
     resume: true,
     log: (line) => log.info(`simulator: ${line}`),
     onProgress: (p) => {

@@ -21,6 +21,8 @@ export interface SimulationOptions extends Omit<CohortOptions, 'start'> {
   readonly url?: string;
   /** One gateway key for every site, or a key per site. */
   readonly key?: string | Readonly<Record<string, string>>;
+  /** PEM of the CA to trust over wss:// (unset: the system's, plus NODE_EXTRA_CA_CERTS). */
+  readonly ca?: string;
   /** Write readings here as NDJSON instead of sending them. */
   readonly out?: string;
   /** Write the ground truth here (JSON, or NDJSON when the name ends in .ndjson). */
@@ -163,7 +165,7 @@ async function sendAll(
   const { gateways, byDevice } = planGateways(cohort.patients, { bedside, relays: options.relays ?? 2 });
   const flow = new FlowControl(options.maxOutstanding ?? 50_000);
   const clients = new Map(gateways.map((g) => [g, new GatewayClient({
-    url, key: keyFor(g.site), name: g.name, flow, log,
+    url, key: keyFor(g.site), name: g.name, flow, log, ...(options.ca ? { ca: options.ca } : {}),
     maxBatch: options.maxBatch ?? (g.style === 'relay' ? 1000 : 200),
     window: options.window ?? 8,
     ...(options.resume === false ? {} : { resumeDevices: g.devices }),

@@ -168,7 +168,7 @@ export class GatewayClient {
       },
       ping: () => this.touch(),
       close: (ws, code, reason) => this.onClose(ws, code, reason),
-    });
+    }, this.opts.ca);
   }
 
   private touch(): void {

@@ -11,9 +11,10 @@ export interface SocketHandlers {
   close(ws: WebSocket, code: number, reason: string): void;
 }
 
-export function openSocket(url: string, key: string, on: SocketHandlers): Promise<WebSocket> {
+export function openSocket(url: string, key: string, on: SocketHandlers, ca?: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
+      ...(ca ? { ca } : {}),
       headers: { Authorization: `Bearer ${key}` },
       perMessageDeflate: false,
       maxPayload: 16 * 1024 * 1024,

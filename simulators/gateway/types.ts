@@ -4,6 +4,8 @@ import type { FlowControl } from './flow.ts';
 export interface GatewayClientOptions {
   readonly url: string;
   readonly key: string;
+  /** PEM of the CA to trust over wss:// (e.g. the development CA of TLS=dev); unset: the system's. */
+  readonly ca?: string;
   /** Names the gateway in batch ids and log lines. */
   readonly name: string;
   readonly maxBatch?: number;
