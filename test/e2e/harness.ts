@@ -4,6 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import type { Db } from '../../src/store/db.ts';
+import { TEST_KEY_FILE } from '../helpers/keys.ts';
 import type { Reading } from '../helpers/gateway.ts';
 
 // The dashboard in a real browser against the real service on a fixed loopback port, so
@@ -28,7 +29,7 @@ export interface Listening {
 
 /** buildApp listening on 127.0.0.1:`port` (0 for any). */
 export async function listen(db: Db, databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<Listening> {
-  const config = loadConfig({ PORT: String(port), LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, ...env });
+  const config = loadConfig({ PORT: String(port), LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, MASTER_KEY_FILE: TEST_KEY_FILE, ...env });
   const app = await buildApp({ config, db, databaseUrl });
   await app.listen({ host: '127.0.0.1', port });
   const addr = app.server.address();

@@ -168,6 +168,18 @@ describe('identifiers and comments at rest', () => {
     expect(history.body.history.map((e: { comment?: string }) => e.comment).filter(Boolean)).toEqual([LEGACY.comment]);
   });
 
+  it('answers a hostile NHS number search with 400 and a reason, reading no one', async () => {
+    const before = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'patient.list'`.execute(tdb.db)).rows[0]!.n;
+    for (const q of ['9'.repeat(21), '%00', '943476591%00', "9434765919' OR 1=1 --", '%F0%9F%92%A9'.repeat(3), '']) {
+      const res = await api('GET', `/v1/patients?nhsNumber=${q}`, clinician);
+      expect(res.status, q).toBe(400);
+      expect(res.body.code, q).toBe('bad_message');
+    }
+    expect((await api('GET', '/v1/patients?nhsNumber=9434765919', '')).status).toBe(401);
+    const after = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'patient.list'`.execute(tdb.db)).rows[0]!.n;
+    expect(after).toBe(before);
+  });
+
   it('a taken NHS number is still refused (its blind index is unique)', async () => {
     const again = await api('POST', '/v1/patients', admin, { site: SITE, familyName: 'Other', givenName: 'Person', nhsNumber: PLANTED.nhsNumber, dateOfBirth: '1950-01-01' });
     expect(again.status).toBe(409);
@@ -191,6 +203,9 @@ describe('npm run admin -- keys', () => {
       process.env.MASTER_KEY_FILE = keyFile;
       return runCli('src/admin/cli.ts', args, tdb.url).finally(() => { process.env.MASTER_KEY_FILE = saved; });
     };
+    const bad = await cli(['keys', 'rotate', '--batch', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('keys rotate [--batch N]');
     const oldId = fs.readFileSync(keyFile, 'utf8').trim().split('\n').at(-1)!.split(' ')[0]!;
     const added = await cli(['keys', 'new']);
     expect(added.code, added.stderr).toBe(0);
