@@ -1,6 +1,7 @@
 // A patient's identifiers as stored: sealed under the patient's own data key, the NHS
 // number also as a blind index. The one place that knows which column holds what.
 import type { Vault } from '../crypto/vault.ts';
+import type { SealedPatientColumns } from '../store/patients.ts';
 
 /** The authenticated field name of each sealed column (a value moved to another column does not open). */
 export const FIELD = {
@@ -25,19 +26,10 @@ export interface SealedIdentity {
   readonly date_of_birth_sealed: string | null;
 }
 
-export interface SealedColumns {
-  readonly data_key_id: number;
-  readonly family_name_sealed: string;
-  readonly given_name_sealed: string;
-  readonly nhs_number_sealed: string | null;
-  readonly nhs_number_index: string | null;
-  readonly date_of_birth_sealed: string;
-}
-
 /** The blind index a normalised NHS number is found by. */
 export const nhsNumberIndex = (vault: Vault, nhs: string): string => vault.blindIndex(FIELD.nhsNumber, nhs);
 
-export function sealIdentity(vault: Vault, key: { readonly id: number; readonly key: Buffer }, p: PatientIdentity): SealedColumns {
+export function sealIdentity(vault: Vault, key: { readonly id: number; readonly key: Buffer }, p: PatientIdentity): SealedPatientColumns {
   return {
     data_key_id: key.id,
     family_name_sealed: vault.seal(key, FIELD.familyName, p.familyName),

@@ -28,15 +28,19 @@ export interface PatientRow {
   readonly open_low: number;
 }
 
-export interface NewPatient {
-  readonly siteId: number;
-  readonly sex: string;
+/** A patient's identifiers as stored: sealed under her data key, the NHS number also as its blind index. */
+export interface SealedPatientColumns {
   readonly data_key_id: number;
   readonly family_name_sealed: string;
   readonly given_name_sealed: string;
   readonly nhs_number_sealed: string | null;
   readonly nhs_number_index: string | null;
   readonly date_of_birth_sealed: string;
+}
+
+export interface NewPatient extends SealedPatientColumns {
+  readonly siteId: number;
+  readonly sex: string;
 }
 
 /** Insert a patient whose identifiers are sealed already; a taken NHS number is a unique violation (on its index). */

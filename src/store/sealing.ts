@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
+import type { SealedPatientColumns } from './patients.ts';
 
 // SQL of sealing what was written before encryption at rest: patients' plain identifiers
 // and alert comments. Each batch is one transaction; rows are locked and skipped by a
@@ -20,15 +21,6 @@ export async function plainPatients(trx: Executor, limit: number): Promise<Plain
     SELECT id, family_name, given_name, nhs_number, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth
     FROM patients WHERE family_name IS NOT NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx);
   return res.rows;
-}
-
-export interface SealedPatientColumns {
-  readonly data_key_id: number;
-  readonly family_name_sealed: string;
-  readonly given_name_sealed: string;
-  readonly nhs_number_sealed: string | null;
-  readonly nhs_number_index: string | null;
-  readonly date_of_birth_sealed: string;
 }
 
 /** Replace a patient's plain identifiers by sealed ones (the plain columns emptied). */
