@@ -5,14 +5,13 @@ import { generateExportKey } from '../config/export-key.ts';
 import { openDatabase } from '../store/open.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { isRole } from '../auth/users.ts';
-import { createPatient, enrolDevice, isDeviceSerial } from '../patients/service.ts';
+import { createPatient, enrolDevice } from '../patients/service.ts';
 import { parsePatientRef, patientRef } from '../patients/identity.ts';
-import { deviceSiteBySerial } from '../store/devices.ts';
-import { listPatients, patientSite, patientSiteCode } from '../store/patients.ts';
+import { listPatients, patientSite } from '../store/patients.ts';
 import { siteIdByCode } from '../store/sites.ts';
-import type { Db } from '../store/db.ts';
 import { createGateway, createSite, createUser, disableUser, listGateways, listQuarantine, listSites, listUsers, revoke } from './commands.ts';
 import { verifyAuditChain } from './audit-verify.ts';
+import { explainEnrolment } from './enrolment.ts';
 import { IdentityUsageError, readPatientIdentity, type PatientIdentity } from './identity-input.ts';
 import { formatTable } from './table.ts';
 import { KEYS_USAGE, keysNew, keysRotate, keysStatus } from './keys.ts';
@@ -246,32 +245,6 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
-
-/**
- * Refuse an enrolment that cannot work, saying which of patient and device is the problem.
- * The operator has the database, so naming both sites reveals nothing new to them; the
- * service's own refusals (for the API) stay as they are.
- */
-async function explainEnrolment(db: Db, patientId: number, serial: string, createDevice: boolean): Promise<void> {
-  const ref = patientRef(patientId);
-  if (!isDeviceSerial(serial)) throw new Error(`"${serial}" is not a device serial: 1-64 characters of A-Z a-z 0-9 . _ : -`);
-  const patient = await patientSiteCode(db, patientId);
-  if (!patient) throw new Error(`no patient ${ref} at any site (patient list shows the patients; patient create prints the new one's id)`);
-  const device = await deviceSiteBySerial(db, serial);
-  if (!device) {
-    if (createDevice) return;
-    throw new Error(
-      `no such device ${serial}: a device exists once a gateway has sent a reading of it. ` +
-        `To enrol it before that, add --create-device (it is registered to ${ref}'s site "${patient.code}")`,
-    );
-  }
-  if (device.site_id !== patient.site_id) {
-    throw new Error(
-      `device ${serial} belongs to site "${device.code}" but patient ${ref} to site "${patient.code}": ` +
-        `a device is enrolled only to a patient of its own site (is ${ref} the patient you meant?)`,
-    );
-  }
-}
 
 /** The key alone on stdout, so `$(npm run --silent admin -- export-key generate)` captures it; the advice on stderr. */
 function printExportKey(): void {
