@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { finished } from 'node:stream/promises';
 import { TEST_KEY_FILE } from './keys.ts';
 
 // The service as a separate OS process, as an operator runs it.
@@ -27,14 +28,39 @@ export async function startServiceProcess(
   extraNodeArgs: string[] = [],
   port?: number,
 ): Promise<ServiceProcess> {
-  port ??= await freePort();
+  // A port found free can be taken by another test file before the service listens on it
+  // (two files run at once): when this helper chose it, it tries another.
+  const chosen = port === undefined;
+  for (let attempt = 1; ; attempt++) {
+    const p = port ?? (await freePort());
+    try {
+      return await spawnService(env, extraNodeArgs, p);
+    } catch (err) {
+      if (!(chosen && err instanceof PortTaken && attempt < 3)) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function spawnService(env: Record<string, string | undefined>, extraNodeArgs: string[], port: number): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', 'src/server.ts'], {
     env: { ...process.env, MASTER_KEY_FILE: TEST_KEY_FILE, PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  // stderr still reaches the test's output; its last lines say why a start failed.
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderr = (stderr + chunk.toString()).slice(-4096);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      await finished(child.stderr!).catch(() => {}); // everything it wrote, read
+      if (stderr.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`)) throw new PortTaken(`port ${port} was taken`);
+      throw new Error(`the service exited with ${child.exitCode}`);
+    }
     const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
