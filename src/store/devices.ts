@@ -4,11 +4,15 @@ import type { Db } from './db.ts';
 // Devices: registration on first contact, the site of a device, and the newest reading of
 // each (the connectivity check).
 
-/** Register the serials unknown so far to the gateway's site; returns every one's id and site. */
+/**
+ * Register the serials unknown so far to the gateway's site, if its registration policy is
+ * `auto`; returns the id and site of every one that exists (none for a serial held pending).
+ */
 export async function registerDevices(db: Db, serials: readonly string[], siteId: number, gatewayId: number) {
   await sql`
     INSERT INTO devices (serial, site_id, first_gateway_id)
     SELECT s, ${siteId}, ${gatewayId} FROM unnest(${serials}::text[]) AS s
+    WHERE (SELECT registration_policy FROM sites WHERE id = ${siteId}) = 'auto'
     ON CONFLICT (serial) DO NOTHING`.execute(db);
   return db
     .selectFrom('devices')

@@ -7,6 +7,33 @@ export interface SitesTable {
   code: string;
   name: string;
   created_at: Timestamp;
+  /** How its gateways register a serial unknown to the service (migration device_registration). */
+  registration_policy: ColumnType<RegistrationPolicy, RegistrationPolicy | undefined, RegistrationPolicy>;
+}
+
+export type RegistrationPolicy = 'auto' | 'pending';
+
+export interface PendingDevicesTable {
+  id: Generated<number>;
+  serial: string;
+  site_id: number;
+  first_gateway_id: number | null;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  /** Readings refused while it waited (resends included); bigint. */
+  readings: ColumnType<number, number | undefined, number>;
+  status: ColumnType<'pending' | 'approved' | 'rejected', 'pending' | undefined, 'pending' | 'approved' | 'rejected'>;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface DeviceSiteHistoryTable {
+  id: Generated<number>;
+  device_id: number;
+  from_site_id: number;
+  to_site_id: number;
+  moved_at: Timestamp;
+  moved_by_user_id: number | null;
+  moved_via: string;
 }
 
 export interface GatewaysTable {
@@ -244,4 +271,6 @@ export interface Database {
   alert_events: AlertEventsTable;
   device_risk: DeviceRiskTable;
   risk_changes: RiskChangesTable;
+  pending_devices: PendingDevicesTable;
+  device_site_history: DeviceSiteHistoryTable;
 }
