@@ -23,6 +23,7 @@ import { GatewayHub } from './ingest/hub.ts';
 import { CLOSE_HANDSHAKE_MS } from './ingest/session.ts';
 import { watchRevocations } from './ingest/revocation.ts';
 import { Notifications } from './store/listen.ts';
+import { DEVICE_SITE_CHANNEL } from './store/registration.ts';
 import { gatewayAuthHook, ingestRoutes } from './ingest/routes.ts';
 import { idcoRoutes } from './ingest/idco-routes.ts';
 import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
@@ -152,6 +153,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   // every channel is registered (end of this function).
   const notifications = new Notifications(databaseUrl);
   const revocations = watchRevocations(notifications, db, auth, hub, app.log);
+  // A device moved site (`device move`): forget its cached site; everything after a missed notification.
+  notifications.on(DEVICE_SITE_CHANNEL, (serial) => service.deviceMoved(serial));
+  notifications.onConnect(() => service.deviceMoved(null));
 
   // HL7 messages of every transport share one parse queue: one parse at a time, a bounded wait.
   const idcoBounds = { maxSegments: config.idco.maxSegments, queue: new ParseQueue(IDCO_PARSE_QUEUE) };

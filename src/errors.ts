@@ -30,7 +30,7 @@ export const ERRORS = {
   out_of_range: { status: 400, message: "the value is outside the metric's valid range" },
   future_timestamp: { status: 400, message: 'the event time is too far in the future' },
   seq_conflict: { status: 400, message: 'this (device, seq) is stored with different content' },
-  forbidden_device: { status: 400, message: "the device belongs to another gateway's site" },
+  forbidden_device: { status: 400, message: "the device is not registered to this gateway's site" },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -18,6 +18,9 @@ import type { ReadingRow } from '../store/readings.ts';
 
 export type Transport = 'ws' | 'http' | 'idco';
 
+/** The one answer for a device of another site, one held pending, and one rejected by an admin. */
+export const notRegistered = (serial: string): string => `device ${serial} is not registered to this gateway's site`;
+
 export interface AckCounts {
   readonly accepted: number;
   readonly duplicates: number;
@@ -131,15 +134,27 @@ export class IngestService {
     const rows: Array<Omit<ReadingRow, 'score'> & { siteId: number }> = [];
     const indexes: number[] = [];
     const kept: unknown[] = [];
+    const held = new Map<string, number>();
     for (const v of valid) {
       const ref = refs.get(v.device);
       if (!ref || ref.siteId !== gw.siteId) {
-        rejected.push({ index: v.index, code: 'forbidden_device', message: `device ${v.device} belongs to another site` });
+        // No ref: unknown to the service and held pending for an admin (the site's policy).
+        // Another site's device and a held one get the same answer: the gateway learns nothing.
+        if (!ref) held.set(v.device, (held.get(v.device) ?? 0) + 1);
+        rejected.push({ index: v.index, code: 'forbidden_device', message: notRegistered(v.device) });
         continue;
       }
       rows.push({ deviceId: ref.id, siteId: ref.siteId, seq: v.seq, at: v.at, metricId: v.metricId, value: v.value, gatewayId: gw.gatewayId });
       indexes.push(v.index);
       kept.push(raws[v.index]);
+    }
+
+    if (held.size > 0) {
+      try {
+        await this.devices.hold(held, gw.siteId, gw.gatewayId);
+      } catch {
+        throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
+      }
     }
 
     const context = { gatewayId: gw.gatewayId, siteId: gw.siteId, source: transport, batchId };
@@ -189,6 +204,12 @@ export class IngestService {
     this.metrics.readings.inc({ outcome: 'duplicate', transport }, result.duplicates);
     this.metrics.readings.inc({ outcome: 'rejected', transport }, rejected.length);
     return { accepted: result.inserted, duplicates: result.duplicates, rejected };
+  }
+
+  /** A device changed site: drop its cached site (`null`: every device, after a missed notification). */
+  deviceMoved(serial: string | null): void {
+    if (serial === null) this.devices.clear();
+    else this.devices.forget(serial);
   }
 
   /**

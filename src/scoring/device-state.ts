@@ -53,7 +53,7 @@ export class DeviceStates {
     if (!e) {
       e = { tracked: null, inflight: 0, rebuilding: null, saving: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now() };
       this.entries.set(deviceId, e);
-    }
+    } else if (e.siteId !== siteId) e.siteId = siteId; // moved site (`device move`): the new site's settings from now
     return e;
   }
 
