@@ -15,6 +15,7 @@ import { explainEnrolment } from './enrolment.ts';
 import { IdentityUsageError, readPatientIdentity, type PatientIdentity } from './identity-input.ts';
 import { formatTable } from './table.ts';
 import { KEYS_USAGE, keysNew, keysRotate, keysStatus } from './keys.ts';
+import { DEVICE_USAGE, DeviceUsageError, runDeviceCommand } from './devices.ts';
 import { openVault } from '../crypto/open.ts';
 import { openIdentities } from '../patients/sealed.ts';
 import type { Vault } from '../crypto/vault.ts';
@@ -50,6 +51,7 @@ const USAGE = `Usage: npm run admin -- <command>
                                            --correction: its enrolment to another patient was a
                                            mistake, and all its history moves to this one
   patient list [--site <code>] [--json]
+${DEVICE_USAGE}
 ${KEYS_USAGE}
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
@@ -236,8 +238,11 @@ async function main(argv: string[]): Promise<number> {
       case 'keys status':
         await keysStatus(db, config, values.json);
         return 0;
-      default:
+      default: {
+        const code = await runDeviceCommand(db, positionals, { site, json: values.json });
+        if (code !== null) return code;
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+      }
     }
   } finally {
     await database.shutdown();
@@ -271,8 +276,9 @@ async function readPassword(): Promise<string> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) console.error(`usage: npm run admin -- ${err.message}\n\n${USAGE}`);
+    const usage = err instanceof UsageError || err instanceof DeviceUsageError;
+    if (usage) console.error(`usage: npm run admin -- ${err.message}\n\n${USAGE}`);
     else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    process.exit(usage ? 2 : 1);
   },
 );
