@@ -6,6 +6,7 @@ import { IDENTITY_MISMATCH_LIMIT, IDENTITY_REFUSED_REASON, type IdcoSender, type
 import { countSegments, headerOnly } from './idco/bounds.ts';
 import type { ParseQueue } from './parse-queue.ts';
 import { idcoSeq } from './idco/seq.ts';
+import { metricByName } from '../domain/vocabulary.ts';
 import type { IngestService } from './service.ts';
 
 export interface IdcoReply {
@@ -86,7 +87,7 @@ export async function handleIdco(
     return { status: 400, code: 'AE', ack };
   }
   const msg = result.message;
-  const raws = msg.readings.map((r) => ({ device: r.device, seq: idcoSeq(r.key), at: r.at, metric: r.metric, value: r.value, unit: r.unit }));
+  const raws: Array<{ device: string; seq: number; at: string; metric: string; value: number; unit: string }> = msg.readings.map((r) => ({ device: r.device, seq: idcoSeq(r.key), at: r.at, metric: r.metric, value: r.value, unit: r.unit }));
   const quarantine = msg.unmapped.map((u: UnmappedObservation) => ({
     code: QUARANTINE_CODE[u.reason] ?? 'bad_reading',
     message: `HL7 ${u.reason}: ${u.detail}`,
@@ -104,6 +105,10 @@ export async function handleIdco(
     }
   }
   try {
+    // Episodes, counters, settings and lead status first: the readings they make go in
+    // with the message's own (idempotent both: a resent message adds nothing).
+    const derived = await service.idcoRecords(msg);
+    for (const r of derived) raws.push({ device: r.device, seq: idcoSeq(r.key), at: r.at, metric: r.metric, value: r.value, unit: metricByName(r.metric).unit });
     const counts = await service.ingest(gw, msg.header.controlId || null, raws, 'idco', { derivedSeq: true, quarantine, prepaid: segments });
     // Wrong patient: the sender's patient is not the one the device is enrolled to. The
     // readings are the device's and are kept; the patient page shows the warning. The ACK

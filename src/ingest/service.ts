@@ -4,6 +4,8 @@ import type { Db } from '../store/db.ts';
 import { lastSeqBySerial } from '../store/readings.ts';
 import { enrolledBirthDate, recordIdentityMismatch } from '../store/patients.ts';
 import type { Vault } from '../crypto/vault.ts';
+import { storeIdcoRecords, type DerivedReading } from './idco-records.ts';
+import type { IdcoMessage } from './idco/mapping.ts';
 import { FIELD } from '../patients/sealed.ts';
 import { auditIdentityMismatch } from './idco/identity-audit.ts';
 import type { IdcoSender } from './idco/identity-guard.ts';
@@ -226,6 +228,19 @@ export class IngestService {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * Store an IDCO message's episodes, counters, settings and lead status; answers the
+   * readings they make (counter differences, episode counts). `unavailable` when the
+   * database is: the message is then answered AR and resent, storing nothing twice.
+   */
+  async idcoRecords(msg: IdcoMessage): Promise<DerivedReading[]> {
+    try {
+      return await storeIdcoRecords(this.db, msg, this.clock());
+    } catch {
+      throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
     }
   }
 

@@ -39,7 +39,7 @@ const probe = (serial: string, dob: string, control = 'PROBE-1') =>
   `PID|||model:G179/serial:${serial}^^^BSX^U||Doe^Jane||${dob}|F\r` +
   'OBR|1||TX-1|Remote Follow-up|||20260304020000\r';
 
-/** The remote follow-up fixture (13 readings) for another device and birth date. */
+/** The remote follow-up fixture (15 readings) for another device and birth date. */
 const withReadings = (serial: string, dob: string, control: string) =>
   CRT_D.replaceAll('112233', serial).replace('|19550101|', `|${dob}|`).replace('BSX-000042', control);
 
@@ -124,9 +124,9 @@ describe('the IDCO birth-date check answers the sender nothing', () => {
     const [one, two] = [await enrolled(), await enrolled()];
     const withRight = await (await post(withReadings(one, RIGHT, 'R-1'))).text();
     const withWrong = await (await post(withReadings(two, WRONG, 'R-2'))).text();
-    expect(seg(withRight, 'MSA')?.[3]).toContain('accepted 13');
+    expect(seg(withRight, 'MSA')?.[3]).toContain('accepted 15');
     expect(normalised(withWrong)).toBe(normalised(withRight));
-    expect(await storedFor(`BSX-${two}`)).toBe(13);
+    expect(await storedFor(`BSX-${two}`)).toBe(15);
   });
 
   it('acks a guessed birth date over MLLP the same, right or wrong', async () => {
@@ -196,7 +196,7 @@ describe('a sender that keeps naming another birth date', () => {
     const noPid7 = probe(serial, '', 'G-N');
     expect(seg(await (await post(noPid7, gw.key)).text(), 'MSA')?.[1]).toBe('AA');
     expect(seg(await (await post(withReadings(serial, RIGHT, 'G-O'))).text(), 'MSA')?.[1]).toBe('AA');
-    expect(await storedFor(`BSX-${serial}`)).toBe(13);
+    expect(await storedFor(`BSX-${serial}`)).toBe(15);
 
     await expect.poll(async () => (await audits()).length).toBe(before + IDENTITY_MISMATCH_LIMIT);
     const mine = inCountOrder((await audits()).slice(before));

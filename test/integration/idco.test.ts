@@ -10,7 +10,7 @@ import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
 
 const fixture = (name: string) => fs.readFileSync(new URL(`../fixtures/idco/${name}`, import.meta.url));
-const CRT_D = fixture('crt-d-remote-crlf.hl7'); // BSX-112233: 13 readings, 7 unmapped, MSH-10 BSX-000042
+const CRT_D = fixture('crt-d-remote-crlf.hl7'); // BSX-112233: 15 readings (11 observed, 2 counter differences, 2 episodes), 1 unmapped, MSH-10 BSX-000042
 const PACER = fixture('pacemaker-legacy-cr.hl7'); // STJ-7788123: 4 readings, 3 unmapped, MSH-10 MSG-0007
 
 let tdb: TestDatabase;
@@ -46,19 +46,19 @@ describe('HL7 v2 IDCO ingest', () => {
     const ack = await first.text();
     expect(seg(ack, 'MSH')?.[8]).toMatch(/^ACK/);
     expect(seg(ack, 'MSA')?.slice(1, 3)).toEqual(['AA', 'BSX-000042']);
-    expect(seg(ack, 'MSA')?.[3]).toContain('accepted 13, duplicates 0');
-    expect(await storedFor('BSX-112233')).toBe(13);
+    expect(seg(ack, 'MSA')?.[3]).toContain('accepted 15, duplicates 0');
+    expect(await storedFor('BSX-112233')).toBe(15);
 
     const mllp = await MllpClient.connect(svc.app.mllpPort()!);
     const again = await mllp.send(CRT_D, 7); // split across several TCP writes
     expect(seg(again, 'MSA')?.slice(1, 3)).toEqual(['AA', 'BSX-000042']);
-    expect(seg(again, 'MSA')?.[3]).toContain('accepted 0, duplicates 13');
+    expect(seg(again, 'MSA')?.[3]).toContain('accepted 0, duplicates 15');
 
     const pacer = await mllp.send(PACER);
     expect(seg(pacer, 'MSA')?.slice(1, 3)).toEqual(['AA', 'MSG-0007']);
     expect(await storedFor('STJ-7788123')).toBe(4);
     expect(await (await post(PACER)).text()).toContain('accepted 0, duplicates 4');
-    expect(await storedFor('BSX-112233')).toBe(13);
+    expect(await storedFor('BSX-112233')).toBe(15);
     expect(await storedFor('STJ-7788123')).toBe(4);
     mllp.end();
   });
@@ -79,7 +79,7 @@ describe('HL7 v2 IDCO ingest', () => {
     // The sender is told nothing: an answer that differed would tell a guesser the birth date.
     expect(seg(mismatch, 'ERR')).toBeUndefined();
     // The readings are the device's and are kept.
-    expect(await storedFor('BSX-445566')).toBe(13);
+    expect(await storedFor('BSX-445566')).toBe(15);
     await post(as('445566', 'M-2'));
 
     // The matching patient, and a device with no patient: no warning.
@@ -102,8 +102,8 @@ describe('HL7 v2 IDCO ingest', () => {
 
   it('quarantines observations whose codes the vocabulary does not know, with their OBX', async () => {
     const rows = await tdb.db.selectFrom('quarantine').select(['code', 'message', 'raw', 'source']).where('batch_id', '=', 'BSX-000042').execute();
-    // 7 unmapped per delivery; the message came twice (HTTP, MLLP)
-    expect(rows).toHaveLength(14);
+    // 1 unmapped per delivery (a vendor-local code); the message came twice (HTTP, MLLP)
+    expect(rows).toHaveLength(2);
     expect(rows.every((r) => r.source === 'idco')).toBe(true);
     expect(rows.some((r) => r.code === 'unknown_metric' && String((r.raw as { obx: string }).obx).startsWith('OBX|'))).toBe(true);
   });

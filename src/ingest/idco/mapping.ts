@@ -7,6 +7,7 @@ import {
 } from './hl7.ts';
 import { isEncapsulated, readObservationValue, resolveCode, type ObxMeaning, type ValueFailure } from './observation.ts';
 import { parseHl7Time, toRfc3339 } from './timestamp.ts';
+import { clinicalTerm, collectClinical, type ClinicalRecords } from './clinical.ts';
 
 export interface IdcoReading {
   readonly device: string;
@@ -59,6 +60,10 @@ export interface IdcoMessage {
    */
   readonly patientBirthDate: string | null;
   readonly readings: readonly IdcoReading[];
+  /** Episodes, "recent" counters, settings and lead status (src/ingest/idco/clinical.ts). */
+  readonly clinical: ClinicalRecords;
+  /** When the device reported (session time, else MSH-7), epoch ms; null when neither is known. */
+  readonly reportTime: number | null;
   readonly unmapped: readonly UnmappedObservation[];
   /** Tolerated oddities, one readable sentence each. */
   readonly problems: readonly string[];
@@ -127,6 +132,7 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
 
   // First pass: the message's identity and session times, which OBX anywhere in the message may carry.
   const obxs: Obx[] = [];
+  const clinicalObxs: Array<Parameters<typeof collectClinical>[0][number]> = [];
   const groupTimes: (number | undefined)[] = [undefined];
   const sessionTimes: (number | undefined)[] = [undefined];
   const found = { serial: '', mfg: [] as string[], model: '', type: '' };
@@ -142,6 +148,12 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       if (pid.serial === '') pid = readPid(seg, enc) ?? pid;
       patientBirthDate ??= birthDate(value(seg, enc, 7));
     } else if (seg.id === 'OBX') {
+      // Episodes, counters, settings and lead status are records of their own, not readings.
+      const term = clinicalTerm(seg, enc);
+      if (term) {
+        clinicalObxs.push({ seg, term });
+        continue;
+      }
       const code = resolveCode(seg, enc);
       if (code.note) problems.push(`OBX ${value(seg, enc, 1)}: ${code.note}`);
       obxs.push({ seg, group, meaning: code.meaning });
@@ -221,6 +233,11 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
   }
 
   const sessionAt = messageSession === undefined ? undefined : toRfc3339(messageSession);
+  const clinical = collectClinical(clinicalObxs, enc, timeOf);
+  problems.push(...clinical.problems);
+  for (const r of clinical.rejected) {
+    unmapped.push({ setId: value(r.seg, enc, 1).trim(), code: readable(r.seg, enc, 3), subId: value(r.seg, enc, 4).trim(), valueType: value(r.seg, enc, 2).trim().toUpperCase(), reason: r.reason, detail: r.detail, raw: rawForQuarantine(r.seg, enc) });
+  }
   return {
     ok: true,
     message: {
@@ -228,7 +245,7 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       deviceInfo: { manufacturer, model: found.model || pid.model, serial, type: found.type },
       sessionTime: sessionAt ?? null,
       patientBirthDate,
-      readings, unmapped, problems,
+      readings, clinical, reportTime: messageSession ?? msh7?.ms ?? null, unmapped, problems,
     },
   };
 }

@@ -21,9 +21,13 @@ function documentedAcks(): string[] {
 async function reply(body: Uint8Array | string, storage: 'up' | 'down'): Promise<string> {
   const service = {
     charge() {},
+    async idcoRecords() {
+      if (storage === 'down') throw new ServiceError('unavailable', 'storage unavailable', 2000);
+      return [];
+    },
     async ingest() {
       if (storage === 'down') throw new ServiceError('unavailable', 'storage unavailable', 2000);
-      return { accepted: 13, duplicates: 0, rejected: [] };
+      return { accepted: 15, duplicates: 0, rejected: [] };
     },
     async birthDateDiffers() {
       return false;

@@ -41,25 +41,40 @@ describe('CRT-D remote session (CRLF, MDC_IDC_DEV_*)', () => {
       ra_capture_threshold: 0.625,
       rv_capture_threshold: 0.75, // 750 mV
       lv_capture_threshold: 1.25,
-      atp_delivered: 2,
-      shocks_delivered: 1,
     });
     const units = Object.fromEntries(m.readings.map((r) => [r.metric, r.unit]));
     expect(units).toMatchObject({
       battery_status: '{status}', battery_voltage: 'V', battery_longevity: 'mo', charge_time: 's',
-      rv_lead_impedance: 'Ohm', rv_capture_threshold: 'V', atp_delivered: '{therapies}',
+      rv_lead_impedance: 'Ohm', rv_capture_threshold: 'V',
     });
   });
 
-  it('returns unknown codes, vendor-local ones included, as unmapped with their raw text', () => {
-    expect(m.unmapped.map((u) => [u.setId, u.reason, u.subId])).toEqual([
-      ['20', 'unknown_code', '1'], ['21', 'unknown_code', '1'], ['22', 'unknown_code', '1'],
-      ['23', 'unknown_code', '2'], ['24', 'unknown_code', '2'], ['25', 'unknown_code', '1'], ['26', 'unknown_code', '1'],
+  it('reads the "recent" counters as counters, not as readings (they count since a reset, not since the last report)', () => {
+    expect(m.clinical.counters).toEqual([
+      { name: 'MDC_IDC_STAT_TACHYTHERAPY_ATP_DELIVERED_RECENT', value: 2, periodStart: undefined, episodeClass: null },
+      { name: 'MDC_IDC_STAT_TACHYTHERAPY_SHOCKS_DELIVERED_RECENT', value: 1, periodStart: undefined, episodeClass: null },
     ]);
-    const episode2 = m.unmapped.find((u) => u.setId === '24');
-    expect(episode2?.raw).toBe('OBX|24|NM|739712^MDC_IDC_EPISODE_DURATION^MDC|2|6|s|||||F');
-    expect(episode2?.code).toBe('739712^MDC_IDC_EPISODE_DURATION^MDC');
-    expect(m.unmapped.find((u) => u.setId === '21')?.valueType).toBe('DTM');
+    expect(m.readings.some((r) => r.metric === 'shocks_delivered' || r.metric === 'atp_delivered')).toBe(false);
+  });
+
+  it('gathers each episode from its sub-id, and keeps settings apart', () => {
+    expect(m.clinical.episodes.map((e) => ({ sub: e.subId, cls: e.episodeClass, duration: e.durationS, therapy: e.therapy }))).toEqual([
+      { sub: '1', cls: 'vt', duration: 42, therapy: 'ATP x2\n1x 41 J shock, terminated' },
+      { sub: '2', cls: 'nsvt', duration: 6, therapy: '' },
+    ]);
+    // No episode time in the message: the episodes take the report's (known to the caller).
+    expect(m.clinical.episodes.every((e) => e.at === undefined)).toBe(true);
+    expect(m.clinical.observations).toEqual([{ ref: 'MDC_IDC_SET_LEADCHNL_RA_PACING_AMPLITUDE', subId: '1', value: '2.5', unit: 'V', kind: 'setting' }]);
+    expect(m.reportTime).toBe(Date.parse('2026-03-04T01:00:00Z'));
+  });
+
+  it('returns unknown codes, vendor-local ones included, as unmapped with their raw text', () => {
+    // Episodes, counters and settings are read now; a vendor-local code is not.
+    expect(m.unmapped.map((u) => [u.setId, u.reason, u.subId])).toEqual([['21', 'unknown_code', '1']]);
+    const local = m.unmapped[0];
+    expect(local?.raw).toBe('OBX|21|DTM|BSX-EPI-ONSET^Episode onset^99BSX|1|20260303224512+0100||||||F');
+    expect(local?.code).toBe('BSX-EPI-ONSET^Episode onset^99BSX');
+    expect(local?.valueType).toBe('DTM');
   });
 
   it('gives every reading a distinct key that survives a second posting', () => {
