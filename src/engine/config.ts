@@ -3,6 +3,21 @@
 import { DEFAULT_HF, type HfConfig } from './hf/config.ts';
 import type { AlertKind, Priority } from './types.ts';
 
+/** connectivity_loss: how long a device may be silent (cadence.ts). */
+export interface ConnectivityConfig {
+  /** The floor: no device is silent before this many hours (the contract's 48 h). */
+  readonly silentHours: number;
+  /** The device's scheduled interval between transmissions, hours; 0 = learn it from its readings. */
+  readonly expectedHours: number;
+  /** A device is silent after this many expected (or typical) intervals without a transmission. */
+  readonly cadenceFactor: number;
+  /** Readings this far after the previous one start a new transmission. */
+  readonly transmissionGapHours: number;
+  /** Intervals between transmissions kept to learn the typical one, and how many it needs. */
+  readonly cadenceIntervals: number;
+  readonly cadenceMinIntervals: number;
+}
+
 export interface EngineConfig {
   /** Before this, trend detectors stay silent and scores use the vocabulary's typical range. */
   readonly learning: { readonly days: number; readonly minSamples: number };
@@ -38,7 +53,7 @@ export interface EngineConfig {
   readonly af: { readonly burdenHours: number; readonly fastRate: number; readonly fastMinBurdenHours: number };
   readonly crt: { readonly minPct: number; readonly lowDays: number; readonly ofDays: number };
   readonly hf: HfConfig;
-  readonly connectivity: { readonly silentHours: number };
+  readonly connectivity: ConnectivityConfig;
   /** A condition resolved while present opens again after this many days without a finding. */
   readonly rearmDays: number;
 }
@@ -63,7 +78,9 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
   af: { burdenHours: 6, fastRate: 110, fastMinBurdenHours: 1 },
   crt: { minPct: 90, lowDays: 5, ofDays: 7 },
   hf: DEFAULT_HF,
-  connectivity: { silentHours: 48 },
+  connectivity: {
+    silentHours: 48, expectedHours: 0, cadenceFactor: 2, transmissionGapHours: 12, cadenceIntervals: 10, cadenceMinIntervals: 4,
+  },
   rearmDays: 3,
 });
 

@@ -1,6 +1,8 @@
 // The pure anomaly engine's public surface. No IO, no clock: time is the reading's `at`.
 export { DEFAULT_CONFIG, mergeConfig } from './config.ts';
-export type { DeepPartial, EngineConfig } from './config.ts';
+export type { ConnectivityConfig, DeepPartial, EngineConfig } from './config.ts';
+export { readCadence, silenceLimit, typicalIntervalHours } from './cadence.ts';
+export type { SilenceLimit } from './cadence.ts';
 export { connectivityCheck } from './connectivity.ts';
 export type { SilentDevice } from './connectivity.ts';
 export { hfStatus, riskStatus } from './hf/risk.ts';
@@ -10,5 +12,5 @@ export { acknowledgeResolved } from './policy.ts';
 export { processReading } from './process.ts';
 export { newDeviceState, STATE_VERSION } from './state.ts';
 export type {
-  AlertDecision, AlertKind, DeviceState, EngineReading, Evidence, HfStatus, Priority, ProcessResult, RiskStatus,
+  AlertDecision, AlertKind, CadenceState, DeviceState, EngineReading, Evidence, HfStatus, Priority, ProcessResult, RiskStatus,
 } from './types.ts';

@@ -1,6 +1,7 @@
 // processReading: one reading of one device through baselines, score and detectors, in O(1).
 import { lookupMetric } from '../domain/vocabulary.ts';
 import { isLearned, updateBaseline } from './baseline.ts';
+import { noteTransmission } from './cadence.ts';
 import type { EngineConfig } from './config.ts';
 import { afBurden, afFastRate } from './detectors/af.ts';
 import { battery } from './detectors/battery.ts';
@@ -51,6 +52,7 @@ export function processReading(state: DeviceState, input: EngineReading, config:
   // The vocabulary also resolves MDC codes; detectors and decisions speak metric names.
   const reading = def.name === input.metric ? input : { ...input, metric: def.name };
   if (!comesAfter(state, reading.at, reading.seq)) return { state, score: 0, decisions: NO_DECISIONS };
+  noteTransmission(state, reading.at, config);
   state.lastSeq = reading.seq;
   state.firstAt ??= reading.at;
   state.lastAt = reading.at;

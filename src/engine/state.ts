@@ -1,4 +1,5 @@
 // The state of a device the engine has never seen: no baselines, nothing open.
+import { newCadence } from './cadence.ts';
 import type { EngineConfig } from './config.ts';
 import { newBatteryState } from './detectors/battery.ts';
 import { newHfState } from './hf/risk.ts';
@@ -14,6 +15,7 @@ export function newDeviceState(_config?: EngineConfig): DeviceState {
     af: { burdenDay: null, burden: 0, rateDay: null, rate: 0 },
     crt: { lastDay: null, lowMask: 0 },
     hf: newHfState(),
+    cadence: newCadence(),
   };
 }
 

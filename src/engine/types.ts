@@ -108,6 +108,12 @@ export interface HfState {
   impedance: boolean;
 }
 
+/** Recent intervals between a device's transmissions: its expected cadence (cadence.ts). */
+export interface CadenceState {
+  /** Event-time gaps, ms, before each of the latest transmissions, oldest first. */
+  gaps: number[];
+}
+
 export interface DeviceState {
   version: 2;
   lastSeq: number | null;
@@ -125,6 +131,8 @@ export interface DeviceState {
   af: { burdenDay: number | null; burden: number; rateDay: number | null; rate: number };
   crt: { lastDay: number | null; lowMask: number };
   hf: HfState;
+  /** Absent in snapshots saved before it existed; such a state learns from its next reading. */
+  cadence?: CadenceState;
 }
 
 /** What a detector proposes; the alert policy turns it into an open or an update. */
