@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import type { AlertEventRow } from '../store/engine-effects.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
+import { ScoringCadences } from './cadences.ts';
 import { startConnectivityMonitor } from './connectivity.ts';
 import { ScoringService } from './service.ts';
 import { SNAPSHOT_DEFAULTS, startSnapshots } from './snapshots.ts';
@@ -43,7 +44,9 @@ export function startEngine(
     metrics,
   });
   const snapshots = startSnapshots(scoring, SNAPSHOT_DEFAULTS.intervalMs, config.engine.stateIdleMs, log);
-  const connectivity = startConnectivityMonitor(db, DEFAULT_CONFIG, config.engine.connectivityCheckMs, log, publish);
+  const connectivity = startConnectivityMonitor(
+    db, DEFAULT_CONFIG, config.engine.connectivityCheckMs, log, publish, new ScoringCadences(db, scoring),
+  );
   return {
     scoring,
     async recover() {

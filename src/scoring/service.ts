@@ -16,7 +16,7 @@
 // The state cache is device-state.ts, rebuilds and replays replays.ts, the per-device
 // configuration device-config.ts; this module scores and snapshots.
 import type { FastifyBaseLogger } from 'fastify';
-import { comesAfter, type EngineConfig } from '../engine/index.ts';
+import { comesAfter, type DeviceState, type EngineConfig } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
@@ -79,6 +79,12 @@ export class ScoringService {
   /** Event time of the newest reading taken in, per tracked device, with its site. */
   lastSeen(): Array<{ deviceId: number; siteId: number; lastAt: number }> {
     return this.states.lastSeen();
+  }
+
+  /** A device's configuration, and its engine state while held in memory (the connectivity check). */
+  deviceView(deviceId: number, siteId: number): { config: EngineConfig; state: DeviceState | null } {
+    const e = this.states.get(deviceId);
+    return { config: this.configs.of(deviceId, siteId), state: e && !e.rebuilding ? (e.tracked?.engine ?? null) : null };
   }
 
   /**

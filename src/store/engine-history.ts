@@ -42,6 +42,18 @@ export async function snapshotBefore(db: Executor, deviceId: number, bound: Posi
   return r ? { at: r.at.getTime(), seq: r.seq, state: r.state } : null;
 }
 
+/**
+ * The engine state's `cadence` (connectivity_loss's learnt intervals) in each device's newest
+ * usable snapshot; a device without one is absent, and the value is the JSON as stored.
+ */
+export async function snapshotCadences(db: Executor, ids: readonly number[]): Promise<Map<number, unknown>> {
+  if (ids.length === 0) return new Map();
+  const res = await sql<{ device_id: number; cadence: unknown }>`
+    SELECT DISTINCT ON (device_id) device_id, state->'engine'->'cadence' AS cadence FROM engine_snapshots
+    WHERE device_id = ANY(${ids}::int4[]) AND ${usable} ORDER BY device_id, at DESC, seq DESC`.execute(db);
+  return new Map(res.rows.map((r) => [r.device_id, r.cadence]));
+}
+
 export interface StoredReading {
   readonly seq: number;
   readonly at: number;

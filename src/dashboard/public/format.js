@@ -236,6 +236,8 @@ const EVIDENCE = {
   silentHours: { label: 'Silent for', unit: 'h' },
   lastSeenAt: { label: 'Last reading', text: (v) => formatDateTime(v) },
   siteDevicesReporting: { label: 'Other devices of the site reporting' },
+  expectedHours: { label: 'Expected every', unit: 'h' },
+  cadence: { label: 'Cadence' },
 };
 
 /**
