@@ -4,6 +4,7 @@ import { metricById } from '../domain/vocabulary.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { listAlerts } from '../store/alerts.ts';
+import { episodesOf, latestObservations } from '../store/idco-records.ts';
 import { deviceBySerial, listPatients, patientDevices, patientReadings, unenrol, type PatientRow } from '../store/patients.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
@@ -148,6 +149,8 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
       const row = await visiblePatient(db, user, req.params.id);
       const devices = await patientDevices(db, row.id);
       const alerts = await listAlerts(db, { siteIds: null, patientId: row.id, newestFirst: true, limit: 500 });
+      const serials = devices.map((d) => d.serial);
+      const [settings, episodes] = [await latestObservations(db, serials), await episodesOf(db, serials, 100)];
       const [identity] = await openIdentities(vault, [row]);
       await recordAudit(db, { user, action: 'patient.read', route: '/v1/patients/:id', patientId: row.id });
       return {
@@ -162,9 +165,16 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
               firstSeenAt: d.mismatch_first_at!.toISOString(),
               lastSeenAt: d.mismatch_last_at!.toISOString(),
             },
+            settings: settings.filter((o) => o.serial === d.serial).map((o) => ({
+              term: o.ref, subId: o.sub_id, kind: o.kind === 'status' ? 'status' as const : 'setting' as const, value: o.value, unit: o.unit, reportedAt: o.reported_at.toISOString(),
+            })),
           })),
         },
         alerts: alerts.map(presentAlert),
+        episodes: episodes.map((e) => ({
+          device: e.serial, class: e.class, type: e.type, vendorType: e.vendor_type, at: e.at?.toISOString() ?? null,
+          durationS: e.duration_s, therapy: e.therapy, result: e.result, reportedAt: e.reported_at.toISOString(),
+        })),
       };
     },
   );

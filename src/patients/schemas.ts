@@ -65,9 +65,28 @@ export const PatientDetail = Type.Object({
         firstSeenAt: Type.String({ format: 'date-time' }),
         lastSeenAt: Type.String({ format: 'date-time' }),
       })),
+      settings: Type.Array(Type.Object({
+        term: Type.String({ description: 'IEEE 11073-10103 reference id, e.g. MDC_IDC_SET_LEADCHNL_RV_PACING_AMPLITUDE' }),
+        subId: Type.String(),
+        kind: Type.Union([Type.Literal('setting'), Type.Literal('status')], { description: 'a programmed setting, or a lead status' }),
+        value: Type.String({ description: 'as the device clinic message gave it' }),
+        unit: Type.String(),
+        reportedAt: Type.String({ format: 'date-time' }),
+      }), { description: 'programmed settings and lead status as last reported over HL7 IDCO' }),
     })),
   }),
   alerts: Type.Array(AlertSchema, { description: 'alerts of every status, newest first' }),
+  episodes: Type.Array(Type.Object({
+    device: Type.String(),
+    class: Type.String({ description: 'vt, vf, nsvt, svt, af or other' }),
+    type: Type.String(),
+    vendorType: Type.String(),
+    at: Nullable(Type.String({ format: 'date-time' })),
+    durationS: Nullable(Type.Number()),
+    therapy: Type.String(),
+    result: Type.String(),
+    reportedAt: Type.String({ format: 'date-time' }),
+  }), { description: 'arrhythmia episodes the devices reported over HL7 IDCO, newest first (at most 100)' }),
 });
 
 export const Readings = Type.Object({

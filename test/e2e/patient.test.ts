@@ -26,6 +26,7 @@ let page: Page;
 let problems: string[];
 let patientRef: string;
 let pacedRef: string;
+let gatewayKey: string;
 
 /** 80 days of daily trends, ending yesterday, with a ventricular episode 12 days ago. */
 function history(): Reading[] {
@@ -53,6 +54,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await listen(tdb.db, tdb.url, 0);
   const { key } = await seedGateway(tdb.db, 'mri');
+  gatewayKey = key;
   const site = await tdb.db.selectFrom('sites').select('id').where('code', '=', 'mri').executeTakeFirstOrThrow();
   const id = await createPatient(tdb.db, await testVault(tdb.db), { site: 'mri', familyName: 'Okafor', givenName: 'Grace', nhsNumber: '9434765919', dateOfBirth: '1948-03-12', sex: 'female' }, Date.now());
   await enrolDevice(tdb.db, await testVault(tdb.db), { id, siteId: site.id }, SERIAL, { createDevice: true, deviceType: 'icd' });
@@ -140,6 +142,29 @@ describe('the patient page', () => {
     const warning = page.getByRole('alert').filter({ hasText: `Check the enrolment of device ${SERIAL}` });
     await warning.waitFor();
     await expect(warning.textContent()).resolves.toContain('3 device clinic messages for it gave another birth date');
+  });
+
+  it('shows the settings, lead status and episodes a device clinic message reported', async () => {
+    const at = new Date(Date.now() - 2 * DAY).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    const hl7 = [
+      `MSH|^~\\&|CARELINK^MDT|MDT|CARDIOTEL|CLINIC|${at}||ORU^R01^ORU_R01|E2E-1|P|2.5`,
+      'PID|||model:D284VRC/serial:PZC600368S^^^MDT^U',
+      `OBR|1||1|Remote Follow-up|||${at}`,
+      `OBX|1|DTM|721025^MDC_IDC_SESS_DTM^MDC|1|${at}||||||F`,
+      'OBX|2|CWE|739568^MDC_IDC_EPISODE_TYPE^MDC|1|Epis_VT^VT||||||F',
+      'OBX|3|NM|739712^MDC_IDC_EPISODE_DURATION^MDC|1|42|s|||||F',
+      'OBX|4|TX|739680^MDC_IDC_EPISODE_DETECTION_THERAPY_DETAILS^MDC|1|3 ATP, terminated||||||F',
+      'OBX|5|NM|729985^MDC_IDC_SET_LEADCHNL_RV_PACING_AMPLITUDE^MDC|1|3.50|V|||||F',
+      'OBX|6|CWE|722752^MDC_IDC_MSMT_LEADHVCHNL_STATUS^MDC|1|Check Lead^Check Lead||||||F',
+    ].join('\r');
+    const res = await fetch(`${svc.httpUrl}/v1/idco`, { method: 'POST', headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${gatewayKey}` }, body: hl7 });
+    expect(await res.text()).toContain('MSA|AA|E2E-1|accepted 1,');
+    await page.goto(`${svc.httpUrl}/patients/${patientRef}`);
+    const device = page.locator('table.devices tr', { hasText: SERIAL });
+    await device.getByText('RV pacing amplitude: 3.50 V').waitFor();
+    await device.getByText('Shock lead status: Check Lead').waitFor();
+    const episode = page.locator('table.episodes tbody tr').first();
+    await expect(episode.textContent()).resolves.toMatch(/Ventricular tachycardia.*42 s.*3 ATP, terminated/);
   });
 
   it('says a paced patient’s risk rests on insufficient data rather than a reassuring Low', async () => {

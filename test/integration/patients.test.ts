@@ -161,7 +161,8 @@ describe('reading patients (clinicians of the site)', () => {
     const id = await janeId();
     const page = await call('GET', `/v1/patients/${id}`, clinicianA);
     expect(page.status).toBe(200);
-    expect(page.body.patient.devices).toEqual([{ serial: 'E-1', type: 'crt_d', firstSeenAt: expect.any(String), lastReadingAt: new Date(T0 + 39 * DAY).toISOString(), identityWarning: null }]);
+    expect(page.body.patient.devices).toEqual([{ serial: 'E-1', type: 'crt_d', firstSeenAt: expect.any(String), lastReadingAt: new Date(T0 + 39 * DAY).toISOString(), identityWarning: null, settings: [] }]);
+    expect(page.body.episodes).toEqual([]);
     expect(page.body.alerts.map((a: { kind: string }) => a.kind)).toEqual(['ventricular_arrhythmia']);
 
     const readings = await call('GET', `/v1/patients/${id}/readings`, clinicianA);

@@ -7,6 +7,7 @@ import {
 } from './format.js';
 import { drawCharts } from './charts.js';
 import { historyItem } from './detail.js';
+import { episodesCard, settingsList } from './device-records.js';
 
 const PERIODS = [30, 90, 365];
 const DAY = 86_400_000;
@@ -90,11 +91,14 @@ export function renderPatient(main, ctx, id) {
       h('div', { class: 'card card-wide' },
         h('h2', null, 'Devices'),
         h('table', { class: 'devices' },
-          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'First seen'), h('th', { scope: 'col' }, 'Last reading'))),
+          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'First seen'), h('th', { scope: 'col' }, 'Last reading'),
+            h('th', { scope: 'col' }, 'Settings and lead status'))),
           h('tbody', null, p.devices.map((d) => h('tr', null,
             h('td', { class: 'device' }, typeof d === 'string' ? d : d.serial),
             h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.firstSeenAt)),
-            h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.lastReadingAt))))))));
+            h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.lastReadingAt)),
+            h('td', null, typeof d === 'string' ? '—' : settingsList(d.settings))))))),
+      episodesCard(data.episodes ?? []));
   }
 
   function renderAlerts() {

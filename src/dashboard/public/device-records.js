@@ -1,0 +1,57 @@
+// What a device clinic message reported beside readings: programmed settings and lead
+// status per device, and arrhythmia episodes, in words a device clinic reads.
+import { h } from './dom.js';
+import { formatDateTime, formatNumber } from './format.js';
+
+/** Short names of the IDC terms the service keeps; others are shown from their reference id. */
+const TERM_LABELS = {
+  MDC_IDC_SET_LEADCHNL_RA_PACING_AMPLITUDE: 'RA pacing amplitude',
+  MDC_IDC_SET_LEADCHNL_RV_PACING_AMPLITUDE: 'RV pacing amplitude',
+  MDC_IDC_SET_LEADCHNL_LV_PACING_AMPLITUDE: 'LV pacing amplitude',
+  MDC_IDC_SET_BRADY_MODE: 'Pacing mode',
+  MDC_IDC_SET_BRADY_LOWRATE: 'Lower rate',
+  MDC_IDC_SET_BRADY_MAX_TRACKING_RATE: 'Upper tracking rate',
+  MDC_IDC_SET_BRADY_MAX_SENSOR_RATE: 'Upper sensor rate',
+  MDC_IDC_DEV_IMPLANT_DT: 'Implanted',
+  MDC_IDC_MSMT_LEADHVCHNL_STATUS: 'Shock lead status',
+  MDC_IDC_LEAD_CONNECTION_STATUS: 'Lead connection',
+};
+
+/** @param {string} term */
+export function termLabel(term) {
+  if (TERM_LABELS[term]) return TERM_LABELS[term];
+  const words = term.replace(/^MDC_IDC_/, '').replaceAll('_', ' ').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A coded value as its text: `Check Lead^Check Lead` → `Check Lead`. @param {string} value */
+export function valueText(value) {
+  const parts = value.split('^').map((p) => p.trim()).filter(Boolean);
+  return parts.at(-1) === parts[0] ? (parts[0] ?? '') : parts.join(' · ');
+}
+
+const CLASS_LABELS = { vt: 'Ventricular tachycardia', vf: 'Ventricular fibrillation', nsvt: 'Non-sustained VT', svt: 'SVT', af: 'AT/AF', other: 'Other' };
+
+/** The settings list of one device. @param {any[]} settings */
+export function settingsList(settings) {
+  if (!settings || settings.length === 0) return h('span', { class: 'muted' }, 'none reported');
+  return h('ul', { class: 'settings' }, settings.map((s) => h('li', { class: s.kind === 'status' ? 'lead-status' : '' },
+    `${termLabel(s.term)}${s.subId !== '1' ? ` (${s.subId})` : ''}: ${valueText(s.value)}${s.unit ? ` ${s.unit}` : ''}`)));
+}
+
+/** The episodes card. @param {any[]} episodes */
+export function episodesCard(episodes) {
+  return h('div', { class: 'card card-wide' },
+    h('h2', null, 'Episodes reported by the device'),
+    episodes.length === 0
+      ? h('p', { class: 'muted' }, 'No episode reported.')
+      : h('table', { class: 'episodes' },
+        h('thead', null, h('tr', null, ['When', 'Device', 'Episode', 'Duration', 'Therapy', 'Result'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, episodes.map((e) => h('tr', { class: ['vt', 'vf'].includes(e.class) ? 'ventricular' : '' },
+          h('td', null, formatDateTime(e.at ?? e.reportedAt), e.at ? null : h('div', { class: 'muted' }, 'time of the report')),
+          h('td', { class: 'device' }, e.device),
+          h('td', null, CLASS_LABELS[e.class] ?? e.class, e.vendorType ? h('div', { class: 'muted' }, valueText(e.vendorType.split(' ').at(-1) ?? '')) : null),
+          h('td', null, e.durationS === null ? '—' : `${formatNumber(e.durationS)} s`),
+          h('td', null, e.therapy || '—'),
+          h('td', null, e.result ? valueText(e.result.split(' ').at(-1) ?? '').replace(/^MDC_IDC_ENUM_EPISODE_THERAPY_RESULT_/, '') : '—'))))));
+}
