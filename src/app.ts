@@ -16,6 +16,7 @@ import { GatewayAuthenticator } from './auth/gateways.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
+import { conditionRoutes } from './patients/conditions-routes.ts';
 import { openVault } from './crypto/open.ts';
 import { sealPlaintext } from './crypto/seal.ts';
 import { IngestService } from './ingest/service.ts';
@@ -236,6 +237,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   });
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions, vault });
+  await app.register(conditionRoutes, { db, sessions, vault });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { AlertDecision, AlertKind, Priority, RiskStatus } from '../engine/index.ts';
+import { foldIntoDigest } from './conditions.ts';
 
 // SQL of the engine's side effects: alerts raised and updated, risk changes, late readings
 // marked for a replay. A device's history for a rebuild (pending replays, snapshots, stored
@@ -87,6 +88,8 @@ export async function applyEffects(trx: Executor, effects: EngineEffects): Promi
 }
 
 async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionRow): Promise<AlertEventRow | null> {
+  // A known condition of this kind: counted in its weekly digest instead of opening.
+  if (await foldIntoDigest(trx, deviceId, d)) return null;
   const t = d.trigger;
   const trigger = JSON.stringify({ seq: t.seq, metric: t.metric, value: t.value, at: new Date(t.at).toISOString() });
   // Rank of a priority, for "raise only": low < medium < high.

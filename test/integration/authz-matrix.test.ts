@@ -56,6 +56,9 @@ const ACCESS: Record<string, Access> = {
   'GET /v1/patients/:id/engine-settings': clinical(true),
   'PUT /v1/patients/:id/engine-settings': clinical(true),
   'DELETE /v1/patients/:id/engine-settings': clinical(true),
+  'GET /v1/patients/:id/conditions': clinical(true),
+  'POST /v1/patients/:id/conditions': clinical(true),
+  'POST /v1/patients/:id/conditions/:condition/end': clinical(true),
   'GET /v1/sites/:code/engine-settings': clinical(true),
   'PUT /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
   'DELETE /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
@@ -114,7 +117,7 @@ afterAll(async () => {
 
 function pathOf(url: string): string {
   const kind = url.startsWith('/v1/alerts') ? 'alert' : 'patient';
-  return url.replace(':id', params[`:id/${kind}`]!).replace(':code', params[':code']!).replace(':serial', params[':serial']!);
+  return url.replace(':id', params[`:id/${kind}`]!).replace(':code', params[':code']!).replace(':serial', params[':serial']!).replace(':condition', 'c-1');
 }
 
 const routes = () => svc.app.routeTable().filter((r) => r.method !== 'HEAD' && !isDocs(r.url));
