@@ -167,6 +167,21 @@ describe('the patient page', () => {
     await expect(episode.textContent()).resolves.toMatch(/Ventricular tachycardia.*42 s.*3 ATP, terminated/);
   });
 
+  it('states a known condition from the page, lists it with its expiry, and ends it', async () => {
+    await page.goto(`${svc.httpUrl}/patients/${patientRef}`);
+    await page.getByRole('heading', { name: 'Known conditions' }).waitFor();
+    await page.getByText('None: every alert opens.').waitFor();
+    await page.getByText('State a known condition').click();
+    await page.getByLabel('Alert kind').selectOption('af_burden');
+    await page.getByLabel('Reason').fill('Permanent AF, rate controlled');
+    await page.getByRole('button', { name: 'State known condition' }).click();
+    const item = page.locator('.condition-list li', { hasText: 'Permanent AF, rate controlled' });
+    await item.getByText(/Alerts go to a weekly digest until/).waitFor();
+    await page.getByRole('status').filter({ hasText: 'now go to a weekly digest' }).waitFor();
+    await item.getByRole('button', { name: /End the known condition/ }).click();
+    await item.getByText(/^Ended /).waitFor();
+  });
+
   it('says a paced patient’s risk rests on insufficient data rather than a reassuring Low', async () => {
     await page.goto(`${svc.httpUrl}/patients/${pacedRef}`);
     await page.getByRole('heading', { name: 'Tom Byrne' }).waitFor();

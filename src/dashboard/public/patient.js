@@ -8,6 +8,7 @@ import {
 import { drawCharts } from './charts.js';
 import { historyItem } from './detail.js';
 import { episodesCard, settingsList } from './device-records.js';
+import { conditionsSection } from './conditions.js';
 
 const PERIODS = [30, 90, 365];
 const DAY = 86_400_000;
@@ -41,6 +42,7 @@ export function renderPatient(main, ctx, id) {
     h('section', { class: 'trends', 'aria-labelledby': 'trends-h' },
       h('div', { class: 'section-head' }, h('h2', { id: 'trends-h' }, 'Trends'), periodPicker, chartStatus),
       charts),
+    conditionsSection(id),
     h('section', { 'aria-labelledby': 'alerts-h' },
       h('h2', { id: 'alerts-h' }, 'Alerts'),
       h('table', { class: 'patient-alerts' },
