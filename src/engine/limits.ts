@@ -32,6 +32,7 @@ export const HARD_LIMITS: Readonly<Record<string, Bound>> = Object.freeze({
   'priorities.shock_delivered': { atLeast: 'high', why: 'a shock is reviewed now' },
   'priorities.lead_integrity': { atLeast: 'high', why: 'a failing lead is reviewed now' },
   'priorities.battery': { atLeast: 'medium', why: 'a battery at replacement is reviewed the next working day' },
+  'connectivity.silentHours': { min: 24, max: MAX_EXPECTED_HOURS, why: 'a device silent longer than its cadence allows is looked for; a floor beyond 45 days would leave it unwatched' },
   'connectivity.expectedHours': {
     orZero: true, min: 24, max: MAX_EXPECTED_HOURS,
     why: 'devices are scheduled daily to monthly; 0 learns the cadence, and no device goes unwatched for more than 90 days',

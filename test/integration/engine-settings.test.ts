@@ -115,6 +115,8 @@ describe('engine settings', () => {
       [{ lead: { shockMin: 0, shockMax: 100_000 } }, /lead\.shockMin must be at least 10.*lead\.shockMax must be at most 250/],
       [{ battery: { eriStatus: 5 } }, /battery\.eriStatus must be at most 3/],
       [{ priorities: { shock_delivered: 'low' } }, /priorities\.shock_delivered must be high/],
+      [{ connectivity: { silentHours: 0 } }, /connectivity\.silentHours must be at least 24/],
+      [{ connectivity: { silentHours: 100_000 } }, /connectivity\.silentHours must be at most 1080/],
     ];
     for (const [body, message] of cases) {
       for (const path of ['/v1/sites/one/engine-settings', `/v1/patients/${patient}/engine-settings`]) {
