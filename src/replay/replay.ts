@@ -125,10 +125,19 @@ export async function replay(
   let readings = 0;
   let done = 0;
   progress?.({ devicesDone: 0, devicesTotal: devices.length, readings: 0 });
-  for (const d of devices) {
+  // The next device's rows are read while this one's run through the engine: PostgreSQL and
+  // the engine work at once (a rejection is caught here and thrown when that device is reached).
+  const fetchRows = (i: number) => {
+    const p = i < devices.length ? replayReadings(db, devices[i]!.id, sel.to ?? null) : Promise.resolve([]);
+    p.catch(() => undefined);
+    return p;
+  };
+  let nextRows = fetchRows(0);
+  for (const [i, d] of devices.entries()) {
     const current = configs.of(d.id, d.siteId);
     const next = proposed ? mergeConfig(current, proposed) : current;
-    const rows = await replayReadings(db, d.id, sel.to ?? null);
+    const rows = await nextRows;
+    nextRows = fetchRows(i + 1);
     const a = newDeviceState();
     const b = newDeviceState();
     const openA = new Map<string, AlertDecision>();
@@ -136,7 +145,7 @@ export async function replay(
     for (const r of rows) {
       const metric = metricById(r.metric)?.name;
       if (!metric) continue;
-      const reading = { seq: Number(r.seq), at: r.at.getTime(), metric, value: r.value };
+      const reading = { seq: r.seq, at: r.at, metric, value: r.value };
       const inWindow = reading.at >= from && reading.at < to;
       // One pass over the rows, each reading through both engines: the openings inside the window.
       const take = (state: DeviceState, config: EngineConfig, open: Map<string, AlertDecision>): void => {
