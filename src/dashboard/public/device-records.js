@@ -41,7 +41,7 @@ export function settingsList(settings) {
 
 /** The episodes card. @param {any[]} episodes */
 export function episodesCard(episodes) {
-  return h('div', { class: 'card card-wide' },
+  return h('div', { class: 'card card-full' },
     h('h2', null, 'Episodes reported by the device'),
     episodes.length === 0
       ? h('p', { class: 'muted' }, 'No episode reported.')
