@@ -3,7 +3,7 @@
 // a bench database (bench/lib.ts), not through ingest: this measures the export alone.
 import os from 'node:os';
 import { sql } from 'kysely';
-import { benchDatabase } from './lib.ts';
+import { benchDatabase, benchSiteAndGateway } from './lib.ts';
 import { runExport } from '../src/export/run.ts';
 import { parseExportRequest } from '../src/export/filter.ts';
 import { FORMATS } from '../src/export/format.ts';
@@ -19,8 +19,7 @@ async function main(): Promise<void> {
   const { db } = database;
   try {
     const t0 = performance.now();
-    await sql`INSERT INTO sites (code, name) VALUES ('bench', 'Bench')`.execute(db);
-    await sql`INSERT INTO gateways (site_id, name, key_hash, key_prefix) VALUES (1, 'bench', '\\x00', 'x')`.execute(db);
+    await benchSiteAndGateway(db);
     await sql`
       INSERT INTO patients (site_id, family_name, given_name, date_of_birth, sex)
       SELECT 1, 'Family' || g, 'Given' || g, date '1930-01-01' + (g * 7919 % 20000), (ARRAY['female','male'])[1 + g % 2]

@@ -53,3 +53,9 @@ export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
+
+/** The bench's one site (`bench`, id 1) and one gateway (id 1), straight into a bench database. */
+export async function benchSiteAndGateway(db: TestDatabase['db']): Promise<void> {
+  await sql`INSERT INTO sites (code, name) VALUES ('bench', 'Bench')`.execute(db);
+  await sql`INSERT INTO gateways (site_id, name, key_hash, key_prefix) VALUES (1, 'bench', '\\x00', 'x')`.execute(db);
+}

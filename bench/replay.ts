@@ -4,7 +4,7 @@
 // a year of daily trends, so the figures measure the replay, not ingest.
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { benchDatabase } from './lib.ts';
+import { benchDatabase, benchSiteAndGateway } from './lib.ts';
 import { metricByName } from '../src/domain/vocabulary.ts';
 import { replay, selectDevices } from '../src/replay/replay.ts';
 import { replayReadings } from '../src/store/replay.ts';
@@ -24,8 +24,7 @@ async function main(): Promise<void> {
   const { db } = database;
   try {
     const t0 = performance.now();
-    await sql`INSERT INTO sites (code, name) VALUES ('bench', 'Bench')`.execute(db);
-    await sql`INSERT INTO gateways (site_id, name, key_hash, key_prefix) VALUES (1, 'bench', '\\x00', 'x')`.execute(db);
+    await benchSiteAndGateway(db);
     await sql`INSERT INTO devices (serial, site_id) SELECT 'RPL-' || g, 1 FROM generate_series(1, ${DEVICES}) g`.execute(db);
     const ids = DAILY.map(([m]) => metricByName(m).id);
     const means = DAILY.map(([, mean]) => mean);

@@ -9,30 +9,30 @@ import type { Vault } from './vault.ts';
 
 const BATCH = 200;
 
+/** Run `batch` (one transaction, answering how many rows it took) until one comes back short. */
+async function inBatches(batch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await batch();
+    total += n;
+    if (n < BATCH) return total;
+  }
+}
+
 export async function sealPlaintext(db: Db, vault: Vault, log: { info(obj: object, msg: string): void }): Promise<{ patients: number; comments: number }> {
-  let patients = 0;
-  for (;;) {
-    const n = await db.transaction().execute(async (trx) => {
-      const rows = await plainPatients(trx, BATCH);
-      for (const r of rows) {
-        const key = await vault.newPatientKey(trx);
-        await storeSealedPatient(trx, r.id, sealIdentity(vault, key, { familyName: r.family_name, givenName: r.given_name, nhsNumber: r.nhs_number, dateOfBirth: r.date_of_birth }));
-      }
-      return rows.length;
-    });
-    patients += n;
-    if (n < BATCH) break;
-  }
-  let comments = 0;
-  for (;;) {
-    const n = await db.transaction().execute(async (trx) => {
-      const rows = await commentsToSeal(trx, BATCH);
-      await storeSealedComments(trx, rows.map((r) => ({ cursor: r.cursor, sealed: vault.sealGeneral(COMMENT_FIELD, r.comment ?? '') })));
-      return rows.length;
-    });
-    comments += n;
-    if (n < BATCH) break;
-  }
+  const patients = await inBatches(() => db.transaction().execute(async (trx) => {
+    const rows = await plainPatients(trx, BATCH);
+    for (const r of rows) {
+      const key = await vault.newPatientKey(trx);
+      await storeSealedPatient(trx, r.id, sealIdentity(vault, key, { familyName: r.family_name, givenName: r.given_name, nhsNumber: r.nhs_number, dateOfBirth: r.date_of_birth }));
+    }
+    return rows.length;
+  }));
+  const comments = await inBatches(() => db.transaction().execute(async (trx) => {
+    const rows = await commentsToSeal(trx, BATCH);
+    await storeSealedComments(trx, rows.map((r) => ({ cursor: r.cursor, sealed: vault.sealGeneral(COMMENT_FIELD, r.comment ?? '') })));
+    return rows.length;
+  }));
   if (patients + comments > 0) log.info({ patients, comments }, 'sealed identifiers and comments stored before encryption at rest');
   return { patients, comments };
 }

@@ -3,13 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { patientSite } from '../store/patients.ts';
 import { conditionsOf, endCondition, FOLDABLE_KINDS, insertCondition, type FoldableKind } from '../store/conditions.ts';
 import { recordAudit } from '../auth/audit.ts';
-import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
+import { requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import type { Vault } from '../crypto/vault.ts';
-import { parsePatientRef } from './identity.ts';
+import { visiblePatientSite } from './access.ts';
 import { errorResponses, JSON_BODY, Nullable, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface ConditionRoutesOptions {
@@ -57,13 +56,7 @@ const Body = Type.Object({
  */
 export const conditionRoutes: FastifyPluginAsyncTypebox<ConditionRoutesOptions> = async (app, { db, sessions, vault, now = Date.now }) => {
   const guard = requireUser(sessions, 'clinician', 'admin');
-  const patient = async (user: SessionUser, ref: string) => {
-    const id = parsePatientRef(ref);
-    const p = id === null ? undefined : await patientSite(db, id);
-    // Another site's patient is indistinguishable from none.
-    if (!p || !canSeeSite(user, p.site_id)) throw new ServiceError('not_found', 'no such patient');
-    return p.id;
-  };
+  const patient = async (user: SessionUser, ref: string) => (await visiblePatientSite(db, user, ref)).id;
   /** The patient a change acts on, found before its body is validated: another site's is 404 whatever the body. */
   const target = new WeakMap<FastifyRequest, number>();
   const preValidation = async (req: FastifyRequest) => {

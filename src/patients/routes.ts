@@ -150,7 +150,7 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
       const devices = await patientDevices(db, row.id);
       const alerts = await listAlerts(db, { siteIds: null, patientId: row.id, newestFirst: true, limit: 500 });
       const serials = devices.map((d) => d.serial);
-      const [settings, episodes] = [await latestObservations(db, serials), await episodesOf(db, serials, 100)];
+      const [settings, episodes] = await Promise.all([latestObservations(db, serials), episodesOf(db, serials, 100)]);
       const [identity] = await openIdentities(vault, [row]);
       await recordAudit(db, { user, action: 'patient.read', route: '/v1/patients/:id', patientId: row.id });
       return {

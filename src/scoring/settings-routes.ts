@@ -4,13 +4,12 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import { DEFAULT_CONFIG, mergeConfig, overrideProblems, type DeepPartial, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
-import { patientSite } from '../store/patients.ts';
 import { siteIdByCode } from '../store/sites.ts';
 import { deleteEngineSettings, getEngineSettings, putEngineSettings, type Scope } from '../store/engine-settings.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
-import { parsePatientRef } from '../patients/identity.ts';
+import { visiblePatientSite } from '../patients/access.ts';
 import { errorResponses, JSON_BODY, Nullable, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface SettingsRoutesOptions {
@@ -43,10 +42,8 @@ export const engineSettingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptio
     return { scope: { siteId }, siteId, route: '/v1/sites/:code/engine-settings' };
   };
   const patientTarget = async (req: FastifyRequest<{ Params: { id: string } }>, user: SessionUser): Promise<Target> => {
-    const id = parsePatientRef(req.params.id);
-    const p = id === null ? undefined : await patientSite(db, id);
-    if (!p || !canSeeSite(user, p.site_id)) throw new ServiceError('not_found', 'no such patient');
-    return { scope: { patientId: p.id }, siteId: p.site_id, patientId: p.id, route: '/v1/patients/:id/engine-settings' };
+    const p = await visiblePatientSite(db, user, req.params.id);
+    return { scope: { patientId: p.id }, siteId: p.siteId, patientId: p.id, route: '/v1/patients/:id/engine-settings' };
   };
 
   /** The override of the target and the configuration that results for its devices. */
