@@ -56,6 +56,15 @@ export interface EngineConfig {
   readonly connectivity: ConnectivityConfig;
   /** A condition resolved while present opens again after this many days without a finding. */
   readonly rearmDays: number;
+  /** Device lifecycle events (lifecycle.ts). */
+  readonly lifecycle: {
+    /** After an implant or a lead revision, the lead's baselines start learning this many days later. */
+    readonly leadSettleDays: number;
+    /** After an implant, thoracic impedance counts from this many days on (OptiVol: 34). */
+    readonly pocketSettleDays: number;
+    /** After a generator change, days of the new can's impedance that set its level. */
+    readonly reanchorDays: number;
+  };
 }
 
 export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
@@ -82,6 +91,7 @@ export const DEFAULT_CONFIG: EngineConfig = deepFreeze({
     silentHours: 48, expectedHours: 0, cadenceFactor: 2, transmissionGapHours: 12, cadenceIntervals: 10, cadenceMinIntervals: 4,
   },
   rearmDays: 3,
+  lifecycle: { leadSettleDays: 60, pocketSettleDays: 34, reanchorDays: 14 },
 });
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

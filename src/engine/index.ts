@@ -6,6 +6,8 @@ export type { SilenceLimit } from './cadence.ts';
 export { connectivityCheck } from './connectivity.ts';
 export type { SilentDevice } from './connectivity.ts';
 export { hfStatus, riskStatus } from './hf/risk.ts';
+export { applyDue, applyLifecycle, carryOver, LEAD_METRICS, LEADS, LIFECYCLE_KINDS } from './lifecycle.ts';
+export type { Lead, LifecycleEvent, LifecycleKind } from './lifecycle.ts';
 export { comesAfter } from './order.ts';
 export { overrideProblems } from './override.ts';
 export { acknowledgeResolved } from './policy.ts';

@@ -11,6 +11,7 @@ import { crtPacingLoss } from './detectors/crt.ts';
 import { IMPEDANCE_METRICS, leadIntegrity } from './detectors/lead.ts';
 import { shockDelivered, ventricularArrhythmia } from './detectors/ventricular.ts';
 import { HF_EVENT_METRICS, HF_INPUTS, hfDecompensation } from './hf/risk.ts';
+import { applyDue, settling, type LifecycleEvent } from './lifecycle.ts';
 import { comesAfter } from './order.ts';
 import { decide } from './policy.ts';
 import { scoreReading } from './score.ts';
@@ -45,32 +46,40 @@ const NO_DECISIONS: readonly AlertDecision[] = Object.freeze([]);
  * snapshot it with JSON.stringify when a copy is needed. A reading that does not come after
  * the last one taken in (see comesAfter) is a duplicate or a late reading and is ignored
  * (score 0, no decisions): the caller replays late readings from an earlier snapshot.
+ * `lifecycle` is the device's lifecycle events in event order: those due are taken in first.
  */
-export function processReading(state: DeviceState, input: EngineReading, config: EngineConfig): ProcessResult {
+export function processReading(
+  state: DeviceState, input: EngineReading, config: EngineConfig, lifecycle?: readonly LifecycleEvent[],
+): ProcessResult {
   const def = lookupMetric(input.metric);
   if (!def || !Number.isFinite(input.value)) return { state, score: 0, decisions: NO_DECISIONS };
   // The vocabulary also resolves MDC codes; detectors and decisions speak metric names.
   const reading = def.name === input.metric ? input : { ...input, metric: def.name };
   if (!comesAfter(state, reading.at, reading.seq)) return { state, score: 0, decisions: NO_DECISIONS };
+  applyDue(state, lifecycle, reading.at, config);
   noteTransmission(state, reading.at, config);
   state.lastSeq = reading.seq;
   state.firstAt ??= reading.at;
   state.lastAt = reading.at;
 
-  const baseline = state.baselines[def.name];
+  // A settling metric (after an implant or a lead revision) has no baseline yet.
+  const settles = state.settle !== undefined && settling(state, def.name, reading.at);
+  const baseline = settles ? undefined : state.baselines[def.name];
   const score = scoreReading(reading.value, reading.at, def, baseline, config);
   const detectorInput: DetectorInput = {
     reading, def, day: dayOf(reading.at), baseline, learned: isLearned(baseline, reading.at, config), state, config,
   };
+  // After an explant the device's readings (a device on a shelf, a test) decide nothing.
+  const ended = state.endedAt !== undefined && reading.at >= state.endedAt;
   let decisions: AlertDecision[] | null = null;
-  for (const detect of DETECTORS_BY_METRIC.get(def.name) ?? NONE) {
+  for (const detect of ended ? NONE : DETECTORS_BY_METRIC.get(def.name) ?? NONE) {
     const finding = detect(detectorInput);
     const decision = finding ? decide(state, finding, reading, score, config) : null;
     if (decision) (decisions ??= []).push(decision);
   }
   // Counters and statuses have no useful mean; everything else learns after detection, so a
   // reading is always judged against the past only.
-  if (def.kind !== 'count' && def.kind !== 'status') {
+  if (def.kind !== 'count' && def.kind !== 'status' && !settles) {
     state.baselines[def.name] = updateBaseline(baseline, reading.value, reading.at, def, config);
   }
   return { state, score, decisions: decisions ?? NO_DECISIONS };

@@ -106,6 +106,12 @@ export interface HfState {
   /** Physiological sensors available at the latest assessment, and whether impedance was one. */
   sensors: number;
   impedance: boolean;
+  /**
+   * After a generator change: the new can's impedance level is learnt until `untilAt` (sum and
+   * count of its readings), then the carried impedance baseline and fluid reference shift by
+   * the difference from `from`, the level before the change (lifecycle.ts).
+   */
+  anchor?: { untilAt: number; from: number | null; sum: number; n: number };
 }
 
 /** Recent intervals between a device's transmissions: its expected cadence (cadence.ts). */
@@ -133,6 +139,16 @@ export interface DeviceState {
   hf: HfState;
   /** Absent in snapshots saved before it existed; such a state learns from its next reading. */
   cadence?: CadenceState;
+  /**
+   * Metrics still settling after an implant, a generator change or a lead revision, with the
+   * event time until which they do: their baselines do not learn and their trend rules stay
+   * silent meanwhile (hard limits still speak). Absent when nothing settles.
+   */
+  settle?: Record<string, number>;
+  /** The newest lifecycle event taken in (event time, then id): lifecycle.ts. */
+  lifecycle?: { at: number; id: number };
+  /** Event time of the explant: readings after it are taken in but decide nothing. */
+  endedAt?: number;
 }
 
 /** What a detector proposes; the alert policy turns it into an open or an update. */

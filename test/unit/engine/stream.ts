@@ -3,6 +3,7 @@ import type { EngineConfig } from '../../../src/engine/config.ts';
 import { DEFAULT_CONFIG } from '../../../src/engine/config.ts';
 import { processReading } from '../../../src/engine/process.ts';
 import { newDeviceState } from '../../../src/engine/state.ts';
+import type { LifecycleEvent } from '../../../src/engine/lifecycle.ts';
 import type { AlertDecision, DeviceState, EngineReading } from '../../../src/engine/types.ts';
 
 export const DAY = 86_400_000;
@@ -13,12 +14,14 @@ export class Device {
   state: DeviceState = newDeviceState();
   seq = 1000;
   readonly decisions: AlertDecision[] = [];
+  /** The device's lifecycle events, in event order (taken in as readings pass them). */
+  readonly lifecycle: LifecycleEvent[] = [];
   constructor(readonly config: EngineConfig = DEFAULT_CONFIG) {}
 
   /** Sends one reading at day `day` (+ `minutes`), returns its decisions. */
   send(day: number, metric: string, value: number, minutes = 120): AlertDecision[] {
     const r: EngineReading = { seq: ++this.seq, at: T0 + day * DAY + minutes * 60_000, metric, value };
-    const out = processReading(this.state, r, this.config);
+    const out = processReading(this.state, r, this.config, this.lifecycle);
     this.state = out.state;
     this.decisions.push(...out.decisions);
     return [...out.decisions];
