@@ -2,7 +2,7 @@
 // scoring service needs to keep it equal to the device's stored readings (rows in
 // flight, a rebuild in progress, snapshot bookkeeping).
 import { metricById } from '../domain/vocabulary.ts';
-import { hfStatus, processReading, type DeviceState, type EngineConfig, type RiskStatus } from '../engine/index.ts';
+import { hfStatus, processReading, type DeviceState, type EngineConfig, type LifecycleEvent, type RiskStatus } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { DecisionRow, RiskChangeRow } from '../store/engine-effects.ts';
 
@@ -33,6 +33,8 @@ export interface Entry {
   siteId: number;
   /** Wall clock of the last reading scored (or of the entry's creation): idle entries are evicted. */
   usedAt: number;
+  /** The device's lifecycle events in event order, as loaded with its state (store/lifecycle.ts). */
+  lifecycle: readonly LifecycleEvent[];
 }
 
 export class DeviceStates {
@@ -51,7 +53,7 @@ export class DeviceStates {
   entry(deviceId: number, siteId: number): Entry {
     let e = this.entries.get(deviceId);
     if (!e) {
-      e = { tracked: null, inflight: 0, rebuilding: null, saving: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now() };
+      e = { tracked: null, inflight: 0, rebuilding: null, saving: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now(), lifecycle: [] };
       this.entries.set(deviceId, e);
     } else if (e.siteId !== siteId) e.siteId = siteId; // moved site (`device move`): the new site's settings from now
     return e;
@@ -111,9 +113,10 @@ export function takeIn(
   config: EngineConfig,
   decisions: DecisionRow[],
   risks: RiskChangeRow[],
+  lifecycle?: readonly LifecycleEvent[],
 ): number {
   const metric = metricById(r.metricId)!.name;
-  const result = processReading(t.engine, { seq: r.seq, at: r.at, metric, value: r.value }, config);
+  const result = processReading(t.engine, { seq: r.seq, at: r.at, metric, value: r.value }, config, lifecycle);
   for (const decision of result.decisions) decisions.push({ deviceId, decision });
   const status = hfStatus(t.engine, dayOf(r.at), config);
   const insufficient = status === 'insufficient_data';

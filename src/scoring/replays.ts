@@ -5,7 +5,7 @@
 // Replays propose decisions already applied; the store skips them by trigger reading.
 import type { FastifyBaseLogger } from 'fastify';
 import { metricById } from '../domain/vocabulary.ts';
-import { newDeviceState } from '../engine/index.ts';
+import { carryOver, newDeviceState } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import { siteOfDevice } from '../store/devices.ts';
@@ -14,6 +14,7 @@ import {
   applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
   type DeviceHistory, type ScoreUpdate,
 } from '../store/engine-history.ts';
+import { lifecycleOf, NO_LIFECYCLE, type DeviceLifecycle } from '../store/lifecycle.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import type { DeviceConfigs } from './device-config.ts';
 import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
@@ -88,8 +89,8 @@ export class Replays {
       // so that the replay below deletes it (it lacks them) rather than it landing after.
       if (e.saving) await e.saving;
       const history = (await load?.()) ?? (await this.history(deviceId));
-      const { pending, snapshot: snap, stored } = history;
-      const tracked: Tracked = snap ? (snap.state as Tracked) : { engine: newDeviceState(), risk: 'Low' };
+      const { pending, snapshot: snap, stored, lifecycle } = history;
+      const tracked: Tracked = snap ? (snap.state as Tracked) : await this.firstState(lifecycle);
       const decisions: DecisionRow[] = [];
       const risks: RiskChangeRow[] = [];
       const scores: ScoreUpdate[] = [];
@@ -97,7 +98,7 @@ export class Replays {
       for (const s of stored) {
         const metric = metricById(s.metric);
         if (!metric) continue;
-        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks);
+        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks, lifecycle.events);
         // The late readings' own scores, and every later reading's whose score was given
         // without them: the stored scores become those of event order, whatever the
         // arrival order was. A rebuild with nothing late (a restart) rewrites nothing.
@@ -109,6 +110,7 @@ export class Replays {
         ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [] }, pending)
         : [];
       e.tracked = tracked;
+      e.lifecycle = lifecycle.events;
       e.snapshotDay = snap ? dayOf(snap.at) : null;
       e.dirty = stored.length > 0;
       this.opts.metrics?.engineReadings.inc({ outcome: pending ? 'replayed' : 'reloaded' }, stored.length);
@@ -154,12 +156,41 @@ export class Replays {
     this.rebuildFailuresUnlogged = 0;
   }
 
-  /** One device's pending late readings, the snapshot before them, and the readings after it. */
+  /** One device's pending late readings, the snapshot before them, the readings after it, its lifecycle. */
   private async history(deviceId: number): Promise<DeviceHistory> {
     const pending = await pendingOf(this.db, deviceId);
     const snapshot = await snapshotBefore(this.db, deviceId, pending);
     const stored = await readingsAfter(this.db, deviceId, snapshot);
-    return { pending, snapshot, stored };
+    const lifecycle = (await lifecycleOf(this.db, [deviceId])).get(deviceId) ?? NO_LIFECYCLE;
+    return { pending, snapshot, stored, lifecycle };
+  }
+
+  /**
+   * The state a device starts from: nothing, or, for a generator's successor, the replaced
+   * device's state at the change, carried over (engine/lifecycle.ts).
+   */
+  private async firstState(lifecycle: DeviceLifecycle, depth = 0): Promise<Tracked> {
+    const from = lifecycle.replaces;
+    // A chain of replacements is followed back a few generators; beyond, the state starts afresh.
+    if (!from || depth >= 4) return { engine: newDeviceState(), risk: 'Low' };
+    const old = await this.stateAt(from.deviceId, from.at, depth + 1);
+    return { engine: carryOver(old.engine), risk: old.risk, ...(old.insufficient === undefined ? {} : { insufficient: old.insufficient }) };
+  }
+
+  /** A device's state after its readings up to `at` (decisions discarded): a replaced generator's at its change. */
+  private async stateAt(deviceId: number, at: number, depth: number): Promise<Tracked> {
+    const lifecycle = (await lifecycleOf(this.db, [deviceId])).get(deviceId) ?? NO_LIFECYCLE;
+    const snap = await snapshotBefore(this.db, deviceId, { at, seq: Number.MAX_SAFE_INTEGER });
+    const tracked: Tracked = snap ? (structuredClone(snap.state) as Tracked) : await this.firstState(lifecycle, depth);
+    const siteId = this.states.get(deviceId)?.siteId ?? (await this.siteOf(deviceId));
+    if (siteId === null) throw new Error(`device ${deviceId} replaced by a generator change does not exist`);
+    const config = this.configs.of(deviceId, siteId);
+    for (const s of await readingsAfter(this.db, deviceId, snap)) {
+      if (s.at > at) break;
+      if (!metricById(s.metric)) continue;
+      takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, [], [], lifecycle.events);
+    }
+    return tracked;
   }
 
   private async siteOf(deviceId: number): Promise<number | null> {

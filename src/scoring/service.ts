@@ -147,6 +147,20 @@ export class ScoringService {
     return this.replays.drain();
   }
 
+  /**
+   * A lifecycle event was recorded for these devices (store/lifecycle.ts): rebuild those held
+   * in memory, which reloads their events and replays them from before it when readings after
+   * it were taken in. Devices not in memory load it with their state on their next reading.
+   */
+  async lifecycleChanged(deviceIds: readonly number[]): Promise<void> {
+    await Promise.all(deviceIds.map(async (id) => {
+      const e = this.states.get(id);
+      if (!e) return;
+      if (e.rebuilding) await e.rebuilding.catch(() => undefined);
+      await this.replays.rebuild(id, e);
+    }));
+  }
+
   /** Save a snapshot of every device due one (all changed devices when `all`). */
   async snapshot(all = false): Promise<number> {
     const due: Array<[number, Entry]> = [];
@@ -269,7 +283,7 @@ export class ScoringService {
         late.push({ deviceId: r.deviceId, at: r.at, seq: r.seq });
         continue;
       }
-      scores[i] = takeIn(t, r.deviceId, r, this.configs.of(r.deviceId, e.siteId), decisions, risks);
+      scores[i] = takeIn(t, r.deviceId, r, this.configs.of(r.deviceId, e.siteId), decisions, risks, e.lifecycle);
       e.dirty = true;
     }
     return { scores, effects: { decisions, risks, late }, deviceIds };

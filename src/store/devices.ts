@@ -57,7 +57,10 @@ export interface LastReading {
   recent: boolean;
 }
 
-/** The newest gateway reading per device, by the primary key: one index probe each. */
+/**
+ * The newest gateway reading per device, by the primary key: one index probe each. An
+ * explanted device (or one replaced by a generator change) is no longer monitored.
+ */
 export async function lastReadings(db: Db, graceMs: number): Promise<LastReading[]> {
   const res = await sql<LastReading>`
     SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value,
@@ -65,6 +68,7 @@ export async function lastReadings(db: Db, graceMs: number): Promise<LastReading
     FROM devices d
     CROSS JOIN LATERAL (
       SELECT seq, at, metric, value, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
-    ) r`.execute(db);
+    ) r
+    WHERE NOT EXISTS (SELECT 1 FROM device_events x WHERE x.device_id = d.id AND x.kind = 'explant')`.execute(db);
   return res.rows;
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { STATE_VERSION } from '../engine/index.ts';
 import { applyEffects, ts, type AlertEventRow, type EngineEffects, type Executor } from './engine-effects.ts';
+import { lifecycleOf, NO_LIFECYCLE, type DeviceLifecycle } from './lifecycle.ts';
 
 // A device's history for rebuilding its engine state: late readings pending a replay, the
 // snapshots of its state, the readings stored after one, and the replay's own transaction.
@@ -139,11 +140,12 @@ export interface DeviceHistory {
   readonly pending: Position | null;
   readonly snapshot: Snapshot | null;
   readonly stored: StoredReading[];
+  readonly lifecycle: DeviceLifecycle;
 }
 
 /**
- * What rebuilding many devices at once needs, in three queries: their late readings
- * pending, newest snapshots, and readings stored after those. Devices with pending late
+ * What rebuilding many devices at once needs, in four queries: their late readings
+ * pending, newest snapshots, readings stored after those, and lifecycle events. Devices with pending late
  * readings are left out (they replay from an older snapshot, one by one).
  */
 export async function loadHistories(db: Executor, ids: readonly number[]): Promise<Map<number, DeviceHistory>> {
@@ -163,7 +165,8 @@ export async function loadHistories(db: Executor, ids: readonly number[]): Promi
     JOIN readings r ON r.device_id = s.device_id
       AND (s.at_ms IS NULL OR (r.at, r.seq) > (to_timestamp(s.at_ms / 1000), s.seq))
     ORDER BY s.device_id, r.at, r.seq`.execute(db);
-  for (const id of wanted) out.set(id, { pending: null, snapshot: snapOf.get(id) ?? null, stored: [] });
+  const lifecycles = await lifecycleOf(db, wanted);
+  for (const id of wanted) out.set(id, { pending: null, snapshot: snapOf.get(id) ?? null, stored: [], lifecycle: lifecycles.get(id) ?? NO_LIFECYCLE });
   for (const r of rows.rows) {
     out.get(r.device_id)!.stored.push({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score });
   }
