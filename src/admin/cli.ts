@@ -16,6 +16,7 @@ import { IdentityUsageError, readPatientIdentity, type PatientIdentity } from '.
 import { formatTable } from './table.ts';
 import { KEYS_USAGE, keysNew, keysRotate, keysStatus } from './keys.ts';
 import { DEVICE_USAGE, DeviceUsageError, runDeviceCommand } from './devices.ts';
+import { DEVICE_EVENT_USAGE, DeviceEventUsageError, runDeviceEventCommand } from './device-events.ts';
 import { openVault } from '../crypto/open.ts';
 import { openIdentities } from '../patients/sealed.ts';
 import type { Vault } from '../crypto/vault.ts';
@@ -52,6 +53,7 @@ const USAGE = `Usage: npm run admin -- <command>
                                            mistake, and all its history moves to this one
   patient list [--site <code>] [--json]
 ${DEVICE_USAGE}
+${DEVICE_EVENT_USAGE}
 ${KEYS_USAGE}
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
@@ -88,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
       correction: { type: 'boolean', default: false },
       file: { type: 'string' },
       batch: { type: 'string', default: '500' },
+      at: { type: 'string' },
+      replaces: { type: 'string' },
+      leads: { type: 'string' },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -238,6 +244,11 @@ async function main(argv: string[]): Promise<number> {
       case 'keys status':
         await keysStatus(db, config, values.json);
         return 0;
+      case 'device event':
+      case 'device events':
+        return await runDeviceEventCommand(db, vault, positionals, {
+          at: values.at, replaces: values.replaces, leads: values.leads, metrics: values.metrics, json: values.json,
+        });
       default: {
         const code = await runDeviceCommand(db, positionals, { site, json: values.json });
         if (code !== null) return code;
@@ -276,7 +287,7 @@ async function readPassword(): Promise<string> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const usage = err instanceof UsageError || err instanceof DeviceUsageError;
+    const usage = err instanceof UsageError || err instanceof DeviceUsageError || err instanceof DeviceEventUsageError;
     if (usage) console.error(`usage: npm run admin -- ${err.message}\n\n${USAGE}`);
     else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(usage ? 2 : 1);

@@ -2,17 +2,15 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
-import { lookupMetric } from '../domain/vocabulary.ts';
-import { LEADS, LIFECYCLE_KINDS, type Lead, type LifecycleKind } from '../engine/index.ts';
+import { LEADS, LIFECYCLE_KINDS } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
-import { patientDevice, patientLifecycle, recordLifecycle, type StoredLifecycleEvent } from '../store/lifecycle.ts';
-import { isUniqueViolation } from '../store/readings.ts';
+import { patientLifecycle, type StoredLifecycleEvent } from '../store/lifecycle.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { requireUser, signedInUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import type { Vault } from '../crypto/vault.ts';
 import { visiblePatientSite } from './access.ts';
-import { enrolDevice, isDeviceSerial } from './service.ts';
+import { recordDeviceEvent } from './device-events.ts';
 import { errorResponses, JSON_BODY, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface DeviceEventRoutesOptions {
@@ -24,13 +22,7 @@ export interface DeviceEventRoutesOptions {
   readonly now?: () => number;
 }
 
-const DAY = 86_400_000;
-/** How far back an event may be recorded: a device's whole service life. */
-const MAX_PAST_DAYS = 366 * 20;
-/** Clock skew allowed for an event recorded "now". */
-const FUTURE_SLACK_MS = 5 * 60_000;
-
-export const LifecycleEventSchema = Type.Object({
+export const DeviceEventSchema = Type.Object({
   id: Type.String({ description: 'e-12' }),
   kind: Type.String({ description: LIFECYCLE_KINDS.join(', ') }),
   at: Type.String({ format: 'date-time', description: 'event time' }),
@@ -53,9 +45,9 @@ const Body = Type.Object({
   leads: Type.Optional(Type.Array(Type.Union(LEADS.map((l) => Type.Literal(l))), { maxItems: 4, uniqueItems: true, description: 'implant (default all), lead_revision (required), reprogramming' })),
   metrics: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, uniqueItems: true, description: 'reprogramming: metrics whose baselines restart' })),
 }, { additionalProperties: false });
-const Answer = Type.Object({ events: Type.Array(LifecycleEventSchema) });
+const Answer = Type.Object({ events: Type.Array(DeviceEventSchema) });
 
-function present(e: StoredLifecycleEvent) {
+export function presentDeviceEvent(e: StoredLifecycleEvent) {
   return {
     id: `e-${e.id}`, kind: e.kind, at: e.at.toISOString(), serial: e.serial, replaces: e.previousSerial, leads: e.leads, metrics: e.metrics,
     source: e.source, recordedBy: e.recordedBy, recordedAt: e.recordedAt.toISOString(),
@@ -81,7 +73,7 @@ export const deviceEventRoutes: FastifyPluginAsyncTypebox<DeviceEventRoutesOptio
   }, async (req) => {
     const user = signedInUser(req);
     const { id } = await visiblePatientSite(db, user, req.params.id);
-    const events = (await patientLifecycle(db, id)).map(present);
+    const events = (await patientLifecycle(db, id)).map(presentDeviceEvent);
     await recordAudit(db, { user, action: 'patient.device_events.read', route: '/v1/patients/:id/device-events', patientId: id });
     return { events };
   });
@@ -99,57 +91,12 @@ export const deviceEventRoutes: FastifyPluginAsyncTypebox<DeviceEventRoutesOptio
     const user = signedInUser(req);
     const patient = target.get(req);
     if (!patient) throw new ServiceError('internal');
-    const b = req.body;
-    const kind = b.kind as LifecycleKind;
-    const at = Date.parse(b.at);
-    const t = now();
-    if (!Number.isFinite(at) || at > t + FUTURE_SLACK_MS) throw new ServiceError('bad_message', 'at must be now or in the past');
-    if (at < t - MAX_PAST_DAYS * DAY) throw new ServiceError('bad_message', `at must be within the last ${MAX_PAST_DAYS / 366} years`);
-    if (!isDeviceSerial(b.serial)) throw new ServiceError('bad_message', 'serial must be 1-64 characters of A-Z a-z 0-9 . _ : -');
-    if ((b.replaces !== undefined) !== (kind === 'generator_change')) throw new ServiceError('bad_message', 'replaces is required for a generator_change, and only for it');
-    if (kind === 'lead_revision' && !(b.leads && b.leads.length > 0)) throw new ServiceError('bad_message', 'a lead_revision names the leads revised');
-    if (b.metrics && kind !== 'reprogramming') throw new ServiceError('bad_message', 'metrics are for a reprogramming only');
-    if ((kind === 'generator_change' || kind === 'explant') && b.leads) throw new ServiceError('bad_message', `leads are not for a ${kind}`);
-    const metrics = (b.metrics ?? []).map((m) => {
-      const def = lookupMetric(m);
-      if (!def) throw new ServiceError('bad_message', 'metrics must be names from the metric vocabulary');
-      return def.name;
-    });
-
-    let deviceId: number;
-    let previousDeviceId: number | undefined;
-    if (kind === 'generator_change') {
-      if (!isDeviceSerial(b.replaces!) || b.replaces === b.serial) throw new ServiceError('bad_message', 'replaces must be another serial than serial');
-      const old = await patientDevice(db, patient.id, b.replaces!);
-      if (!old) throw new ServiceError('not_found', 'replaces is not one of the patient’s devices');
-      previousDeviceId = old.id;
-      // The new generator goes on the patient's record with the old one's type.
-      const existing = await patientDevice(db, patient.id, b.serial);
-      deviceId = existing?.id ?? (await enrolDevice(db, vault, patient, b.serial, { by: user.id, deviceType: old.deviceType, createDevice: true })).deviceId;
-    } else {
-      const device = await patientDevice(db, patient.id, b.serial);
-      if (!device) throw new ServiceError('not_found', 'serial is not one of the patient’s devices');
-      deviceId = device.id;
-    }
-    let recorded: { id: number; devices: number[] };
-    try {
-      recorded = await recordLifecycle(db, {
-        deviceId, kind, at, ...(b.leads ? { leads: b.leads as Lead[] } : {}), ...(metrics.length > 0 ? { metrics } : {}),
-        ...(previousDeviceId !== undefined ? { previousDeviceId } : {}), source: user.role === 'admin' ? 'admin' : 'clinician', by: user.id,
-      });
-    } catch (e) {
-      if (isUniqueViolation(e)) {
-        throw new ServiceError('conflict', kind === 'generator_change'
-          ? 'one of these generators has already been replaced, or already replaces another'
-          : `the device already has an ${kind}`);
-      }
-      throw e;
-    }
+    const recorded = await recordDeviceEvent(db, vault, patient, req.body, { by: user.id, source: user.role === 'admin' ? 'admin' : 'clinician' }, now());
     await recordAudit(db, {
       user, action: 'patient.device_event.create', route: '/v1/patients/:id/device-events', patientId: patient.id,
-      detail: { event: recorded.id, kind },
+      detail: { event: recorded.id, kind: req.body.kind },
     });
     await changed?.(recorded.devices);
-    return reply.code(201).send({ events: (await patientLifecycle(db, patient.id)).map(present) });
+    return reply.code(201).send({ events: (await patientLifecycle(db, patient.id)).map(presentDeviceEvent) });
   });
 };

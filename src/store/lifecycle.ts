@@ -5,9 +5,9 @@ import { ts, type Executor } from './engine-effects.ts';
 
 // Device lifecycle events (implant, generator change, lead revision, reprogramming, explant):
 // recording one, and reading them back for the engine and the patient page. Recording an event
-// earlier than readings already taken in puts the device up for a replay from a snapshot before
-// it (engine_pending, as a late reading does), so the engine's state is the same whenever the
-// clinic records it.
+// puts the device up for a rebuild from a snapshot before it (engine_pending, as a late reading
+// does), so the engine's state is the same whenever the clinic records it, and whichever
+// process records it.
 
 export interface NewLifecycleEvent {
   readonly deviceId: number;
@@ -55,13 +55,13 @@ export async function recordLifecycle(db: Db, e: NewLifecycleEvent): Promise<{ i
       if (explanted.rows.length === 0) {
         await insertEvent(trx, { deviceId: e.previousDeviceId, kind: 'explant', at: e.at, by: e.by, source: e.source }, 'generator_change');
       }
-      await replayFrom(trx, e.previousDeviceId, e.at);
+      await replayFrom(trx, e.previousDeviceId, e.at, e.at);
       devices.push(e.previousDeviceId);
       // The new device's state starts from the old one's: nothing of it saved so far holds.
       await sql`DELETE FROM engine_snapshots WHERE device_id = ${e.deviceId}`.execute(trx);
-      await replayFrom(trx, e.deviceId, null);
+      await replayFrom(trx, e.deviceId, null, e.at);
     } else {
-      await replayFrom(trx, e.deviceId, e.at);
+      await replayFrom(trx, e.deviceId, e.at, e.at);
     }
     return { id, devices };
   });
@@ -77,15 +77,18 @@ async function insertEvent(trx: Executor, e: NewLifecycleEvent, source: string):
 }
 
 /**
- * Put the device up for a replay from before `at` (from its first reading when null), if it
- * has readings from then on; snapshots from then on lacked the event.
+ * Put the device up for a rebuild from before `at` (from its first reading when null and it
+ * has one): snapshots from then on lacked the event. Marked even when no reading follows the
+ * event, so that a service holding the device's state in memory (another process: the admin
+ * CLI records events too) reloads its events on its next recovery pass.
  */
-async function replayFrom(trx: Executor, deviceId: number, at: number | null): Promise<void> {
-  const first = await sql<{ at: Date }>`
-    SELECT at FROM readings WHERE device_id = ${deviceId} ${at === null ? sql`` : sql`AND at >= ${ts(at)}`}
-    ORDER BY at, seq LIMIT 1`.execute(trx);
-  const from = at ?? first.rows[0]?.at.getTime();
-  if (first.rows.length === 0 || from === undefined) return;
+async function replayFrom(trx: Executor, deviceId: number, at: number | null, fallback: number): Promise<void> {
+  let from = at ?? fallback;
+  if (at === null) {
+    const first = await sql<{ at: Date }>`SELECT at FROM readings WHERE device_id = ${deviceId} ORDER BY at, seq LIMIT 1`.execute(trx);
+    const firstAt = first.rows[0]?.at.getTime();
+    if (firstAt !== undefined && firstAt < from) from = firstAt;
+  }
   await sql`DELETE FROM engine_snapshots WHERE device_id = ${deviceId} AND at >= ${ts(from)}`.execute(trx);
   await sql`
     INSERT INTO engine_pending (device_id, at, seq) VALUES (${deviceId}, ${ts(from)}, ${BEFORE}::int8)
