@@ -182,6 +182,33 @@ describe('the patient page', () => {
     await item.getByText(/^Ended /).waitFor();
   });
 
+  it('records a generator change from the page and lists it with the old generator’s explant', async () => {
+    await page.goto(`${svc.httpUrl}/patients/${patientRef}`);
+    await page.getByRole('heading', { name: 'Device history' }).waitFor();
+    await page.getByText('Nothing recorded: the engine learns each device from its first reading.').waitFor();
+    await page.getByText('Record an implant, generator change, lead revision…').click();
+    await page.getByLabel('Event').selectOption('generator_change');
+    await page.getByLabel('When').fill(new Date(Date.now() - DAY - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
+    await page.getByLabel('New generator (serial)').fill('MDT-PZC700001S');
+    await page.getByLabel('Generator replaced (serial)').fill(SERIAL);
+    await page.getByRole('button', { name: 'Record event' }).click();
+    await page.getByRole('status').filter({ hasText: 'Generator change recorded' }).waitFor();
+    const items = page.locator('.event-list li');
+    await expect(items.allTextContents()).resolves.toEqual([
+      expect.stringMatching(new RegExp(`Explant of ${SERIAL}.*with the generator change`)),
+      expect.stringMatching(new RegExp(`Generator change of MDT-PZC700001S · replacing ${SERIAL}.*recorded by`)),
+    ]);
+    // A refusal reads as one, and records nothing. (The browser logs its 400: expected here only.)
+    const logged = problems.length;
+    await page.getByLabel('Event').selectOption('lead_revision');
+    await page.getByLabel('Device (serial)').fill(SERIAL);
+    await page.getByRole('button', { name: 'Record event' }).click();
+    await page.getByRole('status').filter({ hasText: 'Not recorded: a lead_revision names the leads revised' }).waitFor();
+    await expect(items.count()).resolves.toBe(2);
+    const refused = problems.splice(logged);
+    expect(refused.filter((p) => !/status of 400/.test(p))).toEqual([]);
+  });
+
   it('says a paced patient’s risk rests on insufficient data rather than a reassuring Low', async () => {
     await page.goto(`${svc.httpUrl}/patients/${pacedRef}`);
     await page.getByRole('heading', { name: 'Tom Byrne' }).waitFor();

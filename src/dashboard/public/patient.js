@@ -9,6 +9,7 @@ import { drawCharts } from './charts.js';
 import { historyItem } from './detail.js';
 import { episodesCard, settingsList } from './device-records.js';
 import { conditionsSection } from './conditions.js';
+import { deviceHistorySection } from './device-history.js';
 
 const PERIODS = [30, 90, 365];
 const DAY = 86_400_000;
@@ -43,6 +44,7 @@ export function renderPatient(main, ctx, id) {
       h('div', { class: 'section-head' }, h('h2', { id: 'trends-h' }, 'Trends'), periodPicker, chartStatus),
       charts),
     conditionsSection(id),
+    deviceHistorySection(id),
     h('section', { 'aria-labelledby': 'alerts-h' },
       h('h2', { id: 'alerts-h' }, 'Alerts'),
       h('table', { class: 'patient-alerts' },
