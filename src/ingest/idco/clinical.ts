@@ -37,6 +37,8 @@ const TERMS: ReadonlyArray<readonly [string, string, EpisodeField | StatField | 
   ['731136', 'MDC_IDC_SET_BRADY_MAX_TRACKING_RATE', 'setting'],
   ['731200', 'MDC_IDC_SET_BRADY_MAX_SENSOR_RATE', 'setting'],
   ['720901', 'MDC_IDC_DEV_IMPLANT_DT', 'setting'],
+  ['720964', 'MDC_IDC_LEAD_IMPLANT_DT', 'setting'],
+  ['720966', 'MDC_IDC_LEAD_LOCATION', 'setting'],
   ['722752', 'MDC_IDC_MSMT_LEADHVCHNL_STATUS', 'status'],
   ['720970', 'MDC_IDC_LEAD_CONNECTION_STATUS', 'status'],
 ];

@@ -4,6 +4,7 @@ export type {
   IdcoReading, IdcoMessage, IdcoResult, IdcoError, IdcoErrorCode, IdcoOptions,
   UnmappedObservation, UnmappedReason, DeviceInfo,
 } from './mapping.ts';
+export type { IdcoImplant, ObxNote } from './implant.ts';
 export { buildAck, HL7_ERROR_FOR, HL7_ERRORS } from './ack.ts';
 export type { AckCode, AckInput, Hl7ErrorCode } from './ack.ts';
 export { MllpDecoder, encodeMllp, DEFAULT_MLLP_MAX_BYTES } from './mllp.ts';

@@ -8,6 +8,8 @@ import {
 import { isEncapsulated, readObservationValue, resolveCode, type ObxMeaning, type ValueFailure } from './observation.ts';
 import { parseHl7Time, toRfc3339 } from './timestamp.ts';
 import { clinicalTerm, collectClinical, type ClinicalRecords } from './clinical.ts';
+import { periodEnd, type Period, type StatPeriod } from './statistics.ts';
+import { readImplant, type IdcoImplant, type ObxNote } from './implant.ts';
 
 export interface IdcoReading {
   readonly device: string;
@@ -22,7 +24,7 @@ export interface IdcoReading {
   readonly key: string;
 }
 
-export type UnmappedReason = 'unknown_code' | ValueFailure | 'not_final' | 'no_time';
+export type UnmappedReason = 'unknown_code' | ValueFailure | 'not_final' | 'no_time' | 'superseded';
 
 /** An OBX that became no reading; the service quarantines these. */
 export interface UnmappedObservation {
@@ -64,6 +66,11 @@ export interface IdcoMessage {
   readonly clinical: ClinicalRecords;
   /** When the device reported (session time, else MSH-7), epoch ms; null when neither is known. */
   readonly reportTime: number | null;
+  /**
+   * The device's implant date (MDC_IDC_DEV_IMPLANT_DT) when it is a plausible one, with the
+   * leads' implant dates (implant.ts); null when the message has none or an implausible one.
+   */
+  readonly implant: IdcoImplant | null;
   readonly unmapped: readonly UnmappedObservation[];
   /** Tolerated oddities, one readable sentence each. */
   readonly problems: readonly string[];
@@ -107,6 +114,11 @@ function rawForQuarantine(seg: Segment, enc: Encoding): string {
   return text.length <= MAX_RAW_CHARS ? text : `${text.slice(0, MAX_RAW_CHARS)}<${text.length - MAX_RAW_CHARS} more characters not kept>`;
 }
 
+/** An OBX as unmapped entries and quarantine notes name it. */
+function obxNote(seg: Segment, enc: Encoding): ObxNote {
+  return { setId: value(seg, enc, 1).trim(), code: readable(seg, enc, 3), subId: value(seg, enc, 4).trim(), valueType: value(seg, enc, 2).trim().toUpperCase(), raw: rawForQuarantine(seg, enc) };
+}
+
 function errorResult(code: IdcoErrorCode, message: string, header: MessageHeader | null, problems: readonly string[]): IdcoResult {
   return { ok: false, error: { code, message }, header, problems };
 }
@@ -135,6 +147,10 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
   const clinicalObxs: Array<Parameters<typeof collectClinical>[0][number]> = [];
   const groupTimes: (number | undefined)[] = [undefined];
   const sessionTimes: (number | undefined)[] = [undefined];
+  // Statistics periods (MDC_IDC_STAT_*_DTM_START/_END) per OBR group; group 0 is before any OBR.
+  const periods: Array<Partial<Record<StatPeriod, Period>>> = [{}];
+  const implantSegs: Segment[] = [];
+  const leadImplantSegs: Segment[] = [];
   const found = { serial: '', mfg: [] as string[], model: '', type: '' };
   let pid = { serial: '', model: '', authority: '' };
   let patientBirthDate: string | null = null;
@@ -144,6 +160,7 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       group++;
       groupTimes[group] = timeOf(value(seg, enc, 7));
       sessionTimes[group] = undefined;
+      periods[group] = {};
     } else if (seg.id === 'PID') {
       if (pid.serial === '') pid = readPid(seg, enc) ?? pid;
       patientBirthDate ??= birthDate(value(seg, enc, 7));
@@ -152,11 +169,21 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       const term = clinicalTerm(seg, enc);
       if (term) {
         clinicalObxs.push({ seg, term });
+        if (term.ref === 'MDC_IDC_DEV_IMPLANT_DT') implantSegs.push(seg);
+        else if (term.ref === 'MDC_IDC_LEAD_IMPLANT_DT') leadImplantSegs.push(seg);
         continue;
       }
       const code = resolveCode(seg, enc);
       if (code.note) problems.push(`OBX ${value(seg, enc, 1)}: ${code.note}`);
       obxs.push({ seg, group, meaning: code.meaning });
+      if (code.meaning.kind === 'period') {
+        const v = value(seg, enc, 5).trim();
+        const t = timeOf(v);
+        const p = (periods[group]![code.meaning.period] ??= {});
+        if (t === undefined) problems.push(`OBX ${value(seg, enc, 1)}: statistics period ${code.meaning.edge} ${JSON.stringify(v.slice(0, 40))} is not an HL7 date-time`);
+        else p[code.meaning.edge] ??= t;
+        continue;
+      }
       if (code.meaning.kind !== 'role') continue;
       const v = value(seg, enc, 5).trim();
       switch (code.meaning.role) {
@@ -186,11 +213,21 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
   if (manufacturer === '') problems.push(`no manufacturer found; the device id is the serial alone (${device})`);
 
   const messageSession = sessionTimes.find((t) => t !== undefined);
+  const reportAt = messageSession ?? msh7?.ms;
+  // A statistic's period: its group's, else the first of the message; its own kind's, else the
+  // message-wide MDC_IDC_STAT_DTM_* one.
+  const periodOf = (g: number, kind: StatPeriod): Period | undefined => {
+    const find = (k: StatPeriod): Period | undefined => periods[g]?.[k] ?? periods.find((p) => p[k] !== undefined)?.[k];
+    const own = find(kind);
+    return own?.end !== undefined ? own : (find('stat') ?? own);
+  };
+  const periodProblems = new Set<string>();
+  const present = new Set(obxs.flatMap(({ meaning: m }) => (m.kind === 'metric' && m.stat ? [m.stat.ref] : [])));
   const readings: IdcoReading[] = [];
   const unmapped: UnmappedObservation[] = [];
   const keyCounts = new Map<string, number>();
   for (const { seg, group: g, meaning } of obxs) {
-    if (meaning.kind === 'role') continue;
+    if (meaning.kind === 'role' || meaning.kind === 'period') continue;
     const setId = value(seg, enc, 1).trim();
     const subId = value(seg, enc, 4).trim();
     const type = value(seg, enc, 2).trim().toUpperCase();
@@ -211,13 +248,28 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       skip('not_final', `result status ${status} carries no usable value`);
       continue;
     }
-    const outcome = readObservationValue(seg, enc, meaning.metric);
+    const stat = meaning.stat;
+    if (stat?.fallbackFor !== undefined && present.has(stat.fallbackFor)) {
+      skip('superseded', `${stat.fallbackFor} in the same message is the ${meaning.metric.name} reading`);
+      continue;
+    }
+    const outcome = readObservationValue(seg, enc, meaning.metric, stat);
     if (!outcome.ok) {
       skip(outcome.reason, outcome.detail);
       continue;
     }
     if (outcome.note) problems.push(`OBX ${setId}: ${outcome.note}`);
-    const ms = sessionTimes[g] ?? messageSession ?? timeOf(value(seg, enc, 14)) ?? groupTimes[g] ?? msh7?.ms;
+    // A statistic happened over its period, so it takes the period's end; a measurement, the session's time.
+    let statEnd: number | undefined;
+    if (stat) {
+      const { end, problem } = periodEnd(periodOf(g, stat.period), reportAt);
+      if (problem !== undefined && !periodProblems.has(problem)) {
+        periodProblems.add(problem);
+        problems.push(problem);
+      }
+      statEnd = end;
+    }
+    const ms = statEnd ?? sessionTimes[g] ?? messageSession ?? timeOf(value(seg, enc, 14)) ?? groupTimes[g] ?? msh7?.ms;
     const at = ms === undefined ? undefined : toRfc3339(ms);
     if (at === undefined) {
       skip('no_time', 'no session time, OBX-14, OBR-7 or MSH-7 gives this observation a time');
@@ -233,11 +285,14 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
   }
 
   const sessionAt = messageSession === undefined ? undefined : toRfc3339(messageSession);
+  const implantRead = readImplant(implantSegs, leadImplantSegs, enc, offset, reportAt);
+  problems.push(...implantRead.problems);
+  for (const r of implantRead.rejected) unmapped.push({ ...obxNote(r.seg, enc), reason: 'bad_value', detail: r.detail });
+  const given = implantRead.found;
+  const implant: IdcoImplant | null = given && { at: given.at, dateOnly: given.dateOnly, obx: obxNote(given.seg, enc), leadDates: implantRead.leadDates };
   const clinical = collectClinical(clinicalObxs, enc, timeOf);
   problems.push(...clinical.problems);
-  for (const r of clinical.rejected) {
-    unmapped.push({ setId: value(r.seg, enc, 1).trim(), code: readable(r.seg, enc, 3), subId: value(r.seg, enc, 4).trim(), valueType: value(r.seg, enc, 2).trim().toUpperCase(), reason: r.reason, detail: r.detail, raw: rawForQuarantine(r.seg, enc) });
-  }
+  for (const r of clinical.rejected) unmapped.push({ ...obxNote(r.seg, enc), reason: r.reason, detail: r.detail });
   return {
     ok: true,
     message: {
@@ -245,7 +300,7 @@ export function mapIdco(msg: Hl7Message, options: IdcoOptions = {}): IdcoResult 
       deviceInfo: { manufacturer, model: found.model || pid.model, serial, type: found.type },
       sessionTime: sessionAt ?? null,
       patientBirthDate,
-      readings, clinical, reportTime: messageSession ?? msh7?.ms ?? null, unmapped, problems,
+      readings, clinical, reportTime: reportAt ?? null, implant, unmapped, problems,
     },
   };
 }

@@ -3,6 +3,7 @@ import { lookupMetric } from '../../domain/vocabulary.ts';
 import type { MetricDef } from '../../domain/types.ts';
 import { rawField, readable, repetitions, value, type Encoding, type Segment } from './hl7.ts';
 import { batteryStatus, toVocabularyUnit } from './units.ts';
+import { periodTerm, statTerm, type StatPeriod, type StatTerm } from './statistics.ts';
 
 /** Observations the mapper reads for the message itself rather than as readings. */
 export type ObxRole = 'device_type' | 'device_model' | 'device_serial' | 'device_mfg' | 'session_time' | 'session_type';
@@ -23,8 +24,11 @@ for (const [role, code, refs] of ROLE_TERMS) {
 }
 
 export type ObxMeaning =
-  | { readonly kind: 'metric'; readonly metric: MetricDef; readonly code: string }
+  /** `stat`: a statistic over a period (statistics.ts), not a measurement of the session. */
+  | { readonly kind: 'metric'; readonly metric: MetricDef; readonly code: string; readonly stat?: StatTerm }
   | { readonly kind: 'role'; readonly role: ObxRole; readonly code: string }
+  /** The start or end of a statistics period, read for the message. */
+  | { readonly kind: 'period'; readonly period: StatPeriod; readonly edge: 'start' | 'end'; readonly code: string }
   | { readonly kind: 'unknown' };
 
 export interface ObxCode {
@@ -46,7 +50,22 @@ function meaningOf(candidate: string): ObxMeaning {
   const role = ROLES.get(key);
   if (role) return { kind: 'role', role, code: key };
   const metric = lookupMetric(key);
-  return metric ? { kind: 'metric', metric, code: key } : { kind: 'unknown' };
+  if (metric) return { kind: 'metric', metric, code: key };
+  const stat = statTerm(key);
+  const statMetric = stat && lookupMetric(stat.metric);
+  if (stat && statMetric) return { kind: 'metric', metric: statMetric, code: key, stat };
+  const period = periodTerm(key);
+  return period ? { kind: 'period', period: period.period, edge: period.edge, code: key } : { kind: 'unknown' };
+}
+
+/** What a meaning names, to tell two candidates of one OBX-3 apart. */
+function named(m: ObxMeaning): string {
+  switch (m.kind) {
+    case 'metric': return `metric:${m.stat?.ref ?? m.metric.name}`;
+    case 'role': return `role:${m.role}`;
+    case 'period': return `period:${m.period}:${m.edge}`;
+    case 'unknown': return 'unknown';
+  }
 }
 
 /**
@@ -74,9 +93,7 @@ export function resolveCode(seg: Segment, enc: Encoding): ObxCode {
       found = meaning;
       continue;
     }
-    const same = found.kind === 'metric' && meaning.kind === 'metric' ? found.metric === meaning.metric
-      : found.kind === 'role' && meaning.kind === 'role' ? found.role === meaning.role : false;
-    if (!same) note = `OBX-3 ${JSON.stringify(readable(seg, enc, 3))} names two different terms; the first (${found.code}) was used`;
+    if (named(found) !== named(meaning)) note = `OBX-3 ${JSON.stringify(readable(seg, enc, 3))} names two different terms; the first (${found.code}) was used`;
     break;
   }
   if (found.kind !== 'unknown' && note === undefined && system !== '' && system.toUpperCase() !== 'MDC' && isMdcSystem(system)) {
@@ -112,8 +129,16 @@ function numberFromText(text: string): number | undefined {
   return NUMBER.test(t) ? Number(t) : undefined;
 }
 
+/** What the IDC term itself says of its values, when it is not the metric's own code (statistics.ts). */
+export interface TermUnit {
+  /** The term's unit: an OBX without OBX-6 is read in it, then converted to the metric's. */
+  readonly unit: string;
+  /** A share of a period: outside 0-100 % it is not a value of the term. */
+  readonly percent: boolean;
+}
+
 /** The number an OBX carries for `metric`, in the metric's vocabulary unit. */
-export function readObservationValue(seg: Segment, enc: Encoding, metric: MetricDef): ValueOutcome {
+export function readObservationValue(seg: Segment, enc: Encoding, metric: MetricDef, term?: TermUnit): ValueOutcome {
   const type = value(seg, enc, 2).trim().toUpperCase();
   if (ENCAPSULATED.has(type)) return fail('encapsulated_data', `${type} value (document or reference) is not a reading`);
   const raw5 = rawField(seg, 5);
@@ -147,11 +172,17 @@ export function readObservationValue(seg: Segment, enc: Encoding, metric: Metric
   if (number === undefined || !Number.isFinite(number)) {
     return fail('bad_value', `${JSON.stringify(readable(seg, enc, 5).slice(0, 80))} is not a number`);
   }
-  const unit = value(seg, enc, 6, 1).trim() || value(seg, enc, 6, 2).trim();
+  const given = value(seg, enc, 6, 1).trim() || value(seg, enc, 6, 2).trim();
+  const unit = given || term?.unit || '';
+  if (term?.percent && unit === '%' && (number < 0 || number > 100)) {
+    return fail('bad_value', `${number} % is not a share of the period (0 to 100 %)`);
+  }
   const converted = metric.name === 'battery_status' && CODED_TYPES.has(type)
     ? { ok: true as const, value: number, assumed: false }
     : toVocabularyUnit(number, unit, metric);
   if (!converted.ok) return fail('unit_mismatch', converted.reason);
-  const notes = [note, converted.assumed ? `no unit given; read as ${metric.unit}` : undefined].filter(Boolean);
+  const assumed = converted.assumed ? `no unit given; read as ${metric.unit}`
+    : given === '' && term ? `no unit given; read as ${term.unit}, the term's unit` : undefined;
+  const notes = [note, assumed].filter(Boolean);
   return notes.length > 0 ? { ok: true, value: converted.value, note: notes.join('; ') } : { ok: true, value: converted.value };
 }
