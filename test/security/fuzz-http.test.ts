@@ -115,6 +115,17 @@ describe('HTTP bodies under fuzzing', () => {
     await expectUnharmed(w);
   });
 
+  it('POST /v1/patients/:id/device-events', async () => {
+    const field = fc.constantFrom('kind', 'at', 'serial', 'replaces', 'leads', 'metrics', '__proto__', 'constructor');
+    const kind = fc.constantFrom('"implant"', '"generator_change"', '"lead_revision"', '"reprogramming"', '"explant"');
+    const event = fc.tuple(kind, fc.array(fc.tuple(field, hostileToken), { maxLength: 4 }))
+      .map(([k, kv]) => `{"kind":${k}${kv.map(([f, v]) => `,"${f}":${v}`).join('')}}`);
+    await fc.assert(fc.asyncProperty(fc.oneof(event, anyJsonText), async (body) => {
+      await expectAnswered(await post(`/v1/patients/${patient}/device-events`, body, admin), [201, 400, 404, 409, 413]);
+    }), { numRuns: RUNS });
+    await expectUnharmed(w);
+  });
+
   it('DELETE /v1/patients/:id/devices/:serial with hostile serials', async () => {
     // Path segments as sent: every byte percent-encoded, and raw sequences that are not UTF-8.
     const pct = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
