@@ -194,7 +194,8 @@ export function anchorImpedance(state: DeviceState, value: number, at: number): 
     x.raw += shift;
     x.prev += shift;
     x.smooth += shift;
-    x.median += shift;
+    // No median yet (NaN in memory, null in a snapshot): it is computed from the shifted ring.
+    if (typeof x.median === 'number' && Number.isFinite(x.median)) x.median += shift;
     for (let i = 0; i < x.ring.length; i++) x.ring[i] = x.ring[i]! + shift;
   }
   if (hf.reference !== null) hf.reference += shift;
