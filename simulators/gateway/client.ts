@@ -31,6 +31,12 @@ export class GatewayClient {
   private closing = false;
   private counter = 0;
   private pumpQueued = false;
+  /**
+   * After a retryable refusal (an outage, a rate limit), one batch at a time until one is
+   * acked: a later batch accepted before an earlier one is resent would reach the service out
+   * of seq order, which the protocol asks gateways to avoid.
+   */
+  private probing = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -212,7 +218,7 @@ export class GatewayClient {
   }
 
   private pump(): void {
-    const window = this.opts.window ?? 8;
+    const window = this.probing ? 1 : (this.opts.window ?? 8);
     while (this.ready && this.ws && !this.fatal && this.inflight.size + this.waiting.size < window) {
       let batch = this.resend.shift();
       if (!batch) {
@@ -244,6 +250,7 @@ export class GatewayClient {
     const b = this.inflight.get(m.id);
     if (!b) return; // a late ack for a batch already settled through `status`
     this.inflight.delete(m.id);
+    this.probing = false;
     this.stats.accepted += m.accepted;
     this.stats.duplicates += m.duplicates;
     this.stats.rejected += m.rejected.length;
@@ -266,10 +273,13 @@ export class GatewayClient {
     if (RETRYABLE.has(m.code)) {
       // Nothing of the batch was stored: wait as told, then send it again.
       this.stats.retries++;
+      this.probing = true;
       this.waiting.add(b);
       this.later(m.retryAfterMs ?? 1000, () => {
         if (!this.waiting.delete(b)) return;
+        // Oldest first, whatever order the refusals' timers fire in.
         this.resend.push(b);
+        this.resend.sort((x, y) => (x.id < y.id ? -1 : 1));
         this.schedulePump();
       });
       return;

@@ -9,6 +9,8 @@ export interface FakeIngestOptions {
   readonly key: string;
   /** Answer the n-th readings batch (1-based) with `unavailable` and store nothing. */
   readonly unavailableAt?: number;
+  /** An outage: this many batches from `unavailableAt` on are answered `unavailable` (default 1). */
+  readonly unavailableFor?: number;
   /** Store the n-th batch, then drop the socket before its ack goes out. */
   readonly dropAfterStoring?: number;
 }
@@ -39,7 +41,8 @@ export async function startFakeIngest(opts: FakeIngestOptions): Promise<FakeInge
 
   const onBatch = (ws: WebSocket, id: string, readings: WireReading[]): void => {
     const n = ++counts.batches;
-    if (n === opts.unavailableAt) {
+    const from = opts.unavailableAt;
+    if (from !== undefined && n >= from && n < from + (opts.unavailableFor ?? 1)) {
       counts.unavailable++;
       ws.send(JSON.stringify({ type: 'error', id, code: 'unavailable', message: 'storage unavailable', retryAfterMs: 20 }));
       return;

@@ -50,6 +50,28 @@ describe('gateway client', () => {
     expect(server.counts.statusRequests).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps each device’s readings in seq order through an outage that ends while batches are waiting', async () => {
+    // Batches 3 to 7 refused: the four in flight when it starts, and the first one resent.
+    server = await startFakeIngest({ key: KEY, unavailableAt: 3, unavailableFor: 5 });
+    const { transmissions, unique } = sample();
+    const client = new GatewayClient({ url: server.url, key: KEY, name: 'relay-o', maxBatch: 60, window: 4, log: quiet });
+    await client.connect();
+    for (const t of transmissions) client.enqueue(t);
+    await client.drain();
+    await client.close();
+    expect(server.counts.unavailable).toBe(5);
+    expect(server.stored.size).toBe(unique.size);
+    // The order the service stored them in: per device, seqs only ever rise.
+    const last = new Map<string, number>();
+    const backwards: string[] = [];
+    for (const key of server.stored.keys()) {
+      const [device, seq] = [key.slice(0, key.lastIndexOf('/')), Number(key.slice(key.lastIndexOf('/') + 1))];
+      if ((last.get(device) ?? -1) > seq) backwards.push(key);
+      last.set(device, seq);
+    }
+    expect(backwards).toEqual([]);
+  });
+
   it('skips what the service already holds when it resumes', async () => {
     server = await startFakeIngest({ key: KEY });
     const { transmissions, unique } = sample();
