@@ -8,6 +8,7 @@ import type { ParseQueue } from './parse-queue.ts';
 import { idcoSeq } from './idco/seq.ts';
 import { metricByName } from '../domain/vocabulary.ts';
 import type { IngestService } from './service.ts';
+import { implantNote } from './idco-lifecycle.ts';
 
 export interface IdcoReply {
   /** HTTP status for the HTTP transport: 200 AA, 400 AE, 429/503 AR. */
@@ -105,6 +106,20 @@ export async function handleIdco(
     }
   }
   try {
+    // The implant first: this message's readings are then scored knowing it.
+    if (msg.implant) {
+      const outcome = await service.idcoImplant(gw, msg.device, msg.implant);
+      const note = implantNote(outcome, msg.implant);
+      if (note) {
+        const { obx } = msg.implant;
+        quarantine.push({ code: 'bad_reading', message: `HL7 ${note.reason}: ${note.detail}`, raw: { device: msg.device, obx: obx.raw, code: obx.code, subId: obx.subId, valueType: obx.valueType } });
+      }
+      if (outcome.kind !== 'not_enrolled' && outcome.kind !== 'same') {
+        ctx.log.info({ transport: ctx.sender.transport, implant: outcome.kind }, outcome.kind === 'recorded'
+          ? 'device implant recorded from an HL7 IDCO message'
+          : 'HL7 IDCO implant date not recorded; noted in the quarantine');
+      }
+    }
     // Episodes, counters, settings and lead status first: the readings they make go in
     // with the message's own (idempotent both: a resent message adds nothing).
     const derived = await service.idcoRecords(msg);

@@ -5,7 +5,9 @@ import { lastSeqBySerial } from '../store/readings.ts';
 import { enrolledBirthDate, recordIdentityMismatch } from '../store/patients.ts';
 import type { Vault } from '../crypto/vault.ts';
 import { storeIdcoRecords, type DerivedReading } from './idco-records.ts';
+import { recordIdcoImplant, type ImplantOutcome } from './idco-lifecycle.ts';
 import type { IdcoMessage } from './idco/mapping.ts';
+import type { IdcoImplant } from './idco/implant.ts';
 import { FIELD } from '../patients/sealed.ts';
 import { auditIdentityMismatch } from './idco/identity-audit.ts';
 import type { IdcoSender } from './idco/identity-guard.ts';
@@ -242,6 +244,24 @@ export class IngestService {
     } catch {
       throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
     }
+  }
+
+  /**
+   * Record an enrolled device's implant from the implant date of an IDCO message, when none
+   * is recorded yet (idco-lifecycle.ts), and have the engine rebuild the device's state with
+   * it, as the patient page's lifecycle form does. `unavailable` when the database is.
+   */
+  async idcoImplant(gw: GatewayIdentity, serial: string, implant: IdcoImplant): Promise<ImplantOutcome> {
+    let outcome: ImplantOutcome;
+    try {
+      outcome = await recordIdcoImplant(this.db, gw.siteId, serial, implant, this.clock());
+    } catch {
+      throw new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
+    }
+    // The event is committed and the device is up for a replay in the store: a failed rebuild
+    // (logged by the scoring service) is retried with the device's next reading.
+    if (outcome.kind === 'recorded') await this.scoring?.lifecycleChanged(outcome.devices).catch(() => undefined);
+    return outcome;
   }
 
   /** Audit one birth-date mismatch of an IDCO message (ids and sender only, never the date). */
