@@ -3,10 +3,11 @@
 // top), compared with each other and with the alerts the service stored. Reads only.
 import { metricById } from '../domain/vocabulary.ts';
 import {
-  DEFAULT_CONFIG, mergeConfig, newDeviceState, overrideProblems, processReading,
-  type AlertDecision, type DeepPartial, type DeviceState, type EngineConfig,
+  DEFAULT_CONFIG, carryOver, mergeConfig, newDeviceState, overrideProblems, processReading,
+  type AlertDecision, type DeepPartial, type DeviceState, type EngineConfig, type LifecycleEvent,
 } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
+import { lifecycleOf, NO_LIFECYCLE } from '../store/lifecycle.ts';
 import { knownSiteCodes, replayDevices, replayReadings, storedAlerts } from '../store/replay.ts';
 import pino from 'pino';
 import { DeviceConfigs } from '../scoring/device-config.ts';
@@ -97,12 +98,42 @@ const key = (kind: string, seq: number): string => `${kind}/${seq}`;
 export interface ReplayProgress { readonly devicesDone: number; readonly devicesTotal: number; readonly readings: number }
 
 /**
+ * The proposed settings: an override merged over each device's current configuration (the
+ * CLI's `--settings`), or a function giving a device's proposed configuration (a preview of a
+ * site's or a patient's override replacing the stored one).
+ */
+export type Proposal = DeepPartial<EngineConfig> | ((device: ReplayDevice, current: EngineConfig) => EngineConfig);
+
+type Row = { seq: number; at: number; metric: number; value: number };
+
+/**
+ * The two engines' states a device starts from: new ones, or for a generator's successor the
+ * replaced device's at the change, each under its own settings, carried over (as the service
+ * does: src/scoring/replays.ts). Follows a chain of replacements a few generators back.
+ */
+async function firstStates(
+  db: Db, replaces: { deviceId: number; at: number } | null, current: EngineConfig, next: EngineConfig, depth = 0,
+): Promise<[DeviceState, DeviceState]> {
+  if (!replaces || depth >= 4) return [newDeviceState(), newDeviceState()];
+  const lifecycle = (await lifecycleOf(db, [replaces.deviceId])).get(replaces.deviceId) ?? NO_LIFECYCLE;
+  const [a, b] = await firstStates(db, lifecycle.replaces, current, next, depth + 1);
+  for (const r of await replayReadings(db, replaces.deviceId, replaces.at + 1)) {
+    const metric = metricById(r.metric)?.name;
+    if (!metric) continue;
+    const reading = { seq: r.seq, at: r.at, metric, value: r.value };
+    processReading(a, reading, current, lifecycle.events);
+    processReading(b, reading, next, lifecycle.events);
+  }
+  return [carryOver(a), carryOver(b)];
+}
+
+/**
  * Replays the selected devices' stored readings; `proposed` (checked with checkProposal) goes
  * on top of each device's current settings. Connectivity alerts are left out: they are a
  * site-level rule over arrival, not a function of one device's readings.
  */
 export async function replay(
-  db: Db, devices: readonly ReplayDevice[], sel: ReplaySelection, proposed: DeepPartial<EngineConfig> | null,
+  db: Db, devices: readonly ReplayDevice[], sel: ReplaySelection, proposed: Proposal | null,
   progress?: (p: ReplayProgress) => void,
 ): Promise<ReplayResult> {
   const started = performance.now();
@@ -127,7 +158,8 @@ export async function replay(
   progress?.({ devicesDone: 0, devicesTotal: devices.length, readings: 0 });
   // The next device's rows are read while this one's run through the engine: PostgreSQL and
   // the engine work at once (a rejection is caught here and thrown when that device is reached).
-  const fetchRows = (i: number) => {
+  const lifecycles = await lifecycleOf(db, devices.map((d) => d.id));
+  const fetchRows = (i: number): Promise<Row[]> => {
     const p = i < devices.length ? replayReadings(db, devices[i]!.id, sel.to ?? null) : Promise.resolve([]);
     p.catch(() => undefined);
     return p;
@@ -135,11 +167,13 @@ export async function replay(
   let nextRows = fetchRows(0);
   for (const [i, d] of devices.entries()) {
     const current = configs.of(d.id, d.siteId);
-    const next = proposed ? mergeConfig(current, proposed) : current;
+    const next = typeof proposed === 'function' ? proposed(d, current) : proposed ? mergeConfig(current, proposed) : current;
     const rows = await nextRows;
     nextRows = fetchRows(i + 1);
-    const a = newDeviceState();
-    const b = newDeviceState();
+    // Lifecycle events are inputs in event time, as in the service (src/engine/lifecycle.ts).
+    const lifecycle = lifecycles.get(d.id) ?? NO_LIFECYCLE;
+    const events: readonly LifecycleEvent[] = lifecycle.events;
+    const [a, b] = await firstStates(db, lifecycle.replaces, current, next);
     const openA = new Map<string, AlertDecision>();
     const openB = new Map<string, AlertDecision>();
     for (const r of rows) {
@@ -149,7 +183,7 @@ export async function replay(
       const inWindow = reading.at >= from && reading.at < to;
       // One pass over the rows, each reading through both engines: the openings inside the window.
       const take = (state: DeviceState, config: EngineConfig, open: Map<string, AlertDecision>): void => {
-        for (const dec of processReading(state, reading, config).decisions) if (dec.action === 'open' && inWindow) open.set(key(dec.kind, dec.trigger.seq), dec);
+        for (const dec of processReading(state, reading, config, events).decisions) if (dec.action === 'open' && inWindow) open.set(key(dec.kind, dec.trigger.seq), dec);
       };
       take(a, current, openA);
       if (proposed) take(b, next, openB);
