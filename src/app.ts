@@ -39,6 +39,7 @@ import { alertStreamRoutes, STREAM_DEFAULTS, StreamClients } from './alerts/stre
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
 import { engineSettingsRoutes } from './scoring/settings-routes.ts';
+import { previewRoutes } from './scoring/preview-routes.ts';
 import { exportRoutes } from './export/routes.ts';
 import { loadStartupMaterial, secureContextOptions } from './tls/index.ts';
 import { HTTPS_HANDSHAKE_MS, installTls } from './tls/install.ts';
@@ -241,6 +242,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(conditionRoutes, { db, sessions, vault });
   await app.register(deviceEventRoutes, { db, sessions, vault, changed: async (ids) => engine.scoring?.lifecycleChanged(ids) });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
+  await app.register(previewRoutes, { db, sessions });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });
 
   app.addHook('onClose', async () => {

@@ -56,6 +56,7 @@ const ACCESS: Record<string, Access> = {
   'GET /v1/patients/:id/engine-settings': clinical(true),
   'PUT /v1/patients/:id/engine-settings': clinical(true),
   'DELETE /v1/patients/:id/engine-settings': clinical(true),
+  'POST /v1/patients/:id/engine-settings/preview': clinical(true),
   'GET /v1/patients/:id/conditions': clinical(true),
   'POST /v1/patients/:id/conditions': clinical(true),
   'POST /v1/patients/:id/conditions/:condition/end': clinical(true),
@@ -64,6 +65,7 @@ const ACCESS: Record<string, Access> = {
   'GET /v1/sites/:code/engine-settings': clinical(true),
   'PUT /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
   'DELETE /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
+  'POST /v1/sites/:code/engine-settings/preview': { kind: 'users', roles: ['admin'], site: true },
   'GET /v1/exports/timeline': { kind: 'users', roles: ['analyst'], site: false },
 };
 const isDocs = (url: string) => url === '/docs' || url.startsWith('/docs/');
