@@ -124,6 +124,10 @@ export async function handleIdco(
     // with the message's own (idempotent both: a resent message adds nothing).
     const derived = await service.idcoRecords(msg);
     for (const r of derived) raws.push({ device: r.device, seq: idcoSeq(r.key), at: r.at, metric: r.metric, value: r.value, unit: metricByName(r.metric).unit });
+    // In event-time order: the engine takes a batch in as given, and a statistic dated by its
+    // period's end, or an episode by its own time, after a reading of the session would be
+    // late and replay the device at each message.
+    raws.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const counts = await service.ingest(gw, msg.header.controlId || null, raws, 'idco', { derivedSeq: true, quarantine, prepaid: segments });
     // Wrong patient: the sender's patient is not the one the device is enrolled to. The
     // readings are the device's and are kept; the patient page shows the warning. The ACK

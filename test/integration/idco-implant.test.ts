@@ -70,6 +70,12 @@ const readingsOf = async (device: string) =>
 const quarantined = async (batch: string) =>
   (await tdb.db.selectFrom('quarantine').select(['code', 'message']).where('batch_id', '=', batch).orderBy('id').execute()).map((q) => q.message);
 
+/** The engine's count of readings it took in late (owed a replay), from GET /metrics. */
+const lateReadings = async (): Promise<number> => {
+  const text = await (await fetch(`${svc.httpUrl}/metrics`)).text();
+  return Number(/^telemetry_engine_readings_total\{outcome="late"\} (\d+)/m.exec(text)?.[1]);
+};
+
 const enrolled = async (serial: string): Promise<number> => {
   const vault = await testVault(tdb.db);
   const patient = await createPatient(tdb.db, vault, { site: 'implant', familyName: `P${serial}`, givenName: 'Test', dateOfBirth: '1950-06-01', nhsNumber: null }, Date.now());
@@ -170,7 +176,10 @@ describe('IDCO statistics', () => {
       stat('737792^MDC_IDC_STAT_CRT_LV_PERCENT_PACED', '95'),
       VOLTS,
     ]);
+    const late = await lateReadings();
     expect(await post(m.body)).toBe('accepted 4, duplicates 0, rejected 0, unmapped 1');
+    // Taken in in event-time order, whatever the order of the OBX: nothing late, no replay.
+    expect(await lateReadings()).toBe(late);
     expect(await readingsOf('BIO-70000010')).toEqual([
       ['crt_pacing_pct', 97.5, iso(day(98))],
       ['rv_pacing_pct', 30, iso(day(99))],
