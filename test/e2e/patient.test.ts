@@ -209,6 +209,31 @@ describe('the patient page', () => {
     expect(refused.filter((p) => !/status of 400/.test(p))).toEqual([]);
   });
 
+  it('previews an engine setting over the patient’s history, naming the alerts it would add, before applying it', async () => {
+    await page.goto(`${svc.httpUrl}/patients/${patientRef}`);
+    await page.getByRole('heading', { name: 'Engine settings' }).waitFor();
+    await page.getByText('No override: the site’s settings (or the defaults) apply.').waitFor();
+    await page.getByText('Preview and change this patient’s settings').click();
+    await page.getByLabel(/Proposed override/).fill('{"af": {"burdenHours": 1}}');
+    const apply = page.getByRole('button', { name: 'Apply' });
+    await expect(apply.isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('status').filter({ hasText: 'Preview ready: nothing has changed yet.' }).waitFor();
+    const row = page.locator('table.preview-kinds tr', { hasText: 'AF burden' });
+    const cells = await row.locator('td').allTextContents();
+    // Stored, now, proposed, gained, lost: AF runs of 1.5 h now open alerts.
+    expect(Number(cells[2])).toBeGreaterThan(0);
+    expect(Number(cells[3])).toBe(Number(cells[2]));
+    expect(await page.locator('ul.preview-gained li').count()).toBe(Number(cells[3]));
+    const stored = await sql<{ n: number }>`SELECT count(*)::int AS n FROM engine_settings`.execute(tdb.db);
+    expect(stored.rows[0]!.n).toBe(0);
+    await apply.click();
+    await page.getByRole('status').filter({ hasText: 'Applied' }).waitFor();
+    await page.getByText(/This patient’s override:/).waitFor();
+    await page.getByRole('button', { name: 'Remove override' }).click();
+    await page.getByText('No override: the site’s settings (or the defaults) apply.').waitFor();
+  });
+
   it('says a paced patient’s risk rests on insufficient data rather than a reassuring Low', async () => {
     await page.goto(`${svc.httpUrl}/patients/${pacedRef}`);
     await page.getByRole('heading', { name: 'Tom Byrne' }).waitFor();

@@ -25,7 +25,7 @@ export function onSignedOut(fn) {
 }
 
 /**
- * @param {'GET' | 'POST' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @param {{ quiet401?: boolean }} [opts] quiet401: a 401 is the caller's business (sign-in, session check)

@@ -10,6 +10,7 @@ import { historyItem } from './detail.js';
 import { episodesCard, settingsList } from './device-records.js';
 import { conditionsSection } from './conditions.js';
 import { deviceHistorySection } from './device-history.js';
+import { settingsSection } from './settings.js';
 
 const PERIODS = [30, 90, 365];
 const DAY = 86_400_000;
@@ -45,6 +46,7 @@ export function renderPatient(main, ctx, id) {
       charts),
     conditionsSection(id),
     deviceHistorySection(id),
+    settingsSection(id),
     h('section', { 'aria-labelledby': 'alerts-h' },
       h('h2', { id: 'alerts-h' }, 'Alerts'),
       h('table', { class: 'patient-alerts' },
