@@ -24,6 +24,8 @@ WebSocket as gateways would, or writes it to an NDJSON file.
                      real-world rates; clean: the original, every patient alike and
                      day-independent noise; double: calibrated with every variability doubled
   --hourly-hr        also send heart_rate every hour
+  --lifecycle        add device lifecycle events (generator changes with a new serial, lead
+                     revisions, reprogramming, implants) to the readings and the ground truth
   --out FILE         write readings as NDJSON instead of sending
   --truth FILE       write the ground truth (.json with patients, or .ndjson events)
   --no-resume        do not ask the service what it holds before sending
@@ -78,7 +80,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         key: { type: 'string', multiple: true }, sites: { type: 'string' }, gateways: { type: 'string' },
         relays: { type: 'string' }, 'late-share': { type: 'string' }, 'hourly-hr': { type: 'boolean' },
         out: { type: 'string' }, truth: { type: 'string' }, 'no-resume': { type: 'boolean' },
-        noise: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        noise: { type: 'string' }, quiet: { type: 'boolean' }, lifecycle: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -121,6 +123,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     hourlyHr: v['hourly-hr'] ?? false,
     profile,
     resume: !v['no-resume'],
+    ...(v.lifecycle ? { lifecycle: true } : {}),
     ...(start === undefined ? {} : { start }),
     ...(v.url === undefined ? {} : { url: v.url }),
     ...(k.key === undefined ? {} : { key: k.key }),

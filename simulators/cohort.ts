@@ -2,6 +2,9 @@
 // their transmissions. Memory stays proportional to the number of patients, not of readings.
 import { DeviceSim, DEFAULT_NOISE, type NoiseOptions } from './device-sim.ts';
 import { DEVICE_MIX, NIGHTLY_METRICS } from './device-types.ts';
+import { PatientLifecycle } from './lifecycle/device.ts';
+import { planLifecycle } from './lifecycle/plan.ts';
+import type { LifecycleTruth } from './lifecycle/types.ts';
 import { drawPatients } from './patients.ts';
 import { Rng } from './prng.ts';
 import { PatientRealism } from './realism/background.ts';
@@ -34,6 +37,12 @@ export interface CohortOptions {
   /** Background behaviour of the devices (default 'clean'). */
   readonly profile?: NoiseProfile;
   readonly mix?: Readonly<Record<DeviceType, number>>;
+  /**
+   * Device lifecycle events (generator changes, lead revisions, reprogramming, implants) with
+   * their ground truth (`Cohort.lifecycle`), drawn from a stream of their own: without them
+   * (the default) a cohort is bit for bit what it was before they existed.
+   */
+  readonly lifecycle?: boolean;
 }
 
 export interface ResolvedCohortOptions {
@@ -46,12 +55,20 @@ export interface ResolvedCohortOptions {
   readonly scenarios: Readonly<Partial<Record<ScenarioName, number>>>;
   readonly noise: NoiseOptions;
   readonly profile: NoiseProfile;
+  readonly lifecycle: boolean;
 }
 
 export interface Cohort {
   readonly options: ResolvedCohortOptions;
   readonly patients: readonly Patient[];
   readonly truth: readonly TruthEvent[];
+  /**
+   * Lifecycle events in event order (empty unless `lifecycle`). With them, `truth` reads as
+   * the clinic would see it: a scenario starting after a generator change names the new
+   * serial, a replaced lead's fault or battery ends at its replacement, and an ERI the
+   * lifecycle drew before a generator change is a battery event of its own.
+   */
+  readonly lifecycle: readonly LifecycleTruth[];
   /** A fresh pass over the run, ordered by arrival at the gateway (`sentAt`). */
   transmissions(): Generator<Transmission>;
   /** The same pass flattened to readings. */
@@ -78,6 +95,7 @@ export function createCohort(options: CohortOptions): Cohort {
     scenarios: options.scenarios ?? profileShares(options.profile ?? 'clean', options.days),
     noise: { ...DEFAULT_NOISE, ...options.noise },
     profile: options.profile ?? 'clean',
+    lifecycle: options.lifecycle ?? false,
   };
   const root = new Rng(`cardiac-sim/${resolved.seed}`);
   const realism = realismParams(resolved.profile);
@@ -91,8 +109,16 @@ export function createCohort(options: CohortOptions): Cohort {
     days: resolved.days, start: resolved.start, shares: resolved.scenarios, realism,
     firstDay: (p) => traits[p.index]?.implantDay ?? 0,
   });
-  const truth = plan.flat().flatMap((s) => s.truths)
+  const scenarioTruth = plan.flat().flatMap((s) => s.truths)
     .sort((a, b) => a.onset.localeCompare(b.onset) || a.patientId.localeCompare(b.patientId));
+  // A stream of its own (seed + ':lifecycle'): nothing above draws differently with it.
+  const life = resolved.lifecycle
+    ? planLifecycle(patients, {
+      seed: resolved.seed, days: resolved.days, start: resolved.start, scenarios: plan,
+      firstDay: (p) => traits[p.index]?.implantDay ?? 0,
+    })
+    : null;
+  const truth = life ? life.patchTruth(scenarioTruth) : scenarioTruth;
 
   function* transmissions(): Generator<Transmission> {
     const sims = patients.map((p) => {
@@ -100,9 +126,10 @@ export function createCohort(options: CohortOptions): Cohort {
       const bg = realism && t
         ? new PatientRealism(p, t, realism, root.fork('realism', 'days', p.index), NIGHTLY_METRICS[p.type])
         : null;
+      const changes = life?.changes[p.index] ?? [];
       return new DeviceSim(
         p, plan[p.index] ?? ([] as ScenarioInstance[]), root.fork('days', p.index),
-        resolved.start, resolved.hourlyHr, resolved.noise, bg,
+        resolved.start, resolved.hourlyHr, resolved.noise, bg, changes.length > 0 ? new PatientLifecycle(changes) : null,
       );
     });
     let carry: Transmission[] = [];
@@ -124,5 +151,5 @@ export function createCohort(options: CohortOptions): Cohort {
     for (const t of transmissions()) yield* t.readings;
   }
 
-  return { options: resolved, patients, truth, transmissions, readings };
+  return { options: resolved, patients, truth, lifecycle: life?.events ?? [], transmissions, readings };
 }

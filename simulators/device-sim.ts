@@ -3,6 +3,7 @@
 import { metricByName } from '../src/domain/vocabulary.ts';
 import { batteryVoltage } from './battery.ts';
 import { NIGHTLY_METRICS, hasHfDiagnostics } from './device-types.ts';
+import type { PatientLifecycle } from './lifecycle/device.ts';
 import type { Rng } from './prng.ts';
 import type { PatientRealism } from './realism/background.ts';
 import type { DayContext, ScenarioInstance } from './scenarios/types.ts';
@@ -61,6 +62,8 @@ export class DeviceSim {
   private holdEnd = 0;
   private readonly metrics: readonly string[];
   private readonly reportsFluid: boolean;
+  /** The serial reporting now: the patient's, or a replacement generator's (lifecycle). */
+  private device: string;
 
   constructor(
     readonly patient: Patient,
@@ -71,12 +74,15 @@ export class DeviceSim {
     private readonly noise: NoiseOptions,
     /** The calibrated background; null for the clean profile, whose draws must not change. */
     private readonly realism: PatientRealism | null = null,
+    /** Device lifecycle events (cohort option `lifecycle`); null leaves every draw as it was. */
+    private readonly lifecycle: PatientLifecycle | null = null,
   ) {
     // Devices have been counting long before the run starts.
     this.seq = rng.int(1, 50_000);
     this.fluidRef = patient.baselines.thoracicImpedance;
     this.metrics = NIGHTLY_METRICS[patient.type];
     this.reportsFluid = patient.vendor === 'MDT' && hasHfDiagnostics(patient.type);
+    this.device = patient.device;
   }
 
   /** Appends the day's transmissions, in event-time order, to `out`. */
@@ -89,11 +95,22 @@ export class DeviceSim {
     const values: Record<string, number> = {};
     for (const m of this.metrics) values[m] = normalValue(m, patient, day, wd === 0 || wd === 6, rng);
     realism?.background(day, dayStart, values);
+    const { lifecycle } = this;
+    const pre = lifecycle ? lifecycle.before(day, values) : null;
     const ctx: DayContext = { day, dayStart, patient, rng, values, events: [], silent: false, hrOffset: 0 };
     for (const s of this.scenarios) if (day >= s.firstDay && day <= s.lastDay) s.apply(ctx);
+    lifecycle?.after(day, values, pre);
     realism?.measurement(day, values);
     this.finishValues(values, day);
     if (ctx.silent) return;
+    if (lifecycle) {
+      if (lifecycle.silent(day)) return;
+      const next = lifecycle.serialOn(day);
+      if (next && next.serial !== this.device) {
+        this.device = next.serial;
+        this.seq = next.seqStart;
+      }
+    }
 
     const drafts: Draft[] = [];
     const away = realism?.awayTonight(day) ?? false;
@@ -119,7 +136,9 @@ export class DeviceSim {
     }
     if (this.hourlyHr) this.hourly(dayStart, values, ctx.hrOffset, drafts);
     drafts.sort((a, b) => a.atMs - b.atMs);
-    for (const d of drafts) this.emit(d, out);
+    // The day of a generator change: the old one sends nothing after the surgery.
+    const cutoff = lifecycle ? lifecycle.cutoff(day) : Infinity;
+    for (const d of drafts) if (d.atMs < cutoff) this.emit(d, out);
   }
 
   private holding(atMs: number): boolean {
@@ -131,7 +150,11 @@ export class DeviceSim {
     if (z !== undefined && this.reportsFluid) {
       // OptiVol stores nothing for 34 days after implant, while the pocket heals.
       if (this.realism && day < this.realism.traits.implantDay + 34) this.fluidRef = z;
-      else v.fluid_index = this.updateFluidIndex(z);
+      else if (this.lifecycle?.fluidPaused(day)) {
+        // A new generator's index starts again once its pocket has matured.
+        this.fluidRef = z;
+        this.fluidIndex = 0;
+      } else v.fluid_index = this.updateFluidIndex(z);
     }
     if (v.battery_longevity !== undefined) {
       v.battery_voltage = batteryVoltage(v.battery_longevity, v.battery_status ?? 2);
@@ -181,7 +204,7 @@ export class DeviceSim {
 
   private emit(d: Draft, out: Transmission[]): void {
     const at = isoCached(d.atMs);
-    const device = this.patient.device;
+    const device = this.device;
     const readings: SimReading[] = d.values.map(([metric, raw]) => {
       const { lo, hi } = validRange(metric);
       const value = Math.min(hi, Math.max(lo, quantise(metric, raw)));

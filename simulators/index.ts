@@ -4,6 +4,7 @@ export type { Cohort, CohortOptions, ResolvedCohortOptions } from './cohort.ts';
 export { runSimulation } from './run.ts';
 export type { Progress, SimulationOptions, SimulationSummary, Speed } from './run.ts';
 export { DEFAULT_SHARES, SCENARIO_NAMES } from './scenarios/plan.ts';
+export type { LifecycleTruth } from './lifecycle/types.ts';
 export { DEFAULT_NOISE } from './device-sim.ts';
 export type { NoiseOptions } from './device-sim.ts';
 export { NOISE_PROFILES } from './types.ts';

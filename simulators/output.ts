@@ -35,17 +35,24 @@ export class NdjsonWriter {
   }
 }
 
-/** `.ndjson` gets one event per line; anything else a JSON document with the patient list. */
+/**
+ * `.ndjson` gets one event per line; anything else a JSON document with the patient list. With
+ * lifecycle events, the NDJSON also gets one line `{"lifecycle": {...}}` per lifecycle event
+ * after the events, and the document a `lifecycle` list.
+ */
 export async function writeTruth(path: string, cohort: Cohort): Promise<void> {
+  const life = cohort.options.lifecycle;
   if (path.endsWith('.ndjson')) {
-    await writeFile(path, cohort.truth.map((t) => JSON.stringify(t)).join('\n') + '\n');
+    const lines = [...cohort.truth.map((t) => JSON.stringify(t)), ...cohort.lifecycle.map((e) => JSON.stringify({ lifecycle: e }))];
+    await writeFile(path, lines.join('\n') + '\n');
     return;
   }
   const o = cohort.options;
   const doc = {
-    generator: { seed: o.seed, start: rfc3339(o.start), days: o.days, patients: o.patients, hourlyHr: o.hourlyHr },
+    generator: { seed: o.seed, start: rfc3339(o.start), days: o.days, patients: o.patients, hourlyHr: o.hourlyHr, ...(life ? { lifecycle: true } : {}) },
     patients: cohort.patients,
     events: cohort.truth,
+    ...(life ? { lifecycle: cohort.lifecycle } : {}),
   };
   await writeFile(path, `${JSON.stringify(doc, null, 1)}\n`);
 }

@@ -163,6 +163,13 @@ async function sendAll(
   };
   const bedside = options.gateways ?? Math.min(10, cohort.patients.length);
   const { gateways, byDevice } = planGateways(cohort.patients, { bedside, relays: options.relays ?? 2 });
+  // A replacement generator reports through the patient's gateway, as the one it replaced.
+  for (const e of cohort.lifecycle) {
+    const gw = e.kind === 'generator_change' && e.replaces !== undefined ? byDevice.get(e.replaces) : undefined;
+    if (!gw) continue;
+    gw.devices.push(e.device);
+    byDevice.set(e.device, gw);
+  }
   const flow = new FlowControl(options.maxOutstanding ?? 50_000);
   const clients = new Map(gateways.map((g) => [g, new GatewayClient({
     url, key: keyFor(g.site), name: g.name, flow, log, ...(options.ca ? { ca: options.ca } : {}),
