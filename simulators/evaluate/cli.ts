@@ -16,7 +16,10 @@ function progressLines(started: number): (p: Progress) => void {
     const tenth = Math.floor(done * 10);
     if (tenth <= (last.get(key) ?? 0)) return;
     last.set(key, tenth);
-    const what = phase === 'generate' ? 'of days generated' : 'of devices scored';
+    const what = {
+      generate: 'of days generated', score: 'of devices scored',
+      'lifecycle-generate': 'of days generated (with lifecycle events)', 'lifecycle-score': 'of patients scored (lifecycle, both ways)',
+    }[phase];
     const secs = ((performance.now() - started) / 1000).toFixed(0);
     process.stderr.write(`evaluate: ${profile}, seed ${seed}: ${tenth * 10} % ${what} (${secs} s)\n`);
   };
@@ -38,10 +41,11 @@ function main(): number {
     return 0;
   }
   const settings = args.settings ? `; settings ${args.settings}` : '';
-  process.stderr.write(`evaluate: ${args.profiles.join(', ')} × seeds ${args.seeds.join(', ')}; ${args.patients} patients × ${args.days} days each${settings}\n`);
+  const lifecycle = args.lifecycle ? '; and again with lifecycle events' : '';
+  process.stderr.write(`evaluate: ${args.profiles.join(', ')} × seeds ${args.seeds.join(', ')}; ${args.patients} patients × ${args.days} days each${settings}${lifecycle}\n`);
   const result = evaluate({
     profile: args.profiles, seeds: args.seeds, patients: args.patients, days: args.days, clinic: args.clinic, config,
-    onProgress: progressLines(performance.now()),
+    lifecycle: args.lifecycle, onProgress: progressLines(performance.now()),
   });
   process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${report(result)}\n`);
   return 0;

@@ -11,6 +11,7 @@ import { NOISE_PROFILES, type NoiseProfile } from '../types.ts';
 import { NEXT_DAY_CLINIC, type Clinic } from './episodes.ts';
 import { REPORT_COHORT, REPORT_SEEDS } from './frozen.ts';
 import { KINDS } from './kinds.ts';
+import { measureLifecycle, scoreLifecycle, type LifecycleSection } from './lifecycle.ts';
 import type { KindTally } from './match.ts';
 import { allKinds, measure, poolSeeds, type KindMeasures } from './measures.ts';
 import { prepareCohort } from './prepare.ts';
@@ -21,7 +22,7 @@ import { judge, summarize, type SummaryColumn, type TargetResult } from './summa
 export interface Progress {
   readonly profile: NoiseProfile;
   readonly seed: string;
-  readonly phase: 'generate' | 'score';
+  readonly phase: 'generate' | 'score' | 'lifecycle-generate' | 'lifecycle-score';
   /** Share of the phase done, 0..1. */
   readonly done: number;
 }
@@ -38,6 +39,11 @@ export interface EvaluateOptions {
   readonly config?: EngineConfig;
   /** Default NEXT_DAY_CLINIC. */
   readonly clinic?: Clinic;
+  /**
+   * Also the lifecycle section: per profile and seed, the same cohort with device lifecycle
+   * events, run with them recorded and without (lifecycle.ts). The main tables are unchanged.
+   */
+  readonly lifecycle?: boolean;
   readonly onProgress?: (p: Progress) => void;
 }
 
@@ -60,6 +66,8 @@ export interface EvaluationResult {
   readonly references: readonly Reference[];
   /** Judged on the calibrated profile; pass is null when it was not run. */
   readonly targets: readonly TargetResult[];
+  /** One per profile, when run with `lifecycle`. */
+  readonly lifecycle?: readonly LifecycleSection[];
 }
 
 function profilesOf(p: EvaluateOptions['profile']): NoiseProfile[] {
@@ -105,7 +113,19 @@ export function evaluate(options: EvaluateOptions = {}): EvaluationResult {
     });
   })));
   const judged = profiles.find((p) => p.profile === JUDGED_PROFILE);
+  const lifecycle = options.lifecycle
+    ? profilesOf(options.profile).map((profile) => measureLifecycle(seeds.map((seed) => {
+      const prepared = prepareCohort({
+        seed, profile, patients, days, lifecycle: true,
+        onProgress: report && ((done) => report({ profile, seed, phase: 'lifecycle-generate', done })),
+      });
+      return scoreLifecycle(prepared, {
+        config: options.config, clinic, onProgress: report && ((done) => report({ profile, seed, phase: 'lifecycle-score', done })),
+      });
+    })))
+    : null;
   return {
     patients, days, seeds, clinic, profiles, references: HF_REFERENCES, targets: judge(judged?.summary),
+    ...(lifecycle ? { lifecycle } : {}),
   };
 }

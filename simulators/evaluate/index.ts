@@ -6,6 +6,8 @@ export { NEXT_DAY_CLINIC } from './episodes.ts';
 export type { Clinic } from './episodes.ts';
 export { REPORT_COHORT, REPORT_SEEDS, TUNE_SEEDS } from './frozen.ts';
 export type { KindMeasures } from './measures.ts';
+export { measureLifecycle, scoreLifecycle } from './lifecycle.ts';
+export type { LifecycleScore, LifecycleSection } from './lifecycle.ts';
 export { prepareCohort } from './prepare.ts';
 export type { PrepareOptions, PreparedCohort } from './prepare.ts';
 export { scoreCohort } from './run.ts';

@@ -13,11 +13,13 @@ export interface EvaluateArgs {
   /** A JSON file of engine settings overriding the defaults (the shape of the settings API). */
   readonly settings: string | null;
   readonly json: boolean;
+  /** Also the lifecycle section (the same cohorts with device lifecycle events); absent when off. */
+  readonly lifecycle?: true;
   readonly help: boolean;
 }
 
 export const USAGE = `Usage: npm run evaluate -- [--profile P] [--tune | --seed S ...] [--patients N] [--days N]
-                            [--resolve-after D | --resolve-quiet D] [--settings FILE] [--json]
+                            [--resolve-after D | --resolve-quiet D] [--settings FILE] [--lifecycle] [--json]
 
   --profile P        clean, calibrated, double or all (default all): the simulator's background noise
   --tune             run the tuning seeds (${TUNE_SEEDS.join(', ')}) instead of the report seed
@@ -30,6 +32,9 @@ export const USAGE = `Usage: npm run evaluate -- [--profile P] [--tune | --seed 
   --resolve-quiet D  instead, resolve an alert once it has had no trigger for D days
   --settings FILE    engine settings over the defaults, as a site override is stored
                      (JSON, e.g. docs/settings/hf-sensitive.json)
+  --lifecycle        also the lifecycle section: each cohort again with device lifecycle events
+                     (generator changes, lead revisions, reprogramming, implants), run with the
+                     events recorded and without; alerts in the 30 days after each event
   --json             print one JSON object with every measure instead of the tables
   -h, --help         this text
 
@@ -49,7 +54,7 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs {
     profile: { type: 'string' }, tune: { type: 'boolean' }, seed: { type: 'string', multiple: true },
     patients: { type: 'string' }, days: { type: 'string' },
     'resolve-after': { type: 'string' }, 'resolve-quiet': { type: 'string' },
-    settings: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    settings: { type: 'string' }, json: { type: 'boolean' }, lifecycle: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.tune && v.seed) throw new UsageError('--tune and --seed exclude each other');
   if (v['resolve-after'] !== undefined && v['resolve-quiet'] !== undefined) {
@@ -66,6 +71,7 @@ export function parseEvaluateArgs(argv: readonly string[]): EvaluateArgs {
     clinic,
     settings: v.settings ?? null,
     json: v.json ?? false,
+    ...(v.lifecycle ? { lifecycle: true as const } : {}),
     help: v.help ?? false,
   };
 }

@@ -4,6 +4,7 @@
 // three tuning seeds resident in a few hundred MB.
 import type { EngineReading } from '../../src/engine/index.ts';
 import { createCohort } from '../cohort.ts';
+import type { LifecycleTruth } from '../lifecycle/types.ts';
 import type { DeviceType, NoiseProfile, TruthEvent } from '../types.ts';
 
 const DAY_MS = 86_400_000;
@@ -11,6 +12,8 @@ const DAY_MS = 86_400_000;
 export interface DeviceReadings {
   readonly device: string;
   readonly type: DeviceType;
+  /** A replacement generator (lifecycle): the serial it replaced; its patient counts once. */
+  readonly replaces?: string;
   /** Parallel columns in seq order; `metric` indexes PreparedCohort.metrics. */
   readonly seq: Float64Array;
   readonly at: Float64Array;
@@ -28,6 +31,10 @@ export interface PreparedCohort {
   readonly devices: readonly DeviceReadings[];
   readonly truth: readonly TruthEvent[];
   readonly readings: number;
+  /** First simulated day, epoch ms (absent in hand-made cohorts). */
+  readonly start?: number;
+  /** Lifecycle events in event order (absent or empty unless prepared with `lifecycle`). */
+  readonly lifecycle?: readonly LifecycleTruth[];
 }
 
 export interface PrepareOptions {
@@ -35,6 +42,8 @@ export interface PrepareOptions {
   readonly profile: NoiseProfile;
   readonly patients: number;
   readonly days: number;
+  /** The cohort with device lifecycle events (createCohort's `lifecycle`). */
+  readonly lifecycle?: boolean;
   /** Called with the share of simulated days generated (0..1). */
   readonly onProgress?: (done: number) => void;
 }
@@ -47,7 +56,9 @@ interface Growing { seq: number[]; at: number[]; metric: number[]; value: number
  * (docs/engine.md, late readings), which would hide an unplugged monitor's backlog.
  */
 export function prepareCohort(o: PrepareOptions): PreparedCohort {
-  const cohort = createCohort({ patients: o.patients, days: o.days, seed: o.seed, profile: o.profile });
+  const cohort = createCohort({
+    patients: o.patients, days: o.days, seed: o.seed, profile: o.profile, ...(o.lifecycle ? { lifecycle: true } : {}),
+  });
   const { start } = cohort.options;
   const metricIndex = new Map<string, number>();
   const growing = new Map<string, Growing>();
@@ -66,15 +77,28 @@ export function prepareCohort(o: PrepareOptions): PreparedCohort {
     if (o.onProgress && ++n % 100_000 === 0) o.onProgress(Math.min(1, (at - start) / (o.days * DAY_MS)));
   }
   o.onProgress?.(1);
-  const devices = cohort.patients.map((p) => {
-    const cols = columns(growing.get(p.device) ?? { seq: [], at: [], metric: [], value: [] });
-    growing.delete(p.device);
-    return { device: p.device, type: p.type, ...cols };
-  });
+  const take = (device: string): Omit<DeviceReadings, 'device' | 'type'> => {
+    const cols = columns(growing.get(device) ?? { seq: [], at: [], metric: [], value: [] });
+    growing.delete(device);
+    return cols;
+  };
+  // A patient's replacement generators follow the device they replaced.
+  const successors = new Map<string, LifecycleTruth[]>();
+  for (const e of cohort.lifecycle) {
+    if (e.kind !== 'generator_change') continue;
+    const list = successors.get(e.patientId) ?? [];
+    list.push(e);
+    successors.set(e.patientId, list);
+  }
+  const devices: DeviceReadings[] = cohort.patients.flatMap((p) => [
+    { device: p.device, type: p.type, ...take(p.device) },
+    ...(successors.get(p.id) ?? []).map((e) => ({ device: e.device, type: p.type, replaces: e.replaces ?? p.device, ...take(e.device) })),
+  ]);
   return {
     seed: o.seed, profile: o.profile, patients: o.patients, days: o.days,
     metrics: [...metricIndex.keys()], devices, truth: cohort.truth,
     readings: devices.reduce((s, d) => s + d.seq.length, 0),
+    start, lifecycle: cohort.lifecycle,
   };
 }
 

@@ -2,7 +2,7 @@
 // clinic, and counts its alert openings against the ground truth.
 import {
   DEFAULT_CONFIG, acknowledgeResolved, newDeviceState, processReading,
-  type EngineConfig, type EngineReading,
+  type DeviceState, type EngineConfig, type EngineReading, type LifecycleEvent,
 } from '../../src/engine/index.ts';
 import type { Cohort } from '../cohort.ts';
 import type { NoiseProfile } from '../types.ts';
@@ -23,15 +23,33 @@ export function readingsByDevice(cohort: Cohort): Map<string, EngineReading[]> {
   return out;
 }
 
+/** Where a device's run starts and what the clinic recorded of its life. */
+export interface DeviceRunOptions {
+  /** The first state: a replacement generator's is carryOver of the one it replaced. Default: new. */
+  readonly state?: DeviceState;
+  /** The device's lifecycle events in event order, passed to the engine with every reading. */
+  readonly events?: readonly LifecycleEvent[];
+}
+
 /** One device's alert episodes; the clinic's resolutions reach the engine before the next reading. */
-export function runDevice(device: string, readings: Iterable<EngineReading>, config: EngineConfig, clinic: Clinic): AlertEpisode[] {
-  const state = newDeviceState();
+export function runDevice(
+  device: string, readings: Iterable<EngineReading>, config: EngineConfig, clinic: Clinic, options: DeviceRunOptions = {},
+): AlertEpisode[] {
+  return runDeviceState(device, readings, config, clinic, options).episodes;
+}
+
+/** As runDevice, with the engine's state after the last reading (for a successor's carryOver). */
+export function runDeviceState(
+  device: string, readings: Iterable<EngineReading>, config: EngineConfig, clinic: Clinic, options: DeviceRunOptions = {},
+): { episodes: AlertEpisode[]; state: DeviceState } {
+  const state = options.state ?? newDeviceState();
+  const events = options.events && options.events.length > 0 ? options.events : undefined;
   const tracker = new EpisodeTracker(device, clinic);
   for (const r of readings) {
     for (const kind of tracker.resolveDue(r.at)) acknowledgeResolved(state, kind);
-    for (const d of processReading(state, r, config).decisions) tracker.add(d);
+    for (const d of processReading(state, r, config, events).decisions) tracker.add(d);
   }
-  return tracker.episodes;
+  return { episodes: tracker.episodes, state };
 }
 
 export interface ScoreOptions {
@@ -59,7 +77,8 @@ export function scoreCohort(prepared: PreparedCohort, options: ScoreOptions = {}
     episodes.push(...runDevice(d.device, engineReadings(d, prepared.metrics), config, clinic));
     options.onProgress?.((i + 1) / prepared.devices.length);
   });
-  const eligible = countEligible(prepared.devices.map((d) => d.type));
+  // A replacement generator's patient is already counted with the device it replaced.
+  const eligible = countEligible(prepared.devices.filter((d) => d.replaces === undefined).map((d) => d.type));
   const tallies = KINDS.map((kind) => tallyKind(kind, prepared.truth, episodes, {
     days: prepared.days, patients: prepared.patients, eligiblePatients: eligible[eligibilityOf(kind)],
   }, options.rules ?? DEFAULT_RULES));

@@ -4,6 +4,7 @@ import type { Clinic } from './episodes.ts';
 import { describeClinic } from './episodes.ts';
 import type { EvaluationResult, ProfileResult } from './evaluate.ts';
 import { eligibilityOf } from './kinds.ts';
+import { lifecycleReport } from './lifecycle-table.ts';
 import type { KindMeasures } from './measures.ts';
 import { JUDGED_PROFILE, type Reference, type Target } from './published.ts';
 import type { Quartiles } from './stats.ts';
@@ -99,5 +100,6 @@ export function report(r: EvaluationResult): string {
     targetTable(r.targets),
     '',
     ...MATCH_NOTE,
+    ...(r.lifecycle ?? []).flatMap((s) => ['', lifecycleReport(s)]),
   ].join('\n');
 }
