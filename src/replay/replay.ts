@@ -104,7 +104,7 @@ export interface ReplayProgress { readonly devicesDone: number; readonly devices
  */
 export type Proposal = DeepPartial<EngineConfig> | ((device: ReplayDevice, current: EngineConfig) => EngineConfig);
 
-type Row = { seq: number; at: number; metric: number; value: number };
+type Row = { seq: number; at: number; metric: number; value: number; received: number };
 
 /**
  * The two engines' states a device starts from: new ones, or for a generator's successor the
@@ -112,7 +112,7 @@ type Row = { seq: number; at: number; metric: number; value: number };
  * does: src/scoring/replays.ts). Follows a chain of replacements a few generators back.
  */
 async function firstStates(
-  db: Db, replaces: { deviceId: number; at: number } | null, current: EngineConfig, next: EngineConfig, depth = 0,
+  db: Db, replaces: { deviceId: number; at: number } | null, current: ConfigAt, next: ConfigAt, depth = 0,
 ): Promise<[DeviceState, DeviceState]> {
   if (!replaces || depth >= 4) return [newDeviceState(), newDeviceState()];
   const lifecycle = (await lifecycleOf(db, [replaces.deviceId])).get(replaces.deviceId) ?? NO_LIFECYCLE;
@@ -121,11 +121,14 @@ async function firstStates(
     const metric = metricById(r.metric)?.name;
     if (!metric) continue;
     const reading = { seq: r.seq, at: r.at, metric, value: r.value };
-    processReading(a, reading, current, lifecycle.events);
-    processReading(b, reading, next, lifecycle.events);
+    processReading(a, reading, current(r.received), lifecycle.events);
+    processReading(b, reading, next(r.received), lifecycle.events);
   }
   return [carryOver(a), carryOver(b)];
 }
+
+/** A device's configuration for a reading received at a time. */
+type ConfigAt = (at: number) => EngineConfig;
 
 /**
  * Replays the selected devices' stored readings; `proposed` (checked with checkProposal) goes
@@ -165,9 +168,24 @@ export async function replay(
     return p;
   };
   let nextRows = fetchRows(0);
+  // An override proposed on top: merged once per configuration in force (settings versions).
+  const onTop = new WeakMap<EngineConfig, EngineConfig>();
   for (const [i, d] of devices.entries()) {
-    const current = configs.of(d.id, d.siteId);
-    const next = typeof proposed === 'function' ? proposed(d, current) : proposed ? mergeConfig(current, proposed) : current;
+    // Under the settings in force when each reading was received (store/engine-settings.ts),
+    // as the service scored it; a preview's proposal (a function) applies to the whole history.
+    const current: ConfigAt = (at) => configs.at(d.id, d.siteId, at);
+    let next: ConfigAt = current;
+    if (typeof proposed === 'function') {
+      const fixed = proposed(d, configs.of(d.id, d.siteId));
+      next = () => fixed;
+    } else if (proposed) {
+      next = (at) => {
+        const c = current(at);
+        let merged = onTop.get(c);
+        if (!merged) onTop.set(c, (merged = mergeConfig(c, proposed)));
+        return merged;
+      };
+    }
     const rows = await nextRows;
     nextRows = fetchRows(i + 1);
     // Lifecycle events are inputs in event time, as in the service (src/engine/lifecycle.ts).
@@ -185,8 +203,8 @@ export async function replay(
       const take = (state: DeviceState, config: EngineConfig, open: Map<string, AlertDecision>): void => {
         for (const dec of processReading(state, reading, config, events).decisions) if (dec.action === 'open' && inWindow) open.set(key(dec.kind, dec.trigger.seq), dec);
       };
-      take(a, current, openA);
-      if (proposed) take(b, next, openB);
+      take(a, current(r.received), openA);
+      if (proposed) take(b, next(r.received), openB);
     }
     readings += rows.length;
     if (!proposed) for (const [k, v] of openA) openB.set(k, v);

@@ -94,10 +94,11 @@ export class Replays {
       const decisions: DecisionRow[] = [];
       const risks: RiskChangeRow[] = [];
       const scores: ScoreUpdate[] = [];
-      const config = this.configs.of(deviceId, e.siteId);
       for (const s of stored) {
         const metric = metricById(s.metric);
         if (!metric) continue;
+        // The settings in force when the reading was received, as when it was first scored.
+        const config = this.configs.at(deviceId, e.siteId, s.received);
         const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks, lifecycle.events);
         // The late readings' own scores, and every later reading's whose score was given
         // without them: the stored scores become those of event order, whatever the
@@ -184,11 +185,10 @@ export class Replays {
     const tracked: Tracked = snap ? (structuredClone(snap.state) as Tracked) : await this.firstState(lifecycle, depth);
     const siteId = this.states.get(deviceId)?.siteId ?? (await this.siteOf(deviceId));
     if (siteId === null) throw new Error(`device ${deviceId} replaced by a generator change does not exist`);
-    const config = this.configs.of(deviceId, siteId);
     for (const s of await readingsAfter(this.db, deviceId, snap)) {
       if (s.at > at) break;
       if (!metricById(s.metric)) continue;
-      takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, [], [], lifecycle.events);
+      takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, this.configs.at(deviceId, siteId, s.received), [], [], lifecycle.events);
     }
     return tracked;
   }

@@ -77,7 +77,7 @@ export const engineSettingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptio
   const del = (target: typeof siteTarget | typeof patientTarget) => async (req: FastifyRequest) => {
     const user = signedInUser(req);
     const t = await target(req as never, user);
-    if (!(await deleteEngineSettings(db, t.scope))) throw new ServiceError('not_found', 'no engine settings here to delete');
+    if (!(await deleteEngineSettings(db, t.scope, user.id))) throw new ServiceError('not_found', 'no engine settings here to delete');
     await recordAudit(db, { user, action: 'engine_settings.delete', route: t.route, patientId: t.patientId });
     await changed();
     return describe(t, null);

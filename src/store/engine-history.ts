@@ -61,15 +61,17 @@ export interface StoredReading {
   readonly metric: number;
   readonly value: number;
   readonly score: number | null;
+  /** When the service received it (epoch ms): which settings version scored it. */
+  readonly received: number;
 }
 
 /** A device's stored readings after `from` (all when null), in event-time order. */
 export async function readingsAfter(db: Executor, deviceId: number, from: Position | null): Promise<StoredReading[]> {
-  const res = await sql<{ seq: number; at: Date; metric: number; value: number; score: number | null }>`
-    SELECT seq, at, metric, value, score FROM readings
+  const res = await sql<{ seq: number; at: Date; metric: number; value: number; score: number | null; received: number }>`
+    SELECT seq, at, metric, value, score, extract(epoch FROM received_at)::float8 * 1000 AS received FROM readings
     WHERE device_id = ${deviceId} ${from ? sql`AND (at, seq) > (${ts(from.at)}, ${from.seq}::int8)` : sql``}
     ORDER BY at, seq`.execute(db);
-  return res.rows.map((r) => ({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score }));
+  return res.rows.map((r) => ({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score, received: r.received }));
 }
 
 export interface ScoreUpdate {
@@ -159,8 +161,8 @@ export async function loadHistories(db: Executor, ids: readonly number[]): Promi
     WHERE device_id = ANY(${wanted}::int4[]) AND ${usable} ORDER BY device_id, at DESC, seq DESC`.execute(db);
   const snapOf = new Map(snaps.rows.map((s) => [s.device_id, { at: s.at.getTime(), seq: s.seq, state: s.state }]));
   const after = wanted.map((id) => snapOf.get(id) ?? null);
-  const rows = await sql<{ device_id: number; seq: number; at: Date; metric: number; value: number; score: number | null }>`
-    SELECT s.device_id, r.seq, r.at, r.metric, r.value, r.score
+  const rows = await sql<{ device_id: number; seq: number; at: Date; metric: number; value: number; score: number | null; received: number }>`
+    SELECT s.device_id, r.seq, r.at, r.metric, r.value, r.score, extract(epoch FROM r.received_at)::float8 * 1000 AS received
     FROM unnest(${wanted}::int4[], ${after.map((a) => a?.at ?? null)}::float8[], ${after.map((a) => a?.seq ?? null)}::int8[]) AS s(device_id, at_ms, seq)
     JOIN readings r ON r.device_id = s.device_id
       AND (s.at_ms IS NULL OR (r.at, r.seq) > (to_timestamp(s.at_ms / 1000), s.seq))
@@ -168,7 +170,7 @@ export async function loadHistories(db: Executor, ids: readonly number[]): Promi
   const lifecycles = await lifecycleOf(db, wanted);
   for (const id of wanted) out.set(id, { pending: null, snapshot: snapOf.get(id) ?? null, stored: [], lifecycle: lifecycles.get(id) ?? NO_LIFECYCLE });
   for (const r of rows.rows) {
-    out.get(r.device_id)!.stored.push({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score });
+    out.get(r.device_id)!.stored.push({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score, received: r.received });
   }
   return out;
 }

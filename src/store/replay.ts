@@ -38,9 +38,13 @@ export async function storedAlerts(db: Db, deviceId: number): Promise<StoredAler
  * and seqs as numbers computed by PostgreSQL: parsing a timestamptz's text into a Date for
  * every row cost as much as the engine (bench:replay).
  */
-export async function replayReadings(db: Db, deviceId: number, to: number | null): Promise<Array<{ seq: number; at: number; metric: number; value: number }>> {
-  const rows = await sql<{ seq: number; at: number; metric: number; value: number }>`
-    SELECT seq::float8 AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, metric, value FROM readings WHERE device_id = ${deviceId}
+export async function replayReadings(
+  db: Db, deviceId: number, to: number | null,
+): Promise<Array<{ seq: number; at: number; metric: number; value: number; received: number }>> {
+  const rows = await sql<{ seq: number; at: number; metric: number; value: number; received: number }>`
+    SELECT seq::float8 AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, metric, value,
+           floor(extract(epoch FROM received_at) * 1000)::float8 AS received
+    FROM readings WHERE device_id = ${deviceId}
     ${to != null ? sql`AND at < ${new Date(to)}` : sql``} ORDER BY at, seq`.execute(db);
   return rows.rows;
 }
