@@ -20,7 +20,7 @@ export class DeviceConfigs {
 
   /**
    * Load the per-site and per-patient overrides again; devices use the new settings from
-   * their next reading (a replay uses the settings current when it runs).
+   * their next reading (a replay uses the version in force when each reading was received: device-config.ts `at`).
    */
   async refresh(): Promise<boolean> {
     const next = await loadEngineSettings(this.db);

@@ -260,7 +260,7 @@ export class ScoringService {
 
   /**
    * Load the per-site and per-patient overrides again; devices use the new settings from
-   * their next reading (a replay uses the settings current when it runs).
+   * their next reading (a replay uses the version in force when each reading was received: device-config.ts `at`).
    */
   refreshSettings(): Promise<boolean> {
     return this.configs.refresh();
