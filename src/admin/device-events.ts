@@ -12,6 +12,7 @@ import { recordDeviceEvent } from '../patients/device-events.ts';
 import { presentDeviceEvent } from '../patients/device-events-routes.ts';
 import { deviceBySerial, patientSite } from '../store/patients.ts';
 import { patientLifecycle } from '../store/lifecycle.ts';
+import { formatTable } from './table.ts';
 
 export const DEVICE_EVENT_USAGE = `  device event <serial> <kind> --at <time> [--replaces <serial>] [--leads rv,lv] [--metrics m1,m2]
                                            record a lifecycle event of a patient's device: kind one
@@ -53,10 +54,9 @@ export async function runDeviceEventCommand(db: Db, vault: () => Promise<Vault>,
     const events = (await patientLifecycle(db, patient.id)).map(presentDeviceEvent);
     await recordAudit(db, { user: null, action: 'patient.device_events.read', patientId: patient.id, detail: { via: 'admin-cli' } });
     if (opts.json) console.log(JSON.stringify({ patient: patientRef(patient.id), events }, null, 2));
-    else if (events.length === 0) console.log(`(no lifecycle events for ${patientRef(patient.id)}'s devices)`);
     else {
-      console.log(events.map((e) => `${e.at}  ${e.kind.padEnd(16)} ${e.serial}${e.replaces ? ` (replaces ${e.replaces})` : ''}`
-        + `${e.leads.length ? `  leads ${e.leads.join(',')}` : ''}${e.metrics.length ? `  metrics ${e.metrics.join(',')}` : ''}  [${e.source}]`).join('\n'));
+      const rows = events.map(({ id, at, kind, serial, replaces, leads, metrics, source }) => ({ id, at, kind, serial, replaces, leads, metrics, source }));
+      console.log(formatTable(rows, `(no lifecycle events for ${patientRef(patient.id)}'s devices)`));
     }
     return 0;
   }

@@ -7,6 +7,7 @@ import { isDeviceSerial } from '../patients/service.ts';
 import { patientRef } from '../patients/identity.ts';
 import { deviceSiteBySerial } from '../store/devices.ts';
 import { deviceBySerial } from '../store/patients.ts';
+import { formatTable } from './table.ts';
 import {
   decidePending, deviceSiteHistory, insertDevice, listPending, moveDeviceSite, pendingForSerial, setRegistrationPolicy, siteByCode, type PendingRow,
 } from '../store/registration.ts';
@@ -76,7 +77,7 @@ export async function runDeviceCommand(db: Db, positionals: readonly string[], o
       const code = siteArg(opts.site, usage);
       const siteId = code === undefined ? null : (await siteOrRefuse(db, code)).id;
       const rows = await listPending(db, siteId);
-      out(rows, () => (rows.length === 0 ? '(no serials pending)' : formatPending(rows)));
+      out(rows, () => formatTable(rows, '(no serials pending)'));
       return 0;
     }
     case 'device approve':
@@ -105,7 +106,8 @@ export async function runDeviceCommand(db: Db, positionals: readonly string[], o
       if (!device || !site) throw new Error(`no device ${serial} at any site`);
       const moves = await deviceSiteHistory(db, device.id);
       if (opts.json) console.log(JSON.stringify({ serial, site: site.code, moves }, null, 2));
-      else console.log([`device ${serial}: site "${site.code}"`, ...moves.map((m) => `  ${m.moved_at.toISOString()}  ${m.from} -> ${m.to}  (${m.via})`)].join('\n'));
+      else if (moves.length === 0) console.log(`device ${serial}: site "${site.code}" (never moved)`);
+      else console.log(`device ${serial}: site "${site.code}"\n\n${formatTable(moves, '')}`);
       return 0;
     }
     default:
@@ -113,9 +115,6 @@ export async function runDeviceCommand(db: Db, positionals: readonly string[], o
   }
 }
 
-function formatPending(rows: Awaited<ReturnType<typeof listPending>>): string {
-  return rows.map((r) => `${r.serial}  site ${r.site}  first ${r.first_seen_at.toISOString()}  last ${r.last_seen_at.toISOString()}  readings ${r.readings}`).join('\n');
-}
 
 async function setPolicy(db: Db, code: string, policy: RegistrationPolicy): Promise<RegistrationPolicy> {
   return db.transaction().execute(async (trx) => {

@@ -299,6 +299,24 @@ describe('npm run admin: what an operator reads', () => {
     ]);
   });
 
+  it('prints the device lists as tables too, or a line when there is nothing', async () => {
+    await admin('site', 'create', 'tbl3', '--name', 'T3');
+    const p = JSON.parse((await adminWithStdin(JSON.stringify({ familyName: 'Lister', givenName: 'Lou', dateOfBirth: '1950-01-02' }), 'patient', 'create', '--site', 'tbl3', '--identity-file', '-', '--json')).stdout) as { id: string };
+    expect(await admin('patient', 'enrol', p.id, 'TBL-3', '--create-device', '--type', 'icd')).toMatchObject({ code: 0 });
+
+    expect(await admin('device', 'pending', '--site', 'tbl3')).toMatchObject({ code: 0, stdout: '(no serials pending)\n' });
+    expect(await admin('device', 'history', 'TBL-3')).toMatchObject({ code: 0, stdout: 'device TBL-3: site "tbl3" (never moved)\n' });
+    expect(await admin('device', 'events', 'TBL-3')).toMatchObject({ code: 0, stdout: `(no lifecycle events for ${p.id}'s devices)\n` });
+
+    expect(await admin('device', 'event', 'TBL-3', 'lead_revision', '--at', '2026-01-05T10:00:00Z', '--leads', 'rv,shock')).toMatchObject({ code: 0 });
+    const events = await admin('device', 'events', 'TBL-3');
+    expect(events.code).toBe(0);
+    expect(events.stdout).not.toContain('(index)');
+    const table = tableCells(events.stdout);
+    expect(table.header).toEqual(['id', 'at', 'kind', 'serial', 'replaces', 'leads', 'metrics', 'source']);
+    expect(table.rows).toEqual([[expect.stringMatching(/^e-\d+$/), '2026-01-05T10:00:00.000Z', 'lead_revision', 'TBL-3', '', 'rv shock', '', 'admin']]);
+  });
+
   it('lists every flag of quarantine list in its usage, --json too', async () => {
     const r = await admin('--help');
     expect(r.code).toBe(0);
