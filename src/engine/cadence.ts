@@ -3,7 +3,7 @@
 // keeps the recent intervals between its transmissions (pure, in event time, in the snapshotted
 // state); the connectivity check turns them, or a configured cadence, into a silence limit.
 import type { ConnectivityConfig, EngineConfig } from './config.ts';
-import type { CadenceState, DeviceState } from './types.ts';
+import type { CadenceState, DeviceState, SilenceEpisode } from './types.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -72,6 +72,21 @@ export function silenceLimit(cadence: CadenceState | undefined, config: EngineCo
   const hours = expected === null ? 0 : c.cadenceFactor * expected;
   if (expected === null || hours <= c.silentHours) return { hours: c.silentHours, expectedHours: null, source: 'floor' };
   return { hours, expectedHours: expected, source: configured ? 'configured' : 'learnt' };
+}
+
+/**
+ * The silence a reading at (`at`, `seq`) ends, before the state takes it in: the gap since the
+ * device's previous reading, when it is at least the device's silence limit as it stood before
+ * the gap (the limit the connectivity check held it to meanwhile). Null for the first reading
+ * and for shorter gaps; the limit is only computed for a gap past the floor.
+ */
+export function endedSilence(state: DeviceState, at: number, seq: number, config: EngineConfig): SilenceEpisode | null {
+  if (state.lastAt === null || state.lastSeq === null) return null;
+  const gap = at - state.lastAt;
+  if (gap < config.connectivity.silentHours * HOUR_MS) return null;
+  const limit = silenceLimit(state.cadence, config);
+  if (gap < limit.hours * HOUR_MS) return null;
+  return { fromAt: state.lastAt, fromSeq: state.lastSeq, toAt: at, toSeq: seq, limitHours: limit.hours };
 }
 
 /** A stored state's `cadence` (a snapshot's JSON), or undefined when it is absent or not sound. */

@@ -1,7 +1,7 @@
 // The pure anomaly engine's public surface. No IO, no clock: time is the reading's `at`.
 export { DEFAULT_CONFIG, mergeConfig } from './config.ts';
 export type { ConnectivityConfig, DeepPartial, EngineConfig } from './config.ts';
-export { readCadence, silenceLimit, typicalIntervalHours } from './cadence.ts';
+export { endedSilence, readCadence, silenceLimit, typicalIntervalHours } from './cadence.ts';
 export type { SilenceLimit } from './cadence.ts';
 export { connectivityCheck } from './connectivity.ts';
 export type { SilentDevice } from './connectivity.ts';
@@ -14,5 +14,5 @@ export { acknowledgeResolved } from './policy.ts';
 export { processReading } from './process.ts';
 export { newDeviceState, STATE_VERSION } from './state.ts';
 export type {
-  AlertDecision, AlertKind, CadenceState, DeviceState, EngineReading, Evidence, HfStatus, Priority, ProcessResult, RiskStatus,
+  AlertDecision, AlertKind, CadenceState, DeviceState, EngineReading, Evidence, HfStatus, Priority, ProcessResult, RiskStatus, SilenceEpisode,
 } from './types.ts';

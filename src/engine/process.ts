@@ -1,7 +1,7 @@
 // processReading: one reading of one device through baselines, score and detectors, in O(1).
 import { lookupMetric } from '../domain/vocabulary.ts';
 import { isLearned, updateBaseline } from './baseline.ts';
-import { noteTransmission } from './cadence.ts';
+import { endedSilence, noteTransmission } from './cadence.ts';
 import type { EngineConfig } from './config.ts';
 import { afBurden, afFastRate } from './detectors/af.ts';
 import { battery } from './detectors/battery.ts';
@@ -52,11 +52,14 @@ export function processReading(
   state: DeviceState, input: EngineReading, config: EngineConfig, lifecycle?: readonly LifecycleEvent[],
 ): ProcessResult {
   const def = lookupMetric(input.metric);
-  if (!def || !Number.isFinite(input.value)) return { state, score: 0, decisions: NO_DECISIONS };
+  if (!def || !Number.isFinite(input.value)) return { state, score: 0, decisions: NO_DECISIONS, silence: null };
   // The vocabulary also resolves MDC codes; detectors and decisions speak metric names.
   const reading = def.name === input.metric ? input : { ...input, metric: def.name };
-  if (!comesAfter(state, reading.at, reading.seq)) return { state, score: 0, decisions: NO_DECISIONS };
+  if (!comesAfter(state, reading.at, reading.seq)) return { state, score: 0, decisions: NO_DECISIONS, silence: null };
   applyDue(state, lifecycle, reading.at, config);
+  // After an explant the device's readings (a device on a shelf, a test) decide nothing.
+  const ended = state.endedAt !== undefined && reading.at >= state.endedAt;
+  const silence = ended ? null : endedSilence(state, reading.at, reading.seq, config);
   noteTransmission(state, reading.at, config);
   state.lastSeq = reading.seq;
   state.firstAt ??= reading.at;
@@ -69,8 +72,6 @@ export function processReading(
   const detectorInput: DetectorInput = {
     reading, def, day: dayOf(reading.at), baseline, learned: isLearned(baseline, reading.at, config), state, config,
   };
-  // After an explant the device's readings (a device on a shelf, a test) decide nothing.
-  const ended = state.endedAt !== undefined && reading.at >= state.endedAt;
   let decisions: AlertDecision[] | null = null;
   for (const detect of ended ? NONE : DETECTORS_BY_METRIC.get(def.name) ?? NONE) {
     const finding = detect(detectorInput);
@@ -82,5 +83,5 @@ export function processReading(
   if (def.kind !== 'count' && def.kind !== 'status' && !settles) {
     state.baselines[def.name] = updateBaseline(baseline, reading.value, reading.at, def, config);
   }
-  return { state, score, decisions: decisions ?? NO_DECISIONS };
+  return { state, score, decisions: decisions ?? NO_DECISIONS, silence };
 }

@@ -161,8 +161,27 @@ export interface Finding {
   readonly score?: number;
 }
 
+/**
+ * A past silence of a device: the gap between two consecutive readings (event time) at least
+ * as long as the device's silence limit, found when the later one is taken in. It is history,
+ * not an alert: whether the silence was alerted while it lasted is the connectivity check's
+ * part (connectivity.ts).
+ */
+export interface SilenceEpisode {
+  /** The last reading before the gap. */
+  readonly fromAt: number;
+  readonly fromSeq: number;
+  /** The reading that ended it. */
+  readonly toAt: number;
+  readonly toSeq: number;
+  /** The silence limit the device was held to (cadence.ts silenceLimit, before this gap), hours. */
+  readonly limitHours: number;
+}
+
 export interface ProcessResult {
   readonly state: DeviceState;
   readonly score: number;
   readonly decisions: readonly AlertDecision[];
+  /** The silence this reading ended, if it ended one. */
+  readonly silence: SilenceEpisode | null;
 }

@@ -202,8 +202,8 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
 }
 
 /**
- * The effects of rows this group actually stored: a decision or risk change whose
- * reading turned out to be stored already (a resend) was applied with that reading.
+ * The effects of rows this group actually stored: a decision, risk change or ended silence
+ * whose reading turned out to be stored already (a resend) was applied with that reading.
  */
 function storedEffects(batches: readonly WriteBatch[], inserted: ReadonlySet<string>): EngineEffects {
   const all = batches.map((b) => b.effects ?? NO_EFFECTS);
@@ -212,6 +212,7 @@ function storedEffects(batches: readonly WriteBatch[], inserted: ReadonlySet<str
     decisions: all.flatMap((e) => e.decisions.filter((d) => stored(d.deviceId, d.decision.trigger.seq))),
     risks: all.flatMap((e) => e.risks.filter((r) => stored(r.deviceId, r.seq))),
     late: all.flatMap((e) => e.late.filter((l) => stored(l.deviceId, l.seq))),
+    silences: all.flatMap((e) => (e.silences ?? []).filter((s) => stored(s.deviceId, s.silence.toSeq))),
   };
 }
 

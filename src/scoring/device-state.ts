@@ -4,7 +4,7 @@
 import { metricById } from '../domain/vocabulary.ts';
 import { hfStatus, processReading, type DeviceState, type EngineConfig, type LifecycleEvent, type RiskStatus } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
-import type { DecisionRow, RiskChangeRow } from '../store/engine-effects.ts';
+import type { DecisionRow, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
 
 /** What is kept per device and snapshotted: the engine's state and the last risk status reported. */
 export interface Tracked {
@@ -102,7 +102,8 @@ export function idle(e: Entry): Promise<void> {
 }
 
 /**
- * One reading into a device's state: its score, and the decisions and risk change it causes. A
+ * One reading into a device's state: its score, and the decisions, risk change and ended
+ * silence (into `silences`, when given) it causes. A
  * change of sufficiency alone is reported too (statusChanged false), so the patient pages learn
  * that a Low has become trustworthy, or was never so, without a status change to carry it.
  */
@@ -114,10 +115,12 @@ export function takeIn(
   decisions: DecisionRow[],
   risks: RiskChangeRow[],
   lifecycle?: readonly LifecycleEvent[],
+  silences?: SilenceRow[],
 ): number {
   const metric = metricById(r.metricId)!.name;
   const result = processReading(t.engine, { seq: r.seq, at: r.at, metric, value: r.value }, config, lifecycle);
   for (const decision of result.decisions) decisions.push({ deviceId, decision });
+  if (result.silence && silences) silences.push({ deviceId, silence: result.silence });
   const status = hfStatus(t.engine, dayOf(r.at), config);
   const insufficient = status === 'insufficient_data';
   const risk = insufficient ? 'Low' : status;

@@ -9,7 +9,7 @@ import { carryOver, newDeviceState } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import { siteOfDevice } from '../store/devices.ts';
-import type { AlertEventRow, DecisionRow, RiskChangeRow } from '../store/engine-effects.ts';
+import type { AlertEventRow, DecisionRow, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
 import {
   applyReplay, loadHistories, pendingDevices, pendingOf, readingsAfter, snapshotBefore,
   type DeviceHistory, type ScoreUpdate,
@@ -93,13 +93,14 @@ export class Replays {
       const tracked: Tracked = snap ? (snap.state as Tracked) : await this.firstState(lifecycle);
       const decisions: DecisionRow[] = [];
       const risks: RiskChangeRow[] = [];
+      const silences: SilenceRow[] = [];
       const scores: ScoreUpdate[] = [];
       for (const s of stored) {
         const metric = metricById(s.metric);
         if (!metric) continue;
         // The settings in force when the reading was received, as when it was first scored.
         const config = this.configs.at(deviceId, e.siteId, s.received);
-        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks, lifecycle.events);
+        const score = takeIn(tracked, deviceId, { seq: s.seq, at: s.at, metricId: s.metric, value: s.value }, config, decisions, risks, lifecycle.events, silences);
         // The late readings' own scores, and every later reading's whose score was given
         // without them: the stored scores become those of event order, whatever the
         // arrival order was. A rebuild with nothing late (a restart) rewrites nothing.
@@ -108,7 +109,7 @@ export class Replays {
       // Nothing to write when the replay proposes nothing new to the store (the usual case
       // after a clean shutdown, or for a device first seen).
       const events = scores.length > 0 || decisions.length > 0 || risks.length > 0 || pending
-        ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [] }, pending)
+        ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [], silences }, pending)
         : [];
       e.tracked = tracked;
       e.lifecycle = lifecycle.events;

@@ -20,7 +20,7 @@ import { comesAfter, type DeviceState, type EngineConfig } from '../engine/index
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
-import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow } from '../store/engine-effects.ts';
+import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
 import { saveSnapshots, type SnapshotRow } from '../store/engine-history.ts';
 import { DeviceConfigs } from './device-config.ts';
 import { DeviceStates, takeIn, type Entry } from './device-state.ts';
@@ -271,6 +271,7 @@ export class ScoringService {
     const decisions: DecisionRow[] = [];
     const risks: RiskChangeRow[] = [];
     const late: ReadingKey[] = [];
+    const silences: SilenceRow[] = [];
     const now = Date.now();
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
@@ -283,10 +284,10 @@ export class ScoringService {
         late.push({ deviceId: r.deviceId, at: r.at, seq: r.seq });
         continue;
       }
-      scores[i] = takeIn(t, r.deviceId, r, this.configs.of(r.deviceId, e.siteId), decisions, risks, e.lifecycle);
+      scores[i] = takeIn(t, r.deviceId, r, this.configs.of(r.deviceId, e.siteId), decisions, risks, e.lifecycle, silences);
       e.dirty = true;
     }
-    return { scores, effects: { decisions, risks, late }, deviceIds };
+    return { scores, effects: { decisions, risks, late, silences }, deviceIds };
   }
 
   private settle(scored: Scored, rows: readonly ScoreInput[], lateInserted: readonly ReadingKey[]): void {

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
-import type { AlertDecision, AlertKind, Priority, RiskStatus } from '../engine/index.ts';
+import type { AlertDecision, AlertKind, Priority, RiskStatus, SilenceEpisode } from '../engine/index.ts';
 import { foldIntoDigest } from './conditions.ts';
 
-// SQL of the engine's side effects: alerts raised and updated, risk changes, late readings
-// marked for a replay. A device's history for a rebuild (pending replays, snapshots, stored
+// SQL of the engine's side effects: alerts raised and updated, risk changes, past silences
+// (connectivity episodes), late readings marked for a replay. A device's history for a rebuild (pending replays, snapshots, stored
 // readings) is in engine-history.ts.
 
 export type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
@@ -28,6 +28,12 @@ export interface RiskChangeRow {
   readonly insufficient: boolean;
 }
 
+/** A past silence of one device, ended by the reading (`toSeq`) it is stored with. */
+export interface SilenceRow {
+  readonly deviceId: number;
+  readonly silence: SilenceEpisode;
+}
+
 /** A stored reading's place in its device's event-time order. */
 export interface ReadingKey {
   readonly deviceId: number;
@@ -40,12 +46,14 @@ export interface EngineEffects {
   readonly risks: readonly RiskChangeRow[];
   /** Readings stored out of event-time order: their device needs a replay. */
   readonly late: readonly ReadingKey[];
+  /** Past silences the readings ended (history: they open no alert). */
+  readonly silences?: readonly SilenceRow[];
 }
 
 export const NO_EFFECTS: EngineEffects = Object.freeze({ decisions: [], risks: [], late: [] });
 
 export function hasEffects(e: EngineEffects): boolean {
-  return e.decisions.length > 0 || e.risks.length > 0 || e.late.length > 0;
+  return e.decisions.length > 0 || e.risks.length > 0 || e.late.length > 0 || (e.silences?.length ?? 0) > 0;
 }
 
 /** A row of alert_events written by the engine, for the live stream. */
@@ -70,13 +78,14 @@ export async function lockAlertEvents(db: Executor): Promise<void> {
 }
 
 /**
- * Apply the engine's decisions and risk changes and record late readings, inside the
- * caller's transaction. Idempotent: a decision whose trigger reading was applied before
+ * Apply the engine's decisions and risk changes and record past silences and late readings,
+ * inside the caller's transaction. Idempotent: a decision whose trigger reading was applied before
  * (a replay) changes nothing. Returns the alert events written.
  */
 export async function applyEffects(trx: Executor, effects: EngineEffects): Promise<AlertEventRow[]> {
   if (effects.late.length > 0) await recordLate(trx, effects.late);
   if (effects.risks.length > 0) await recordRisks(trx, effects.risks);
+  if (effects.silences && effects.silences.length > 0) await recordSilences(trx, effects.silences);
   if (effects.decisions.length === 0) return [];
   await lockAlertEvents(trx);
   const events: AlertEventRow[] = [];
@@ -148,6 +157,18 @@ async function recordRisks(trx: Executor, risks: readonly RiskChangeRow[]): Prom
     ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, score = excluded.score, at = excluded.at, seq = excluded.seq,
       insufficient_data = excluded.insufficient_data
     WHERE (excluded.at, excluded.seq) >= (device_risk.at, device_risk.seq)`.execute(trx);
+}
+
+/** Idempotent by the reading that ended each silence: a replay proposing it again adds nothing. */
+async function recordSilences(trx: Executor, silences: readonly SilenceRow[]): Promise<void> {
+  const col = <T>(f: (r: SilenceRow) => T) => silences.map(f);
+  await sql`
+    INSERT INTO connectivity_episodes (device_id, from_at, from_seq, to_at, to_seq, limit_hours)
+    SELECT device_id, to_timestamp(from_ms / 1000), from_seq, to_timestamp(to_ms / 1000), to_seq, limit_hours
+    FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.silence.fromAt)}::float8[], ${col((r) => r.silence.fromSeq)}::int8[],
+                ${col((r) => r.silence.toAt)}::float8[], ${col((r) => r.silence.toSeq)}::int8[], ${col((r) => r.silence.limitHours)}::float4[])
+      AS t(device_id, from_ms, from_seq, to_ms, to_seq, limit_hours)
+    ON CONFLICT (device_id, to_seq) DO NOTHING`.execute(trx);
 }
 
 async function recordLate(trx: Executor, late: readonly ReadingKey[]): Promise<void> {

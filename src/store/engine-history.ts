@@ -88,6 +88,12 @@ export async function applyReplay(
   pending: Position | null,
 ): Promise<AlertEventRow[]> {
   return db.transaction().execute(async (trx) => {
+    // A late reading may fall inside a past silence: the silences ended at or after it are
+    // proposed again by this replay (it starts before it), as the readings now stand.
+    if (pending) {
+      await sql`DELETE FROM connectivity_episodes WHERE device_id = ${deviceId}
+                AND (to_at, to_seq) >= (${ts(pending.at)}, ${pending.seq}::int8)`.execute(trx);
+    }
     if (scores.length > 0) {
       await sql`
         UPDATE readings r SET score = u.score
