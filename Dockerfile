@@ -12,6 +12,10 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 COPY tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The one directory the service writes to: with MASTER_KEY_FILE unset it makes its
+# development master key at ./data/master.keys. Owned by node, so that it can, and so that a
+# fresh volume mounted here (docker-compose.yml) starts owned by node too.
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
