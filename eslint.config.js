@@ -20,11 +20,20 @@ const IO_MODULES = [
 const NO_IO = IO_MODULES.map((name) => ({ name, message: 'A pure module does no IO: take what it needs as a parameter.' }));
 const NO_IO_PATTERNS = [{ group: ['@fastify/*', 'kysely/*', 'pg/*'], message: 'A pure module does no IO.' }];
 
-/** Outside src/store, kysely's values (sql, CompiledQuery, ...) may not be imported: SQL belongs in src/store. */
-const NO_SQL = [{
-  name: 'kysely', allowTypeImports: true,
-  message: 'SQL lives in src/store/: add a function there and call it (type-only imports of kysely are fine).',
-}];
+/**
+ * Outside src/store, kysely's values (sql, CompiledQuery, ...) may not be imported, nor the
+ * PostgreSQL driver (a pg.Client or Pool runs SQL as text): SQL belongs in src/store.
+ */
+const NO_SQL = [
+  {
+    name: 'kysely', allowTypeImports: true,
+    message: 'SQL lives in src/store/: add a function there and call it (type-only imports of kysely are fine).',
+  },
+  ...['pg', 'pg-cursor'].map((name) => ({
+    name, allowTypeImports: true,
+    message: 'SQL lives in src/store/: the database driver is used there only (type-only imports are fine).',
+  })),
+];
 /** Outside src/store, no query builder either (`db.selectFrom(...)` needs no import). */
 const NO_QUERY_BUILDER = {
   selector: "CallExpression > MemberExpression.callee[property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto|executeQuery)$/]",
