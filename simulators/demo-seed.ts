@@ -8,8 +8,10 @@ import type { Db } from '../src/store/db.ts';
 import { createUser } from '../src/admin/commands.ts';
 import type { Vault } from '../src/crypto/vault.ts';
 import { nhsNumberIndex } from '../src/patients/sealed.ts';
-import { patientIdByNhsIndex } from '../src/store/patients.ts';
+import { lifecycleOf, recordLifecycle } from '../src/store/lifecycle.ts';
+import { deviceBySerial, patientIdByNhsIndex } from '../src/store/patients.ts';
 import { createPatient, enrolDevice } from '../src/patients/service.ts';
+import type { Cohort } from './cohort.ts';
 import type { Patient } from './types.ts';
 import { Rng } from './prng.ts';
 
@@ -114,6 +116,49 @@ export async function demoPatients(db: Db, vault: Vault, site: string, patients:
       sex,
     }, now);
     await enrolDevice(db, vault, { id, siteId: siteRow.id }, p.device, { createDevice: true, deviceType: p.type });
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Record the cohort's device lifecycle events in the service (`DEMO_LIFECYCLE=1`), as a clinic
+ * would through the API: a generator change enrols the new serial to the patient and records
+ * the change on it, which explants the old one; the others go on the serial they happened to.
+ * Recorded before the readings arrive, so the engine takes each in at its event time. Patients
+ * must be registered first (demoPatients). Idempotent: an event already recorded is skipped.
+ */
+export async function demoLifecycle(db: Db, vault: Vault, site: string, cohort: Cohort, seed: number): Promise<number> {
+  const siteRow = await db.selectFrom('sites').select('id').where('code', '=', site).executeTakeFirstOrThrow();
+  const byId = new Map(cohort.patients.map((p) => [p.id, p]));
+  let n = 0;
+  for (const e of cohort.lifecycle) {
+    // An explant comes with its generator change.
+    if (e.kind === 'explant') continue;
+    const p = byId.get(e.patientId);
+    const patientId = p && await patientIdByNhsIndex(db, nhsNumberIndex(vault, testNhsNumber(seed * 100_000 + p.index)));
+    if (!p || patientId === null || patientId === undefined) continue;
+    let deviceId: number;
+    let previousDeviceId: number | undefined;
+    if (e.kind === 'generator_change') {
+      const old = e.replaces === undefined ? null : await deviceBySerial(db, e.replaces);
+      if (!old) continue;
+      previousDeviceId = old.id;
+      deviceId = (await enrolDevice(db, vault, { id: patientId, siteId: siteRow.id }, e.device, { createDevice: true, deviceType: p.type })).deviceId;
+    } else {
+      const device = await deviceBySerial(db, e.device);
+      if (!device) continue;
+      deviceId = device.id;
+    }
+    const at = Date.parse(e.at);
+    const known = (await lifecycleOf(db, [deviceId])).get(deviceId)?.events ?? [];
+    if (known.some((k) => k.kind === e.kind && k.at === at)) continue;
+    await recordLifecycle(db, {
+      deviceId, kind: e.kind, at, source: 'admin', by: null,
+      ...(e.leads ? { leads: e.leads } : {}),
+      ...(e.metrics ? { metrics: e.metrics } : {}),
+      ...(previousDeviceId === undefined ? {} : { previousDeviceId }),
+    });
     n++;
   }
   return n;

@@ -9,7 +9,7 @@ import { createGateway, createSite } from '../src/admin/commands.ts';
 import { GatewayAuthenticator } from '../src/auth/gateways.ts';
 import type { Db } from '../src/store/db.ts';
 import { createCohort, runSimulation } from './index.ts';
-import { demoPatients, demoUsers, writeSecretFile } from './demo-seed.ts';
+import { demoLifecycle, demoPatients, demoUsers, writeSecretFile } from './demo-seed.ts';
 import { devCertificatePaths } from '../src/tls/dev-cert.ts';
 
 const DEMO_SITE = 'demo';
@@ -41,6 +41,10 @@ async function main(): Promise<void> {
   // Simulated seconds per wall second: 43,200 = half a day of device time a second.
   const speed = envInt('DEMO_SPEED', 43_200);
   const seed = envInt('DEMO_SEED', 7);
+  // DEMO_LIFECYCLE=1: generator changes, lead revisions and reprogramming, recorded in the service.
+  const lifecycle = process.env.DEMO_LIFECYCLE === '1';
+  // The cohort's first day, as runSimulation would take it, fixed here for the events' times.
+  const start = Math.floor(Date.now() / 86_400_000) * 86_400_000 - days * 86_400_000;
 
   const running = await startService(config);
   const { log } = running;
@@ -49,8 +53,13 @@ async function main(): Promise<void> {
   const credentialsFile = path.join(dataParent, 'demo-credentials.json');
   const people = await demoUsers(running.database.db, DEMO_SITE, credentialsFile);
   const vault = await openVault(running.database.db, config.keys, running.log);
-  const enrolled = await demoPatients(running.database.db, vault, DEMO_SITE, createCohort({ patients, days, seed }).patients, seed, Date.now());
+  const cohort = createCohort({ patients, days, seed, ...(lifecycle ? { start, lifecycle } : {}) });
+  const enrolled = await demoPatients(running.database.db, vault, DEMO_SITE, cohort.patients, seed, Date.now());
   if (enrolled > 0) log.info({ patients: enrolled }, 'demo: simulated patients registered and their devices enrolled');
+  if (lifecycle) {
+    const recorded = await demoLifecycle(running.database.db, vault, DEMO_SITE, cohort, seed);
+    log.info({ recorded, events: cohort.lifecycle.length }, 'demo: device lifecycle events recorded');
+  }
   const clinician = people.find((p) => p.role === 'clinician')!;
   // The one place the demo's password is shown: the terminal that started it, not the log.
   process.stderr.write(
@@ -73,6 +82,7 @@ async function main(): Promise<void> {
     days,
     seed,
     speed,
+    ...(lifecycle ? { start, lifecycle } : {}),
     url: wsUrl,
     key,
     // TLS=dev: the simulator trusts the development CA the service made; with real
