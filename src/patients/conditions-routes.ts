@@ -117,7 +117,7 @@ export const conditionRoutes: FastifyPluginAsyncTypebox<ConditionRoutesOptions> 
     onRequest: guard,
     preValidation,
     bodyLimit: 1024,
-    schema: { tags: ['patients'], summary: 'end a known condition now: its alerts open again', params: EndParams, body: Nullable(Type.Object({}, { additionalProperties: false })), response: { 200: Answer, ...errorResponses('not_found', ...SIGNED_IN_CHANGE) } },
+    schema: { tags: ['patients'], summary: 'end a known condition now: its alerts open again', params: EndParams, body: Nullable(Type.Object({}, { additionalProperties: false })), response: { 200: Answer, ...errorResponses(...JSON_BODY, 'not_found', ...SIGNED_IN_CHANGE) } },
   }, async (req) => {
     const user = signedInUser(req);
     const id = targetOf(req);

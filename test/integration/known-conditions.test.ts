@@ -114,6 +114,12 @@ describe('known conditions', () => {
     expect((await call('POST', `/v1/patients/${patient}/conditions`, otherSite, { kind: 'af_burden', reason: 'x', expiresAt: later })).status).toBe(404);
     expect((await call('GET', `/v1/patients/${patient}/conditions`, otherSite)).status).toBe(404);
     expect((await call('POST', `/v1/patients/${patient}/conditions/c-99999999999/end`, clinician, {})).status).toBe(404);
+    // Ending takes no fields, and its refusals of a body are the documented ones.
+    const end = `/v1/patients/${patient}/conditions/c-1/end`;
+    expect(await call('POST', end, clinician, { extra: true })).toMatchObject({ status: 400, body: { code: 'bad_message' } });
+    expect(await call('POST', end, clinician, { pad: 'x'.repeat(2000) })).toMatchObject({ status: 413, body: { code: 'payload_too_large' } });
+    const text = await fetch(`${svc.httpUrl}${end}`, { method: 'POST', headers: { cookie: clinician, 'content-type': 'text/plain', ...sameOrigin(svc.httpUrl) }, body: 'end' });
+    expect({ status: text.status, body: await text.json() }).toMatchObject({ status: 415, body: { code: 'unsupported_media_type' } });
     const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM known_conditions`.execute(tdb.db);
     expect(rows.rows[0]!.n).toBe(1);
   });

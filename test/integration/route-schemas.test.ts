@@ -85,6 +85,16 @@ describe('the route table', () => {
     expect(Object.keys(ALLOWED).filter((k) => !registered.has(k))).toEqual([]);
   });
 
+  it('documents the refusals of a JSON body wherever a route takes one: 400, 413 and 415', () => {
+    const problems: string[] = [];
+    for (const r of svc.app.routeTable()) {
+      if (!r.schema?.body) continue;
+      const statuses = Object.keys((r.schema.response ?? {}) as Record<string, unknown>);
+      for (const status of ['400', '413', '415']) if (!statuses.includes(status)) problems.push(`${r.method} ${r.url}: ${status} not documented`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('documents every error answer of a JSON route as {code, message}', () => {
     const notJson = new Set(['POST /v1/idco', 'GET /health/ready']);
     const problems: string[] = [];
