@@ -107,8 +107,9 @@ export function applyLifecycle(state: DeviceState, e: LifecycleEvent, config: En
 
 /**
  * The first state of a generator's successor: what belongs to the patient and the leads goes on
- * (baselines, lead state, rhythm, heart-failure history and baselines, transmission cadence);
- * the alerts the engine held open were the old serial's, and its readings' order was its own.
+ * (baselines, lead state, rhythm, heart-failure history and baselines, transmission cadence,
+ * conditions resolved while present); the alerts the engine held open were the old serial's,
+ * and its readings' order was its own.
  * The generator change itself is then applied as the new device's first event.
  */
 export function carryOver(previous: DeviceState): DeviceState {
@@ -123,6 +124,15 @@ export function carryOver(previous: DeviceState): DeviceState {
   next.hf = { ...newHfState(), ...copy.hf, latched: false, daysBelowRecovery: 0 };
   if (copy.cadence) next.cadence = copy.cadence;
   if (copy.settle) next.settle = copy.settle;
+  // A condition a clinician resolved while it persisted (permanent AF, a lead being watched)
+  // stays resolved on the new generator until it is absent for rearmDays; the old battery's
+  // and the old serial's silence are not the new generator's.
+  for (const kind of Object.keys(copy.resolved) as (keyof typeof copy.resolved)[]) {
+    if (kind === 'battery' || kind === 'connectivity_loss') continue;
+    next.resolved[kind] = copy.resolved[kind]!;
+    const day = copy.lastFinding[kind];
+    if (day !== undefined) next.lastFinding[kind] = day;
+  }
   return next;
 }
 
