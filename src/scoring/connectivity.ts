@@ -1,9 +1,13 @@
 // connectivity_loss in the service: a periodic look, per site, at each device's newest
-// stored reading (event time). The rule itself is the engine's connectivityCheck, each device
-// held to its own silence limit (its expected cadence, engine/cadence.ts).
+// stored reading (event time) and the gateway that delivered it. The rule itself is the
+// engine's streamConnectivityCheck: each device judged against its gateway's stream, held to
+// its own silence limit (its expected cadence, engine/cadence.ts). A gateway delivering
+// history (a site onboarding its past, a relay catching up) is left out until it delivers
+// current data again: silences in history are stored as past episodes when they end
+// (engine-effects.ts), not alerted.
 import type { FastifyBaseLogger } from 'fastify';
 import { metricById } from '../domain/vocabulary.ts';
-import { connectivityCheck, silenceLimit, type EngineConfig, type SilenceLimit } from '../engine/index.ts';
+import { DEFAULT_CONFIG, silenceLimit, streamConnectivityCheck, type EngineConfig, type SilenceLimit, type StreamLastSeen } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import { lastReadings, type LastReading } from '../store/devices.ts';
 import { applyEffects, type AlertEventRow, type DecisionRow } from '../store/engine-effects.ts';
@@ -28,22 +32,51 @@ function bySite(rows: readonly LastReading[]): Map<number, LastReading[]> {
   return out;
 }
 
+const streamOf = (r: LastReading): StreamLastSeen => ({ device: String(r.device_id), gateway: String(r.gateway_id), lastSeenAt: r.at.getTime() });
+
+/**
+ * The gateways delivering history rather than now: those whose latest delivery's newest reading
+ * was already `connectivity.silentHours` (of `config`, the service's defaults) old when it
+ * arrived. Arrival decides, not speed: a year uploaded in two minutes is history until the
+ * gateway delivers current readings, and a gateway that stopped stays what its last delivery
+ * was. Only readings that are their device's newest are seen (a late reading is not the
+ * stream's newest anyway).
+ */
+export function replayingGateways(rows: readonly LastReading[], config: EngineConfig): Set<string> {
+  const latest = new Map<number, { received: number; at: number }>();
+  for (const r of rows) {
+    const received = r.received_at.getTime();
+    const at = r.at.getTime();
+    const l = latest.get(r.gateway_id);
+    if (!l || received > l.received) latest.set(r.gateway_id, { received, at });
+    else if (received === l.received && at > l.at) l.at = at;
+  }
+  const lagMs = config.connectivity.silentHours * HOUR_MS;
+  const out = new Set<string>();
+  for (const [gateway, l] of latest) if (l.received - l.at >= lagMs) out.add(String(gateway));
+  return out;
+}
+
 /**
  * Each device's configuration and silence limit. Only a device silent for at least its floor
  * (`connectivity.silentHours`) and no longer arriving can be silent: only those need their
  * cadence; the others are held to the floor.
  */
-export async function silenceLimits(rows: readonly LastReading[], source: SilenceSource): Promise<Map<number, DeviceSilence>> {
+export async function silenceLimits(
+  rows: readonly LastReading[], source: SilenceSource, replaying: ReadonlySet<string> = new Set(),
+): Promise<Map<number, DeviceSilence>> {
   const out = new Map<number, DeviceSilence>();
   const candidates: LastReading[] = [];
   for (const list of bySite(rows).values()) {
-    const siteTime = Math.max(...list.map((r) => r.at.getTime()));
+    const floors = new Map<string, number>();
     for (const r of list) {
       const config = source.configOf(r.device_id, r.site_id);
       const floor = config.connectivity.silentHours;
       out.set(r.device_id, { config, limit: { hours: floor, expectedHours: null, source: 'floor' } });
-      if (!r.recent && siteTime - r.at.getTime() >= floor * HOUR_MS) candidates.push(r);
+      floors.set(String(r.device_id), floor);
     }
+    const silent = new Set(streamConnectivityCheck(list.map(streamOf), DEFAULT_CONFIG, floors, replaying).silent.map((s) => s.device));
+    for (const r of list) if (!r.recent && silent.has(String(r.device_id))) candidates.push(r);
   }
   if (candidates.length === 0) return out;
   const cadences = await source.cadences(candidates);
@@ -59,15 +92,16 @@ export async function silenceLimits(rows: readonly LastReading[], source: Silenc
  * one silence is one trigger however often it is checked (applied triggers are skipped).
  * A device absent from `limits` is held to `config`'s floor.
  */
-export function silenceDecisions(rows: readonly LastReading[], config: EngineConfig, limits: ReadonlyMap<number, DeviceSilence> = new Map()): DecisionRow[] {
+export function silenceDecisions(
+  rows: readonly LastReading[], config: EngineConfig, limits: ReadonlyMap<number, DeviceSilence> = new Map(),
+  replaying: ReadonlySet<string> = replayingGateways(rows, config),
+): DecisionRow[] {
   const out: DecisionRow[] = [];
   for (const list of bySite(rows).values()) {
-    const lastSeen = new Map(list.map((r) => [String(r.device_id), r.at.getTime()]));
-    const siteTime = Math.max(...lastSeen.values());
     const byId = new Map(list.map((r) => [String(r.device_id), r]));
     const limitHours = new Map(list.map((r) => [String(r.device_id), limits.get(r.device_id)?.limit.hours ?? config.connectivity.silentHours]));
-    const reporting = list.filter((r) => siteTime - r.at.getTime() < limitHours.get(String(r.device_id))! * HOUR_MS).length;
-    for (const s of connectivityCheck(lastSeen, siteTime, config, limitHours)) {
+    const { silent, reporting } = streamConnectivityCheck(list.map(streamOf), config, limitHours, replaying);
+    for (const s of silent) {
       const r = byId.get(s.device)!;
       // Behind in event time but still arriving: a backlog catching up, not a silence.
       if (r.recent) continue;
@@ -119,7 +153,8 @@ export function startConnectivityMonitor(
   const graceMs = 2 * intervalMs;
   const check = async (): Promise<AlertEventRow[]> => {
     const rows = await lastReadings(db, graceMs);
-    const decisions = silenceDecisions(rows, config, source ? await silenceLimits(rows, source) : undefined);
+    const replaying = replayingGateways(rows, config);
+    const decisions = silenceDecisions(rows, config, source ? await silenceLimits(rows, source, replaying) : undefined, replaying);
     if (decisions.length === 0) return [];
     const events = await db.transaction().execute((trx) => applyEffects(trx, { decisions, risks: [], late: [] }));
     if (events.length > 0) onEvents(events);

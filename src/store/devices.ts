@@ -53,21 +53,25 @@ export interface LastReading {
   at: Date;
   metric: number;
   value: number;
+  /** The gateway that delivered it, and when (wall clock). */
+  gateway_id: number;
+  received_at: Date;
   /** Something of this device arrived within the grace period (wall clock). */
   recent: boolean;
 }
 
 /**
- * The newest gateway reading per device, by the primary key: one index probe each. An
- * explanted device (or one replaced by a generator change) is no longer monitored.
+ * The newest gateway reading per device, with its gateway and arrival, by the primary key:
+ * one index probe each. An explanted device (or one replaced by a generator change) is no
+ * longer monitored.
  */
 export async function lastReadings(db: Db, graceMs: number): Promise<LastReading[]> {
   const res = await sql<LastReading>`
-    SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value,
+    SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value, r.gateway_id, r.received_at,
            r.received_at > now() - make_interval(secs => ${graceMs / 1000}::float8) AS recent
     FROM devices d
     CROSS JOIN LATERAL (
-      SELECT seq, at, metric, value, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
+      SELECT seq, at, metric, value, gateway_id, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
     ) r
     WHERE NOT EXISTS (SELECT 1 FROM device_events x WHERE x.device_id = d.id AND x.kind = 'explant')`.execute(db);
   return res.rows;

@@ -9,10 +9,12 @@ import { seedUser, signIn } from '../helpers/people.ts';
 // weekly transmitter stays quiet past 48 h while a daily one of the same site alerts, learnt
 // from its uploads (in memory, and from its snapshot after a restart) or configured for its
 // patient from day one. Every negative is read when a daily device of the same site has just
-// alerted, at a known event time (its summary says how long): no wall-clock waits.
+// alerted, at a known event time (its summary says how long): no wall-clock waits. The 50 days
+// end ten days ago, each upload stored as delivered when it was taken (a live site), since
+// history uploaded late raises no alert.
 
 const DAY = 86_400_000;
-const T0 = Date.UTC(2026, 0, 1, 2);
+const T0 = Math.floor(Date.now() / DAY) * DAY - 60 * DAY + 2 * 3_600_000;
 let tdb: TestDatabase;
 let svc: RunningService;
 let seq = 0;
@@ -43,6 +45,14 @@ async function silenceAlerts(site: string) {
   return res.rows;
 }
 
+/** Send a batch, then store its readings as received when they were taken. */
+async function live(gw: TestGateway, id: string, readings: Reading[]) {
+  await gw.batch(id, readings);
+  await sql`UPDATE readings r SET received_at = r.at FROM devices d
+            WHERE d.id = r.device_id AND d.serial = ANY(${[...new Set(readings.map((x) => x.device))]}::text[])
+              AND r.seq = ANY(${readings.map((x) => x.seq)}::int8[])`.execute(tdb.db);
+}
+
 /** The site's alerts once `serial` has one. */
 async function whenAlerted(site: string, serial: string) {
   await expect.poll(async () => (await silenceAlerts(site)).map((a) => a.serial), { timeout: 15_000, interval: 50 }).toContain(serial);
@@ -54,10 +64,10 @@ describe('connectivity_loss with expected cadences', () => {
     const { key } = await seedGateway(tdb.db, 'cad1');
     let gw = await TestGateway.open(svc.wsUrl, key);
     // W uploads weekly (6 uploads, 5 intervals); D, D2 and R nightly.
-    await gw.batch('w', [0, 7, 14, 21, 28, 35].flatMap((d) => upload('W', d)));
-    await gw.batch('n1', nights(['D', 'D2', 'R'], 29, 35));
+    await live(gw, 'w', [0, 7, 14, 21, 28, 35].flatMap((d) => upload('W', d)));
+    await live(gw, 'n1', nights(['D', 'D2', 'R'], 29, 35));
     // Day 38: D (last day 35) is silent 72 h, and so is W.
-    await gw.batch('n2', nights(['D2', 'R'], 36, 38));
+    await live(gw, 'n2', nights(['D2', 'R'], 36, 38));
     const first = await whenAlerted('cad1', 'D');
     expect(first.map((a) => a.serial)).toEqual(['D']);
     // W, within its cadence, counts as reporting.
@@ -71,13 +81,13 @@ describe('connectivity_loss with expected cadences', () => {
     svc = await startService(tdb.db, tdb.url, ENV);
     gw = await TestGateway.open(svc.wsUrl, key);
     // Day 41: D2 (last day 38) is silent 72 h, W 6 days.
-    await gw.batch('n3', nights(['R'], 39, 41));
+    await live(gw, 'n3', nights(['R'], 39, 41));
     const second = await whenAlerted('cad1', 'D2');
     expect(second.map((a) => a.serial)).toEqual(['D', 'D2']);
     expect(second[1]!.summary).toMatch(/^No reading for 72 h /);
 
     // Day 50: W is silent 15 days, past twice its weekly cadence.
-    await gw.batch('n4', nights(['R'], 42, 50));
+    await live(gw, 'n4', nights(['R'], 42, 50));
     const third = await whenAlerted('cad1', 'W');
     const w = third.find((a) => a.serial === 'W')!;
     expect(w.summary).toMatch(/^No reading for 360 h while .*; it transmits about every 7 days \(learnt\)$/);
@@ -89,7 +99,7 @@ describe('connectivity_loss with expected cadences', () => {
   it('holds a device to its patient\'s configured cadence from its first upload', async () => {
     const { key } = await seedGateway(tdb.db, 'cad2');
     const gw = await TestGateway.open(svc.wsUrl, key);
-    await gw.batch('a', nights(['M', 'D4', 'R2'], 0, 0));
+    await live(gw, 'a', nights(['M', 'D4', 'R2'], 0, 0));
     const admin = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'admin')).email);
     const call = async (method: string, path: string, body: unknown) => {
       const res = await fetch(`${svc.httpUrl}${path}`, {
@@ -106,13 +116,13 @@ describe('connectivity_loss with expected cadences', () => {
     expect(refused.body.message).toMatch(/connectivity\.expectedHours must be at least 24/);
     expect((await call('PUT', `/v1/patients/${patient}/engine-settings`, { connectivity: { expectedHours: 168 } })).status).toBe(200);
     // Day 4: D4 (last day 1) is silent 72 h; M, which has sent one upload, 4 days.
-    await gw.batch('b', nights(['D4', 'R2'], 1, 1));
-    await gw.batch('c', nights(['R2'], 2, 4));
+    await live(gw, 'b', nights(['D4', 'R2'], 1, 1));
+    await live(gw, 'c', nights(['R2'], 2, 4));
     const alerts = await whenAlerted('cad2', 'D4');
     expect(alerts.map((a) => a.serial)).toEqual(['D4']);
     expect(alerts[0]!.summary).toMatch(/^No reading for 72 h /);
     // Day 15: past twice the configured week.
-    await gw.batch('d', nights(['R2'], 5, 15));
+    await live(gw, 'd', nights(['R2'], 5, 15));
     const later = await whenAlerted('cad2', 'M');
     expect(later.find((a) => a.serial === 'M')!.evidence).toMatchObject({ expectedHours: 168, cadence: 'configured' });
     gw.close();

@@ -127,7 +127,9 @@ describe('device lifecycle', () => {
     expect(hf[0]!.trigger_at.getTime()).toBeGreaterThanOrEqual(at(121));
 
     // The site's devices moved on 40 days; a device silent since day 100 gets its connectivity
-    // alert (the check runs), the replaced generator does not.
+    // alert (the check runs), the replaced generator does not. As a live site: the readings
+    // received when they were taken (history uploaded late raises no connectivity alert).
+    await sql`UPDATE readings SET received_at = at`.execute(tdb.db);
     await expect.poll(async () => (await alertsOf('LC-SILENT', 'connectivity_loss')).length, { timeout: 20_000, interval: 250 }).toBe(1);
     expect(await alertsOf('LC-OLD', 'connectivity_loss')).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, mergeConfig, type CadenceState, type EngineConfig } from '../../../src/engine/index.ts';
 import type { SilenceSource } from '../../../src/scoring/cadences.ts';
-import { silenceDecisions, silenceLimits } from '../../../src/scoring/connectivity.ts';
+import { replayingGateways, silenceDecisions, silenceLimits } from '../../../src/scoring/connectivity.ts';
 import type { LastReading } from '../../../src/store/devices.ts';
 
 // The service's connectivity check: each device held to its own silence limit.
@@ -11,8 +11,10 @@ const DAY = 24 * HOUR;
 const NOW = Date.UTC(2026, 2, 1, 3);
 const WEEKLY: CadenceState = { gaps: Array.from({ length: 8 }, () => 7 * DAY) };
 
-const row = (device_id: number, silentHours: number, site_id = 1): LastReading => ({
-  device_id, site_id, seq: 100 + device_id, at: new Date(NOW - silentHours * HOUR), metric: 1, value: 1, recent: false,
+/** A device's newest reading, received as it was taken (a live gateway) unless `receivedAt` says otherwise. */
+const row = (device_id: number, silentHours: number, site_id = 1, gateway_id = 1, receivedAt?: number): LastReading => ({
+  device_id, site_id, seq: 100 + device_id, at: new Date(NOW - silentHours * HOUR), metric: 1, value: 1,
+  gateway_id, received_at: new Date(receivedAt ?? NOW - silentHours * HOUR), recent: false,
 });
 
 function source(cadences: Record<number, CadenceState>, configs: Record<number, EngineConfig> = {}) {
@@ -70,5 +72,31 @@ describe('silence decisions with per-device cadences', () => {
     const { s, asked } = source({});
     expect(await check([{ ...row(1, 60), recent: true }, row(3, 0)], s)).toEqual([]);
     expect(asked).toEqual([]);
+  });
+});
+
+describe('gateways replaying history', () => {
+  it('are those whose latest delivery was already 48 h old when it arrived, however fast they send', () => {
+    const rows = [
+      // A relay uploading last year: its newest delivery is a year old on arrival.
+      row(1, 365 * 24, 1, 7, NOW), row(2, 365 * 24 + 5, 1, 7, NOW - 1000),
+      // A live one, and a live one that stopped two days ago: arrival close to the readings.
+      row(3, 0, 1, 8), row(4, 50, 1, 9),
+      // Its latest delivery mixes a backlog with a current reading: current.
+      row(5, 200, 1, 10, NOW - HOUR), row(6, 1, 1, 10, NOW - HOUR),
+    ];
+    expect([...replayingGateways(rows, DEFAULT_CONFIG)]).toEqual(['7']);
+    // Once it delivers current readings, it is live again.
+    expect([...replayingGateways([...rows, row(9, 0, 1, 7, NOW + 1)], DEFAULT_CONFIG)]).toEqual([]);
+  });
+
+  it('raise no alert while they replay, and their devices are judged once they deliver current readings', async () => {
+    const { s } = source({});
+    // Relay 7 replays last year: device 2 is a week behind device 1 in that history.
+    const replay = [row(1, 365 * 24, 1, 7, NOW), row(2, 365 * 24 + 7 * 24, 1, 7, NOW - 1000), row(3, 0, 1, 8)];
+    expect(await check(replay, s)).toEqual([]);
+    // The relay is live: device 2 never came back in its stream.
+    const live = [row(1, 1, 1, 7), row(2, 365 * 24 + 7 * 24, 1, 7, NOW - 2 * HOUR), row(3, 0, 1, 8)];
+    expect((await check(live, s)).map((d) => [d.deviceId, d.decision.evidence.silentHours])).toEqual([[2, 365 * 24 + 7 * 24 - 1]]);
   });
 });
