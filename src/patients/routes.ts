@@ -5,6 +5,7 @@ import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { listAlerts } from '../store/alerts.ts';
 import { episodesOf, latestObservations } from '../store/idco-records.ts';
+import { silencesOf } from '../store/connectivity-episodes.ts';
 import { deviceBySerial, listPatients, patientDevices, patientReadings, unenrol, type PatientRow } from '../store/patients.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
@@ -150,7 +151,9 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
       const devices = await patientDevices(db, row.id);
       const alerts = await listAlerts(db, { siteIds: null, patientId: row.id, newestFirst: true, limit: 500 });
       const serials = devices.map((d) => d.serial);
-      const [settings, episodes] = await Promise.all([latestObservations(db, serials), episodesOf(db, serials, 100)]);
+      const [settings, episodes, silences] = await Promise.all([
+        latestObservations(db, serials), episodesOf(db, serials, 100), silencesOf(db, devices.map((d) => d.id), 100),
+      ]);
       const [identity] = await openIdentities(vault, [row]);
       await recordAudit(db, { user, action: 'patient.read', route: '/v1/patients/:id', patientId: row.id });
       return {
@@ -174,6 +177,10 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
         episodes: episodes.map((e) => ({
           device: e.serial, class: e.class, type: e.type, vendorType: e.vendor_type, at: e.at?.toISOString() ?? null,
           durationS: e.duration_s, therapy: e.therapy, result: e.result, reportedAt: e.reported_at.toISOString(),
+        })),
+        connectivityEpisodes: silences.map((c) => ({
+          device: c.serial, from: c.from_at.toISOString(), to: c.to_at.toISOString(),
+          hours: Math.floor((c.to_at.getTime() - c.from_at.getTime()) / 3_600_000), limitHours: c.limit_hours, alerted: c.alerted,
         })),
       };
     },

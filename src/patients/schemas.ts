@@ -87,6 +87,14 @@ export const PatientDetail = Type.Object({
     result: Type.String(),
     reportedAt: Type.String({ format: 'date-time' }),
   }), { description: 'arrhythmia episodes the devices reported over HL7 IDCO, newest first (at most 100)' }),
+  connectivityEpisodes: Type.Array(Type.Object({
+    device: Type.String(),
+    from: Type.String({ format: 'date-time', description: 'event time of the last reading before the silence' }),
+    to: Type.String({ format: 'date-time', description: 'event time of the reading that ended it' }),
+    hours: Type.Integer({ description: 'its length, whole hours' }),
+    limitHours: Type.Number({ description: 'the silence limit the device was held to (its expected cadence, at least connectivity.silentHours)' }),
+    alerted: Type.Boolean({ description: 'a connectivity_loss alert was raised while it lasted; false for a silence found in history uploaded later' }),
+  }), { description: 'past silences of the devices: gaps between two readings at least their silence limit, newest first (at most 100)' }),
 });
 
 export const Readings = Type.Object({

@@ -1,5 +1,5 @@
-// What a device clinic message reported beside readings: programmed settings and lead
-// status per device, and arrhythmia episodes, in words a device clinic reads.
+// Beside readings: programmed settings, lead status and arrhythmia episodes that device clinic
+// messages reported, and the devices' past connectivity gaps, in words a device clinic reads.
 import { h } from './dom.js';
 import { formatDateTime, formatNumber } from './format.js';
 
@@ -54,4 +54,28 @@ export function episodesCard(episodes) {
           h('td', null, e.durationS === null ? '—' : `${formatNumber(e.durationS)} s`),
           h('td', null, e.therapy || '—'),
           h('td', null, e.result ? valueText(e.result.split(' ').at(-1) ?? '').replace(/^MDC_IDC_ENUM_EPISODE_THERAPY_RESULT_/, '') : '—'))))));
+}
+
+/** A silence's length: whole days and hours. @param {number} hours */
+export function silenceLength(hours) {
+  const days = Math.floor(hours / 24);
+  const rest = hours % 24;
+  if (days === 0) return `${hours} h`;
+  return `${days} day${days === 1 ? '' : 's'}${rest === 0 ? '' : ` ${rest} h`}`;
+}
+
+/** Past silences of the devices (connectivity episodes), newest first. @param {any[]} silences */
+export function connectivityCard(silences) {
+  return h('div', { class: 'card card-full' },
+    h('h2', null, 'Past connectivity gaps'),
+    silences.length === 0
+      ? h('p', { class: 'muted' }, 'No gap longer than the devices\' silence limit.')
+      : h('table', { class: 'episodes connectivity' },
+        h('thead', null, h('tr', null, ['Device', 'Silent from', 'Until', 'Length', 'Alert'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, silences.map((c) => h('tr', null,
+          h('td', { class: 'device' }, c.device),
+          h('td', null, h('time', { datetime: c.from }, formatDateTime(c.from))),
+          h('td', null, h('time', { datetime: c.to }, formatDateTime(c.to))),
+          h('td', null, silenceLength(c.hours), h('div', { class: 'muted' }, `limit ${formatNumber(c.limitHours)} h`)),
+          h('td', null, c.alerted ? 'Alerted while it lasted' : h('span', { class: 'muted' }, 'Found in history uploaded later')))))));
 }

@@ -7,7 +7,7 @@ import {
 } from './format.js';
 import { drawCharts } from './charts.js';
 import { historyItem } from './detail.js';
-import { episodesCard, settingsList } from './device-records.js';
+import { connectivityCard, episodesCard, settingsList } from './device-records.js';
 import { conditionsSection } from './conditions.js';
 import { deviceHistorySection } from './device-history.js';
 import { settingsSection } from './settings.js';
@@ -104,7 +104,8 @@ export function renderPatient(main, ctx, id) {
             h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.firstSeenAt)),
             h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.lastReadingAt)),
             h('td', null, typeof d === 'string' ? '—' : settingsList(d.settings))))))),
-      episodesCard(data.episodes ?? []));
+      episodesCard(data.episodes ?? []),
+      connectivityCard(data.connectivityEpisodes ?? []));
   }
 
   function renderAlerts() {
