@@ -115,6 +115,15 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
       ) x(at, rank, event)
       WHERE d.patient_id = subj.patient_id AND x.at IS NOT NULL AND ${lossOk} AND ${inWindow(sql`x.at`, s)}
       UNION ALL
+      -- A past silence no alert was raised for (found in history uploaded later): lost at the
+      -- last reading before it, restored at the reading that ended it, both in event time.
+      SELECT x.at, x.rank, c.to_seq, x.event, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM enrolments d JOIN connectivity_episodes c ON c.device_id = d.device_id
+      CROSS JOIN LATERAL (VALUES (c.from_at, 3, 'connectivity_lost'), (c.to_at, 1, 'connectivity_restored')) x(at, rank, event)
+      WHERE d.patient_id = subj.patient_id AND ${lossOk} AND ${inWindow(sql`x.at`, s)}
+        AND NOT EXISTS (SELECT 1 FROM alert_triggers t
+                        WHERE t.device_id = c.device_id AND t.kind = 'connectivity_loss' AND t.seq = c.from_seq)
+      UNION ALL
       SELECT rc.at, 4, rc.seq, 'risk_changed', rc.status, rc.previous, NULL, NULL, rc.score, NULL, NULL
       FROM enrolments d JOIN risk_changes rc ON rc.device_id = d.device_id
       WHERE d.patient_id = subj.patient_id AND ${inWindow(sql`rc.at`, s)}
