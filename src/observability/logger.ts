@@ -131,7 +131,14 @@ export function destinationFor(requested: LogFormat | null): DestinationStream |
   return logDestination(chooseLogFormat(requested, process.stdout.isTTY === true));
 }
 
-/** The process's logger, in the configured format. */
+/**
+ * The process's logger, in the configured format: its few lines (start, shutdown steps,
+ * `stopped` just before process.exit) are written synchronously in JSON too. pino's default
+ * stdout is asynchronous, and at exit it writes what is still buffered at once, ahead of a
+ * line whose write is still under way: `stopped` was once logged before the shutdown step
+ * written a moment earlier. The requests' and the engine's lines go through the app's logger.
+ */
 export function createLogger(level: string, format: LogFormat | null): Logger {
-  return pino(loggerOptions(level), destinationFor(format));
+  const chosen = chooseLogFormat(format, process.stdout.isTTY === true);
+  return pino(loggerOptions(level), chosen === 'json' ? pino.destination({ dest: 1, sync: true }) : logDestination(chosen));
 }
