@@ -32,7 +32,7 @@ export const COLUMNS = [
   { name: 'site', type: 'string', events: ['enrolled'], meaning: "code of the subject's site; * when withheld (small cells)" },
   { name: 'sex', type: 'string', events: ['enrolled'], meaning: 'female, male, other or unknown; * when withheld (small cells)' },
   { name: 'age_band', type: 'string', events: ['enrolled'], meaning: 'age at enrolment in 5-year bands (0-4 ... 85-89), 90+ as one band; widened to 10-year (0-9 ... 80-89, 90+) or 20-year bands (0-19 ... 60-79, 80+), or *, for small cells' },
-  { name: 'alert', type: 'string', events: [...ALERT_EVENTS, 'connectivity_lost', 'connectivity_restored'], meaning: 'pseudonym of the alert (16 hex digits, keyed like subject): links the events of one alert' },
+  { name: 'alert', type: 'string', events: [...ALERT_EVENTS, 'connectivity_lost', 'connectivity_restored'], meaning: 'pseudonym of the alert (16 hex digits, keyed like subject): links the events of one alert; empty for a past silence no alert was raised for' },
   { name: 'kind', type: 'string', events: [...ALERT_EVENTS, 'connectivity_lost', 'connectivity_restored'], meaning: 'alert kind (alerts contract v1), e.g. hf_decompensation, connectivity_loss' },
   { name: 'priority', type: 'string', events: ALERT_EVENTS, meaning: 'low, medium or high: as raised for alert_opened / alert_updated, the alert’s current one otherwise' },
   { name: 'resolution', type: 'string', events: ['alert_resolved'], meaning: 'actioned, not_actionable, patient_contacted, duplicate or other' },
