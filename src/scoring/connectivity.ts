@@ -21,6 +21,8 @@ export interface DeviceSilence {
 }
 
 const HOUR_MS = 3_600_000;
+/** How long a device whose newest reading arrived as history counts as still arriving, at least. */
+const LATE_GRACE_MS = 10_000;
 
 function bySite(rows: readonly LastReading[]): Map<number, LastReading[]> {
   const out = new Map<number, LastReading[]>();
@@ -37,12 +39,13 @@ const streamOf = (r: LastReading): StreamLastSeen => ({ device: String(r.device_
 /**
  * The gateways delivering history rather than now: those whose latest delivery's newest reading
  * was already `connectivity.silentHours` (of `config`, the service's defaults) old when it
- * arrived. Arrival decides, not speed: a year uploaded in two minutes is history until the
- * gateway delivers current readings, and a gateway that stopped stays what its last delivery
- * was. Only readings that are their device's newest are seen (a late reading is not the
- * stream's newest anyway).
+ * arrived, while that delivery is less than as long ago (wall clock). Arrival decides, not
+ * speed: a year uploaded in two minutes is history until the gateway delivers current
+ * readings; a gateway that stopped in the middle of its history is judged again once it has
+ * been quiet that long. Only readings that are their device's newest are seen (a late reading
+ * is not the stream's newest anyway).
  */
-export function replayingGateways(rows: readonly LastReading[], config: EngineConfig): Set<string> {
+export function replayingGateways(rows: readonly LastReading[], config: EngineConfig, now = Date.now()): Set<string> {
   const latest = new Map<number, { received: number; at: number }>();
   for (const r of rows) {
     const received = r.received_at.getTime();
@@ -53,7 +56,7 @@ export function replayingGateways(rows: readonly LastReading[], config: EngineCo
   }
   const lagMs = config.connectivity.silentHours * HOUR_MS;
   const out = new Set<string>();
-  for (const [gateway, l] of latest) if (l.received - l.at >= lagMs) out.add(String(gateway));
+  for (const [gateway, l] of latest) if (l.received - l.at >= lagMs && now - l.received < lagMs) out.add(String(gateway));
   return out;
 }
 
@@ -151,8 +154,11 @@ export function startConnectivityMonitor(
 ): ConnectivityMonitor {
   // Two checks' worth of wall clock: a device whose readings are still arriving is not silent.
   const graceMs = 2 * intervalMs;
+  // A device whose newest reading arrived as history is in a backlog still being delivered
+  // for longer: several connections of one gateway may deliver its history at different paces.
+  const late = { lateMs: config.connectivity.silentHours * HOUR_MS, graceMs: Math.max(graceMs, LATE_GRACE_MS) };
   const check = async (): Promise<AlertEventRow[]> => {
-    const rows = await lastReadings(db, graceMs);
+    const rows = await lastReadings(db, graceMs, late);
     const replaying = replayingGateways(rows, config);
     const decisions = silenceDecisions(rows, config, source ? await silenceLimits(rows, source, replaying) : undefined, replaying);
     if (decisions.length === 0) return [];

@@ -56,7 +56,11 @@ export interface LastReading {
   /** The gateway that delivered it, and when (wall clock). */
   gateway_id: number;
   received_at: Date;
-  /** Something of this device arrived within the grace period (wall clock). */
+  /**
+   * Its readings are still arriving: something of this device arrived within the grace period
+   * (wall clock), or its newest reading arrived within the late grace period already history
+   * (at least `lateMs` old: a backlog being delivered, which may hold newer readings yet).
+   */
   recent: boolean;
 }
 
@@ -65,10 +69,12 @@ export interface LastReading {
  * one index probe each. An explanted device (or one replaced by a generator change) is no
  * longer monitored.
  */
-export async function lastReadings(db: Db, graceMs: number): Promise<LastReading[]> {
+export async function lastReadings(db: Db, graceMs: number, late?: { readonly lateMs: number; readonly graceMs: number }): Promise<LastReading[]> {
+  const secs = (ms: number) => sql`make_interval(secs => ${ms / 1000}::float8)`;
+  const stillLate = late ? sql`OR (r.received_at - r.at >= ${secs(late.lateMs)} AND r.received_at > now() - ${secs(late.graceMs)})` : sql``;
   const res = await sql<LastReading>`
     SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value, r.gateway_id, r.received_at,
-           r.received_at > now() - make_interval(secs => ${graceMs / 1000}::float8) AS recent
+           (r.received_at > now() - ${secs(graceMs)} ${stillLate}) AS recent
     FROM devices d
     CROSS JOIN LATERAL (
       SELECT seq, at, metric, value, gateway_id, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1

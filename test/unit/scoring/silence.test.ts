@@ -30,7 +30,8 @@ function source(cadences: Record<number, CadenceState>, configs: Record<number, 
 }
 
 async function check(rows: LastReading[], src: SilenceSource) {
-  return silenceDecisions(rows, DEFAULT_CONFIG, await silenceLimits(rows, src));
+  const replaying = replayingGateways(rows, DEFAULT_CONFIG, NOW);
+  return silenceDecisions(rows, DEFAULT_CONFIG, await silenceLimits(rows, src, replaying), replaying);
 }
 
 describe('silence decisions with per-device cadences', () => {
@@ -85,9 +86,11 @@ describe('gateways replaying history', () => {
       // Its latest delivery mixes a backlog with a current reading: current.
       row(5, 200, 1, 10, NOW - HOUR), row(6, 1, 1, 10, NOW - HOUR),
     ];
-    expect([...replayingGateways(rows, DEFAULT_CONFIG)]).toEqual(['7']);
+    expect([...replayingGateways(rows, DEFAULT_CONFIG, NOW)]).toEqual(['7']);
     // Once it delivers current readings, it is live again.
-    expect([...replayingGateways([...rows, row(9, 0, 1, 7, NOW + 1)], DEFAULT_CONFIG)]).toEqual([]);
+    expect([...replayingGateways([...rows, row(9, 0, 1, 7, NOW + 1)], DEFAULT_CONFIG, NOW)]).toEqual([]);
+    // Quiet for 48 h in the middle of its history, it is judged again.
+    expect([...replayingGateways(rows, DEFAULT_CONFIG, NOW + 48 * HOUR)]).toEqual([]);
   });
 
   it('raise no alert while they replay, and their devices are judged once they deliver current readings', async () => {
