@@ -77,7 +77,8 @@ export async function runDeviceCommand(db: Db, positionals: readonly string[], o
       const code = siteArg(opts.site, usage);
       const siteId = code === undefined ? null : (await siteOrRefuse(db, code)).id;
       const rows = await listPending(db, siteId);
-      out(rows, () => formatTable(rows, '(no serials pending)'));
+      // The gateway's internal id means nothing on a terminal; --json keeps it.
+      out(rows, () => formatTable(rows.map((r) => ({ serial: r.serial, site: r.site, first_seen_at: r.first_seen_at, last_seen_at: r.last_seen_at, readings: r.readings })), '(no serials pending)'));
       return 0;
     }
     case 'device approve':
