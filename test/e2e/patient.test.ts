@@ -73,7 +73,9 @@ beforeAll(async () => {
       { device: 'PM-E2E-1', seq: d * 2, at, metric: 'night_heart_rate', value: 64 + Math.sin(d / 3) },
       { device: 'PM-E2E-1', seq: d * 2 + 1, at, metric: 'activity', value: 240 + Math.sin(d / 3) * 20 },
     ];
-  }).flat();
+  }).flat()
+    // Four nights missing: a gap past the 48 h limit, in history uploaded at once.
+    .filter((r) => { const d = Math.floor(r.seq / 2); return d < 10 || d > 13; });
   expect((await gw.batch('p', pacedReadings)).accepted).toBe(pacedReadings.length);
   gw.close();
   const clinician = await seedUser(tdb.db, 'clinician', ['mri']);
@@ -241,6 +243,19 @@ describe('the patient page', () => {
     await expect(badge.textContent()).resolves.toBe('Insufficient data');
     await expect(badge.getAttribute('class')).resolves.toContain('risk-insufficient');
     await page.getByText('Not enough heart-failure data to judge risk').waitFor();
+  });
+
+  it('lists a gap found in history uploaded later as a past connectivity gap, not an alert', async () => {
+    await page.goto(`${svc.httpUrl}/patients/${pacedRef}`);
+    await page.getByRole('heading', { name: 'Past connectivity gaps' }).waitFor();
+    const row = page.locator('table.connectivity tbody tr');
+    await expect(row.count()).resolves.toBe(1);
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toBe('PM-E2E-1');
+    expect(cells[3]).toMatch(/^5 days/);
+    expect(cells[4]).toBe('Found in history uploaded later');
+    const alerts = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alerts WHERE kind = 'connectivity_loss'`.execute(tdb.db);
+    expect(alerts.rows[0]!.n).toBe(0);
   });
 
   it('reported no script errors and nothing blocked', () => {
