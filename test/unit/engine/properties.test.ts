@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../../src/domain/metrics.ts';
 import { DEFAULT_CONFIG } from '../../../src/engine/config.ts';
+import { LEADS, LIFECYCLE_KINDS, type LifecycleEvent } from '../../../src/engine/lifecycle.ts';
 import { acknowledgeResolved } from '../../../src/engine/policy.ts';
 import { processReading } from '../../../src/engine/process.ts';
 import { newDeviceState } from '../../../src/engine/state.ts';
@@ -36,13 +37,27 @@ const streams = fc.array(step, { minLength: 1, maxLength: 400 }).map((steps): Op
   return ops;
 });
 
-function run(ops: readonly Op[], start: DeviceState = newDeviceState()): { state: DeviceState; decisions: AlertDecision[] } {
+// Lifecycle events anywhere in the first weeks of a stream, in event order (time, then id).
+const lifecycles = fc.array(fc.record({
+  kind: fc.constantFrom(...LIFECYCLE_KINDS),
+  dayOffset: fc.double({ min: 0, max: 60, noNaN: true }),
+  leads: fc.option(fc.subarray([...LEADS], { minLength: 1 }), { nil: undefined }),
+  metrics: fc.option(fc.subarray(['battery_longevity', 'rv_lead_impedance', 'thoracic_impedance']), { nil: undefined }),
+}), { maxLength: 6 }).map((list): LifecycleEvent[] => list
+  .map((e, i) => ({
+    id: i + 1, kind: e.kind, at: T0 + Math.round(e.dayOffset * 86_400_000),
+    ...(e.leads && e.kind !== 'generator_change' && e.kind !== 'explant' ? { leads: e.leads } : {}),
+    ...(e.metrics && e.kind === 'reprogramming' ? { metrics: e.metrics } : {}),
+  }))
+  .sort((a, b) => a.at - b.at || a.id - b.id));
+
+function run(ops: readonly Op[], start: DeviceState = newDeviceState(), lifecycle?: readonly LifecycleEvent[]): { state: DeviceState; decisions: AlertDecision[] } {
   let state = start;
   const decisions: AlertDecision[] = [];
   for (const op of ops) {
     if ('resolve' in op) state = acknowledgeResolved(state, op.resolve);
     else {
-      const out = processReading(state, op.reading, DEFAULT_CONFIG);
+      const out = processReading(state, op.reading, DEFAULT_CONFIG, lifecycle);
       state = out.state;
       decisions.push(...out.decisions);
     }
@@ -86,6 +101,18 @@ describe('engine properties', () => {
       const first = run(ops.slice(0, cut));
       const restored = JSON.parse(JSON.stringify(first.state)) as DeviceState;
       const second = run(ops.slice(cut), restored);
+      expect([...first.decisions, ...second.decisions]).toEqual(whole.decisions);
+      expect(JSON.parse(JSON.stringify(second.state))).toEqual(JSON.parse(JSON.stringify(whole.state)));
+    }), { numRuns: 150 });
+  });
+
+  it('gives the same decisions with lifecycle events when the state is snapshotted to JSON anywhere', () => {
+    fc.assert(fc.property(streams, lifecycles, fc.double({ min: 0, max: 1, noNaN: true }), (ops, events, where) => {
+      const cut = Math.floor(where * ops.length);
+      const whole = run(ops, newDeviceState(), events);
+      const first = run(ops.slice(0, cut), newDeviceState(), events);
+      const restored = JSON.parse(JSON.stringify(first.state)) as DeviceState;
+      const second = run(ops.slice(cut), restored, events);
       expect([...first.decisions, ...second.decisions]).toEqual(whole.decisions);
       expect(JSON.parse(JSON.stringify(second.state))).toEqual(JSON.parse(JSON.stringify(whole.state)));
     }), { numRuns: 150 });
