@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { ServiceError } from '../errors.ts';
 import { LEADS, LIFECYCLE_KINDS } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
-import { patientLifecycle, type StoredLifecycleEvent } from '../store/lifecycle.ts';
+import { deleteLifecycle, patientLifecycle, type StoredLifecycleEvent } from '../store/lifecycle.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { requireUser, signedInUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
@@ -36,6 +36,7 @@ export const DeviceEventSchema = Type.Object({
 });
 
 const Params = Type.Object({ id: PatientIdParam });
+const EventParams = Type.Object({ id: PatientIdParam, event: Type.String({ maxLength: 24, description: 'e-12' }) });
 const Serial = Type.String({ minLength: 1, maxLength: 64, description: 'a device serial' });
 const Body = Type.Object({
   kind: Type.Union(LIFECYCLE_KINDS.map((k) => Type.Literal(k))),
@@ -98,5 +99,24 @@ export const deviceEventRoutes: FastifyPluginAsyncTypebox<DeviceEventRoutesOptio
     });
     await changed?.(recorded.devices);
     return reply.code(201).send({ events: (await patientLifecycle(db, patient.id)).map(presentDeviceEvent) });
+  });
+
+  app.delete('/v1/patients/:id/device-events/:event', {
+    onRequest: guard,
+    schema: {
+      tags: ['patients'],
+      summary: 'delete a lifecycle event recorded in error (a generator change takes its explant of the old generator with it); the devices are rebuilt without it, alerts already raised stay',
+      params: EventParams, response: { 200: Answer, ...errorResponses('not_found', ...SIGNED_IN_CHANGE) },
+    },
+  }, async (req) => {
+    const user = signedInUser(req);
+    const { id } = await visiblePatientSite(db, user, req.params.id);
+    const m = /^e-([1-9]\d{0,17})$/.exec(req.params.event);
+    const event = m ? Number(m[1]) : NaN;
+    const devices = Number.isSafeInteger(event) ? await deleteLifecycle(db, id, event) : null;
+    if (!devices) throw new ServiceError('not_found', 'no such lifecycle event for this patient');
+    await recordAudit(db, { user, action: 'patient.device_event.delete', route: '/v1/patients/:id/device-events/:event', patientId: id, detail: { event } });
+    await changed?.(devices);
+    return { events: (await patientLifecycle(db, id)).map(presentDeviceEvent) };
   });
 };

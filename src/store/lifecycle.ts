@@ -67,6 +67,37 @@ export async function recordLifecycle(db: Db, e: NewLifecycleEvent): Promise<{ i
   });
 }
 
+/**
+ * Delete an event of one of the patient's devices (a record made in error: a wrong implant date
+ * from a message, a generator change to the wrong serial), with the explant a generator change
+ * recorded for the old device, and mark the devices it changed for a rebuild, as recording it
+ * did. Alerts already raised stay. Answers the devices to rebuild, or null when the patient has
+ * no such event.
+ */
+export async function deleteLifecycle(db: Db, patientId: number, eventId: number): Promise<number[] | null> {
+  return db.transaction().execute(async (trx) => {
+    const found = await sql<{ device_id: number; kind: LifecycleKind; at_ms: number; previous_device_id: number | null }>`
+      SELECT x.device_id, x.kind, extract(epoch FROM x.at) * 1000 AS at_ms, x.previous_device_id FROM device_events x
+      WHERE x.id = ${eventId} AND x.device_id IN (SELECT device_id FROM enrolment_history WHERE patient_id = ${patientId})
+      FOR UPDATE`.execute(trx);
+    const e = found.rows[0];
+    if (!e) return null;
+    const at = Number(e.at_ms);
+    await sql`DELETE FROM device_events WHERE id = ${eventId}`.execute(trx);
+    const devices = [e.device_id];
+    if (e.kind === 'generator_change' && e.previous_device_id !== null) {
+      await sql`DELETE FROM device_events WHERE device_id = ${e.previous_device_id} AND kind = 'explant' AND source = 'generator_change'`.execute(trx);
+      await replayFrom(trx, e.previous_device_id, at, at);
+      devices.push(e.previous_device_id);
+      await sql`DELETE FROM engine_snapshots WHERE device_id = ${e.device_id}`.execute(trx);
+      await replayFrom(trx, e.device_id, null, at);
+    } else {
+      await replayFrom(trx, e.device_id, at, at);
+    }
+    return devices;
+  });
+}
+
 async function insertEvent(trx: Executor, e: NewLifecycleEvent, source: string): Promise<number> {
   const res = await sql<{ id: string }>`
     INSERT INTO device_events (device_id, kind, at, leads, metrics, previous_device_id, source, recorded_by)

@@ -62,6 +62,7 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/patients/:id/conditions/:condition/end': clinical(true),
   'GET /v1/patients/:id/device-events': clinical(true),
   'POST /v1/patients/:id/device-events': clinical(true),
+  'DELETE /v1/patients/:id/device-events/:event': clinical(true),
   'GET /v1/sites/:code/engine-settings': clinical(true),
   'PUT /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
   'DELETE /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },

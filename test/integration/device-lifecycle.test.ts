@@ -227,4 +227,29 @@ describe('device lifecycle', () => {
     const again = await call('POST', `/v1/patients/${patients['LC-OLD']}/device-events`, clinician, { kind: 'generator_change', at: now, serial: 'LC-NEWER', replaces: 'LC-OLD' });
     expect(again.status).toBe(409);
   });
+
+  it('deletes an event recorded in error, a generator change with the explant it recorded, audited', async () => {
+    const del = (patient: string, event: string, cookie = clinician) => fetch(`${svc.httpUrl}/v1/patients/${patient}/device-events/${event}`, {
+      method: 'DELETE', headers: { cookie, ...sameOrigin(svc.httpUrl) },
+    });
+    const listed = (await call('GET', `/v1/patients/${patients['LC-OLD']}/device-events`, clinician)).body.events;
+    const change = listed.find((e) => e.kind === 'generator_change')!;
+    expect((await del(patients['LC-OLD']!, change.id, otherSite)).status).toBe(404);
+    expect((await del(patients['LC-OLD']!, change.id, analyst)).status).toBe(403);
+    expect((await del(patients['LC-SILENT']!, change.id)).status).toBe(404);
+    for (const hostile of ['e-0', 'e--1', 'e-99999999999999999999', '__proto__', '%00', 'e-1%20OR%201=1']) {
+      expect([400, 404]).toContain((await del(patients['LC-OLD']!, hostile)).status);
+    }
+    const res = await del(patients['LC-OLD']!, change.id);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { events: unknown[] }).events).toEqual([]);
+    const rows = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM device_events x JOIN devices d ON d.id = x.device_id WHERE d.serial IN ('LC-OLD', 'LC-NEW')`.execute(tdb.db);
+    expect(rows.rows[0]!.n).toBe(0);
+    expect((await del(patients['LC-OLD']!, change.id)).status).toBe(404);
+    const audit = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE action = 'patient.device_event.delete'`.execute(tdb.db);
+    expect(audit.rows[0]!.n).toBe(1);
+    // The devices are rebuilt without it (the service's recovery pass clears their marks).
+    await expect.poll(async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM engine_pending`.execute(tdb.db)).rows[0]!.n, { timeout: 15_000 }).toBe(0);
+  });
 });
