@@ -70,7 +70,7 @@ export function processReading(
   const baseline = settles ? undefined : state.baselines[def.name];
   const score = scoreReading(reading.value, reading.at, def, baseline, config);
   const detectorInput: DetectorInput = {
-    reading, def, day: dayOf(reading.at), baseline, learned: isLearned(baseline, reading.at, config), state, config,
+    reading, def, day: dayOf(reading.at), baseline, learned: isLearned(baseline, reading.at, config), settling: settles, state, config,
   };
   let decisions: AlertDecision[] | null = null;
   for (const detect of ended ? NONE : DETECTORS_BY_METRIC.get(def.name) ?? NONE) {

@@ -171,7 +171,8 @@ async function recordSilences(trx: Executor, silences: readonly SilenceRow[]): P
     ON CONFLICT (device_id, to_seq) DO NOTHING`.execute(trx);
 }
 
-async function recordLate(trx: Executor, late: readonly ReadingKey[]): Promise<void> {
+/** Mark devices for a replay from before each position (the earliest one kept per device). */
+export async function recordLate(trx: Executor, late: readonly ReadingKey[]): Promise<void> {
   await sql`
     INSERT INTO engine_pending (device_id, at, seq)
     SELECT DISTINCT ON (device_id) device_id, to_timestamp(at_ms / 1000), seq

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import type { Lead, LifecycleEvent, LifecycleKind } from '../engine/index.ts';
-import { ts, type Executor } from './engine-effects.ts';
+import { recordLate, ts, type Executor } from './engine-effects.ts';
 
 // Device lifecycle events (implant, generator change, lead revision, reprogramming, explant):
 // recording one, and reading them back for the engine and the patient page. Recording an event
@@ -121,10 +121,7 @@ async function replayFrom(trx: Executor, deviceId: number, at: number | null, fa
     if (firstAt !== undefined && firstAt < from) from = firstAt;
   }
   await sql`DELETE FROM engine_snapshots WHERE device_id = ${deviceId} AND at >= ${ts(from)}`.execute(trx);
-  await sql`
-    INSERT INTO engine_pending (device_id, at, seq) VALUES (${deviceId}, ${ts(from)}, ${BEFORE}::int8)
-    ON CONFLICT (device_id) DO UPDATE SET at = excluded.at, seq = excluded.seq
-    WHERE (excluded.at, excluded.seq) < (engine_pending.at, engine_pending.seq)`.execute(trx);
+  await recordLate(trx, [{ deviceId, at: from, seq: BEFORE }]);
 }
 
 /** What the engine needs of each device: its events in event order, and the device it replaced. */

@@ -11,6 +11,8 @@ export interface DetectorInput {
   readonly baseline: MetricBaseline | undefined;
   /** True when the baseline has passed the learning period: trend rules may speak. */
   readonly learned: boolean;
+  /** The metric is settling after an implant or a lead revision (lifecycle.ts): no baseline yet. */
+  readonly settling: boolean;
   readonly state: DeviceState;
   readonly config: EngineConfig;
 }

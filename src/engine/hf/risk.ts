@@ -9,7 +9,7 @@ import type { Detector } from '../detectors/context.ts';
 import type { DeviceState, HfState, HfStatus, RiskStatus } from '../types.ts';
 import { assess } from './assess.ts';
 import { explainHf } from './explain.ts';
-import { anchorImpedance, settling } from '../lifecycle.ts';
+import { anchorImpedance } from '../lifecycle.ts';
 import { updateFluidIndex } from './fluid.ts';
 import { takeInput } from './inputs.ts';
 
@@ -52,13 +52,13 @@ function popcount3(mask: number, of: number): number {
   return n;
 }
 
-export const hfDecompensation: Detector = ({ reading, day: utcDay, state, config }) => {
+export const hfDecompensation: Detector = ({ reading, day: utcDay, state, config, settling }) => {
   const hf = state.hf;
   const { metric, value, at } = reading;
   if (HF_INPUTS.has(metric)) {
     // A new pocket's impedance: not yet counted after an implant, collected for the new level
     // after a generator change (lifecycle.ts).
-    if (metric === 'thoracic_impedance' && ((state.settle !== undefined && settling(state, metric, at)) || anchorImpedance(state, value, at))) {
+    if (metric === 'thoracic_impedance' && (settling || anchorImpedance(state, value, at))) {
       return null;
     }
     startDay(hf, at, config);
