@@ -27,6 +27,16 @@ export const RESOLUTION_LABELS = {
   duplicate: 'Duplicate',
   other: 'Other',
 };
+/** What a resolved alert turned out to be (src/domain/outcomes.ts keeps the same list). @type {Record<string, string>} */
+export const OUTCOME_LABELS = {
+  confirmed_treated: 'Confirmed, treated (e.g. diuretics changed, therapy given)',
+  confirmed_no_change: 'Confirmed, no change to treatment',
+  other_cause: 'Another cause (e.g. infection, pneumonia)',
+  non_adherence: 'Non-adherence (medication, diet, fluids)',
+  known_condition: 'Known condition, already managed',
+  artefact: 'Artefact or false alert (device, lead, sensing)',
+  no_action_needed: 'Not clinically significant, no action needed',
+};
 /** @type {Record<string, string>} */
 export const CHANGE_LABELS = {
   opened: 'Opened',
