@@ -9,12 +9,13 @@ import { recordAudit } from '../auth/audit.ts';
 import { canSeeSite, requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import {
-  ALLOWED_FROM, EVENT_OF, MAX_COMMENT_LENGTH, RESOLUTIONS, checkTransition, parseAcknowledge, parseAssign, parseCommentRequest, parseResolve,
-  parseSnooze, type LifecycleAction,
+  ALLOWED_FROM, EVENT_OF, MAX_COMMENT_LENGTH, RESOLUTIONS, checkTransition, parseAcknowledge, parseAssign, parseCommentRequest, parseOutcomeRequest,
+  parseResolve, parseSnooze, type LifecycleAction,
 } from './lifecycle.ts';
 import { parseAlertId, presentAlert } from './present.ts';
 import { sealComment } from './comments.ts';
 import type { Vault } from '../crypto/vault.ts';
+import { OUTCOMES } from '../domain/outcomes.ts';
 import { AlertIdParam, AlertSchema, errorResponses, JSON_BODY, Nullable, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 
 export interface LifecycleRoutesOptions {
@@ -46,12 +47,14 @@ const withComment = (data: Record<string, unknown>, comment: string | null) => (
 // The bodies' shapes. What a shape cannot say (trimming, lengths in characters after it,
 // whether a time is ahead, whom an id names) lifecycle.ts checks after them, as before.
 const Comment = (description: string) => Type.String({ description: `${description}; 1 to ${MAX_COMMENT_LENGTH} characters after trimming` });
+const Outcome = (description: string) => Type.Unsafe<string>({ type: 'string', enum: [...OUTCOMES], description });
 const BODIES: Record<LifecycleAction, TSchema> = {
   // An absent (or null) body is an empty one.
   acknowledge: Nullable(Type.Object({ comment: Type.Optional(Nullable(Comment('optional'))) }, { additionalProperties: false })),
   resolve: Type.Object(
     {
       resolution: Type.Unsafe<string>({ type: 'string', enum: [...RESOLUTIONS] }),
+      outcome: Type.Optional(Outcome('optional: what the alert turned out to be, if already known')),
       comment: Type.Optional(Nullable(Comment('optional'))),
     },
     { additionalProperties: false },
@@ -65,6 +68,10 @@ const BODIES: Record<LifecycleAction, TSchema> = {
     { additionalProperties: false },
   ),
   comment: Type.Object({ comment: Comment('required') }, { additionalProperties: false }),
+  outcome: Type.Object(
+    { outcome: Outcome('what the resolved alert turned out to be; replaces an earlier one'), comment: Type.Optional(Nullable(Comment('optional'))) },
+    { additionalProperties: false },
+  ),
 };
 
 /**
@@ -151,9 +158,10 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<LifecycleRoutesOptions> 
     return { change: { kind: 'acknowledge', userId: user.id }, data: withComment({}, comment) };
   });
 
-  route('resolve', 'Body `{"resolution": "actioned"|"not_actionable"|"patient_contacted"|"duplicate"|"other", "comment"?: string}`. An open alert may be resolved without being acknowledged first.', (body, _a, user) => {
-    const { resolution, comment } = parseResolve(body);
-    return { change: { kind: 'resolve', userId: user.id, resolution }, data: withComment({ resolution }, comment) };
+  route('resolve', 'Body `{"resolution": "actioned"|"not_actionable"|"patient_contacted"|"duplicate"|"other", "outcome"?: <outcome>, "comment"?: string}`. An open alert may be resolved without being acknowledged first.', (body, _a, user) => {
+    const { resolution, outcome, comment } = parseResolve(body);
+    const data = outcome === null ? { resolution } : { resolution, outcome };
+    return { change: { kind: 'resolve', userId: user.id, resolution, outcome }, data: withComment(data, comment) };
   });
 
   route('assign', 'Body `{"assignee": <user id> | null}`: an enabled clinician of the alert’s site, or the caller themself; null unassigns.', async (body, alert, caller) => {
@@ -174,6 +182,11 @@ export const lifecycleRoutes: FastifyPluginAsyncTypebox<LifecycleRoutesOptions> 
   route('comment', 'Body `{"comment": string}` (1 to 2,000 characters after trimming). Allowed in every status.', (body) => {
     const { comment } = parseCommentRequest(body);
     return { change: { kind: 'comment' }, data: { comment } };
+  });
+
+  route('outcome', 'Body `{"outcome": <outcome>, "comment"?: string}`: records or changes what a resolved alert turned out to be. Resolved alerts only.', (body) => {
+    const { outcome, comment } = parseOutcomeRequest(body);
+    return { change: { kind: 'outcome', outcome }, data: withComment({ outcome }, comment) };
   });
 };
 

@@ -2,9 +2,10 @@
 // each request body. The routes apply them; the store re-checks the status in SQL.
 import type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
 import { ServiceError } from '../errors.ts';
+import { OUTCOMES, isOutcome, type Outcome } from '../domain/outcomes.ts';
 
 export type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
-export type LifecycleAction = 'acknowledge' | 'resolve' | 'assign' | 'snooze' | 'comment';
+export type LifecycleAction = 'acknowledge' | 'resolve' | 'assign' | 'snooze' | 'comment' | 'outcome';
 
 export const RESOLUTIONS = ['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -13,7 +14,8 @@ export const MAX_COMMENT_LENGTH = 2000;
 
 /**
  * The statuses each action may start from. A clinician may resolve an open alert
- * without acknowledging it first; a resolved alert takes comments and nothing else.
+ * without acknowledging it first; a resolved alert takes comments and its outcome, which is
+ * often known only days later, and nothing else.
  */
 export const ALLOWED_FROM: Readonly<Record<LifecycleAction, readonly AlertStatus[]>> = {
   acknowledge: ['open'],
@@ -21,6 +23,7 @@ export const ALLOWED_FROM: Readonly<Record<LifecycleAction, readonly AlertStatus
   assign: ['open', 'acknowledged'],
   snooze: ['open', 'acknowledged'],
   comment: ['open', 'acknowledged', 'resolved'],
+  outcome: ['resolved'],
 };
 
 export const EVENT_OF: Readonly<Record<LifecycleAction, LifecycleEventType>> = {
@@ -29,6 +32,7 @@ export const EVENT_OF: Readonly<Record<LifecycleAction, LifecycleEventType>> = {
   assign: 'assigned',
   snooze: 'snoozed',
   comment: 'commented',
+  outcome: 'outcome',
 };
 
 export function isAllowed(action: LifecycleAction, status: AlertStatus): boolean {
@@ -45,6 +49,12 @@ export interface AcknowledgeRequest {
 }
 export interface ResolveRequest {
   readonly resolution: Resolution;
+  /** What the alert turned out to be, when already known; null when not given. */
+  readonly outcome: Outcome | null;
+  readonly comment: string | null;
+}
+export interface OutcomeRequest {
+  readonly outcome: Outcome;
   readonly comment: string | null;
 }
 export interface AssignRequest {
@@ -94,11 +104,25 @@ export function parseAcknowledge(raw: unknown): AcknowledgeRequest {
 }
 
 export function parseResolve(raw: unknown): ResolveRequest {
-  const b = objectBody(raw, ['resolution', 'comment']);
+  const b = objectBody(raw, ['resolution', 'outcome', 'comment']);
   if (typeof b.resolution !== 'string' || !(RESOLUTIONS as readonly string[]).includes(b.resolution)) {
     throw new ServiceError('bad_message', `resolution must be one of ${RESOLUTIONS.join(', ')}`);
   }
-  return { resolution: b.resolution as Resolution, comment: parseComment(b.comment, false) };
+  // Optional: the contract's clients resolve without one, and an outcome can be recorded later.
+  const outcome = b.outcome === undefined ? null : parseOutcome(b.outcome);
+  return { resolution: b.resolution as Resolution, outcome, comment: parseComment(b.comment, false) };
+}
+
+function parseOutcome(raw: unknown): Outcome {
+  if (!isOutcome(raw)) throw new ServiceError('bad_message', `outcome must be one of ${OUTCOMES.join(', ')}`);
+  return raw;
+}
+
+/** Recording or changing the outcome of a resolved alert: `{outcome, comment?}`. */
+export function parseOutcomeRequest(raw: unknown): OutcomeRequest {
+  const b = objectBody(raw, ['outcome', 'comment']);
+  if (b.outcome === undefined) throw new ServiceError('bad_message', 'outcome is required');
+  return { outcome: parseOutcome(b.outcome), comment: parseComment(b.comment, false) };
 }
 
 export function parseAssign(raw: unknown): AssignRequest {

@@ -1,6 +1,7 @@
 // The alert object of the alerts contract (version 1), from a stored row. Pure.
 import type { AlertRow } from '../domain/alerts.ts';
 import type { AlertKind } from '../domain/types.ts';
+import { isOutcome, type Outcome } from '../domain/outcomes.ts';
 
 export type { AlertRow } from '../domain/alerts.ts';
 
@@ -23,6 +24,8 @@ export interface Alert {
   readonly assignee: string | null;
   readonly snoozedUntil: string | null;
   readonly escalationLevel: number;
+  /** What the resolved alert turned out to be; null until recorded (an addition to the contract). */
+  readonly outcome: Outcome | null;
 }
 
 /** `a-000123`: the contract's id form; zero-padded to 6 digits, longer when it must be. */
@@ -61,5 +64,6 @@ export function presentAlert(r: AlertRow): Alert {
     assignee: r.assignee,
     snoozedUntil: r.snoozed_until ? r.snoozed_until.toISOString() : null,
     escalationLevel: r.escalation_level,
+    outcome: isOutcome(r.outcome) ? r.outcome : null,
   };
 }

@@ -2,7 +2,7 @@
 // and the alert modules that apply the rules and present them. Types only.
 
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
-export type LifecycleEventType = 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated';
+export type LifecycleEventType = 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated' | 'outcome';
 
 /** One alerts row as the store reads it (src/store/alerts.ts). */
 export interface AlertRow {
@@ -24,4 +24,6 @@ export interface AlertRow {
   readonly assignee: string | null;
   readonly snoozed_until: Date | null;
   readonly escalation_level: number;
+  /** What the resolved alert turned out to be (outcomes.ts); null until recorded. */
+  readonly outcome: string | null;
 }

@@ -26,7 +26,8 @@ export interface AlertEventSink {
 /** The columns one transition sets; `now()` is the transaction's time, the same as its event's. */
 export type AlertChange =
   | { readonly kind: 'acknowledge'; readonly userId: number }
-  | { readonly kind: 'resolve'; readonly userId: number; readonly resolution: string }
+  | { readonly kind: 'resolve'; readonly userId: number; readonly resolution: string; readonly outcome: string | null }
+  | { readonly kind: 'outcome'; readonly outcome: string }
   | { readonly kind: 'assign'; readonly assigneeId: number | null }
   | { readonly kind: 'snooze'; readonly until: number }
   | { readonly kind: 'comment' };
@@ -38,7 +39,9 @@ function setClause(c: AlertChange): RawBuilder<unknown> {
     case 'acknowledge':
       return sql`status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${c.userId}, updated_at = now()`;
     case 'resolve':
-      return sql`status = 'resolved', resolved_at = now(), resolved_by = ${c.userId}, resolution = ${c.resolution}, updated_at = now()`;
+      return sql`status = 'resolved', resolved_at = now(), resolved_by = ${c.userId}, resolution = ${c.resolution}, outcome = ${c.outcome}::text, updated_at = now()`;
+    case 'outcome':
+      return sql`outcome = ${c.outcome}::text, updated_at = now()`;
     case 'assign':
       return sql`assignee_id = ${c.assigneeId}::int4, updated_at = now()`;
     case 'snooze':

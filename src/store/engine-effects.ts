@@ -60,7 +60,7 @@ export function hasEffects(e: EngineEffects): boolean {
 export interface AlertEventRow {
   readonly cursor: number;
   readonly alertId: number;
-  readonly type: 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated';
+  readonly type: 'opened' | 'updated' | 'acknowledged' | 'resolved' | 'assigned' | 'snoozed' | 'commented' | 'escalated' | 'outcome';
   /** On the engine's opened and updated events: the alert's kind and priority (for metrics). */
   readonly kind?: AlertKind;
   readonly priority?: Priority;

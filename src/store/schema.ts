@@ -157,6 +157,8 @@ export interface AlertsTable {
   resolved_by: number | null;
   /** When the alert was last escalated; the next escalation counts from it. */
   escalated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** What the resolved alert turned out to be (src/domain/outcomes.ts); null until recorded. */
+  outcome: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AlertEventsTable {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   ALLOWED_FROM, EVENT_OF, checkTransition, isAllowed, parseAcknowledge, parseAssign, parseComment, parseCommentRequest,
-  parseResolve, parseRfc3339, parseSnooze, type AlertStatus, type LifecycleAction,
+  parseOutcomeRequest, parseResolve, parseRfc3339, parseSnooze, type AlertStatus, type LifecycleAction,
 } from '../../../src/alerts/lifecycle.ts';
 import { ServiceError } from '../../../src/errors.ts';
 
 const STATUSES: AlertStatus[] = ['open', 'acknowledged', 'resolved'];
-const ACTIONS: LifecycleAction[] = ['acknowledge', 'resolve', 'assign', 'snooze', 'comment'];
+const ACTIONS: LifecycleAction[] = ['acknowledge', 'resolve', 'assign', 'snooze', 'comment', 'outcome'];
 
 /** The contract's table, written out in full so a change to the rules is a visible change here. */
 const EXPECTED: Record<LifecycleAction, Record<AlertStatus, boolean>> = {
@@ -15,6 +15,7 @@ const EXPECTED: Record<LifecycleAction, Record<AlertStatus, boolean>> = {
   assign: { open: true, acknowledged: true, resolved: false },
   snooze: { open: true, acknowledged: true, resolved: false },
   comment: { open: true, acknowledged: true, resolved: true },
+  outcome: { open: false, acknowledged: false, resolved: true },
 };
 
 function codeOf(f: () => unknown): string | null {
@@ -39,7 +40,7 @@ describe('transitions', () => {
   }
 
   it('each action writes its own event type', () => {
-    expect(EVENT_OF).toEqual({ acknowledge: 'acknowledged', resolve: 'resolved', assign: 'assigned', snooze: 'snoozed', comment: 'commented' });
+    expect(EVENT_OF).toEqual({ acknowledge: 'acknowledged', resolve: 'resolved', assign: 'assigned', snooze: 'snoozed', comment: 'commented', outcome: 'outcome' });
     for (const a of ACTIONS) expect(ALLOWED_FROM[a].length).toBeGreaterThan(0);
   });
 
@@ -78,8 +79,21 @@ describe('bodies', () => {
     for (const body of [[], 'text', 3, { comment: 'x', extra: 1 }]) expect(codeOf(() => parseAcknowledge(body)), JSON.stringify(body)).toBe('bad_message');
   });
   it('resolve takes one of the five resolutions', () => {
-    expect(parseResolve({ resolution: 'patient_contacted' })).toEqual({ resolution: 'patient_contacted', comment: null });
+    expect(parseResolve({ resolution: 'patient_contacted' })).toEqual({ resolution: 'patient_contacted', outcome: null, comment: null });
     for (const r of [undefined, 'fixed', 'ACTIONED', 1]) expect(codeOf(() => parseResolve({ resolution: r })), String(r)).toBe('bad_message');
+  });
+  it('resolve takes an optional outcome from the vocabulary', () => {
+    expect(parseResolve({ resolution: 'actioned', outcome: 'artefact' })).toEqual({ resolution: 'actioned', outcome: 'artefact', comment: null });
+    for (const o of [null, '', 'ARTEFACT', 'confirmed', 1, ['artefact'], { artefact: true }, 'toString', '__proto__']) {
+      expect(codeOf(() => parseResolve({ resolution: 'actioned', outcome: o })), JSON.stringify(o)).toBe('bad_message');
+    }
+  });
+  it('outcome takes a required outcome and an optional comment', () => {
+    expect(parseOutcomeRequest({ outcome: 'other_cause', comment: ' pneumonia ' })).toEqual({ outcome: 'other_cause', comment: 'pneumonia' });
+    expect(parseOutcomeRequest({ outcome: 'known_condition' })).toEqual({ outcome: 'known_condition', comment: null });
+    for (const body of [{}, { outcome: null }, { outcome: 'nope' }, { outcome: 'artefact', resolution: 'actioned' }, { comment: 'x' }]) {
+      expect(codeOf(() => parseOutcomeRequest(body)), JSON.stringify(body)).toBe('bad_message');
+    }
   });
   it('assign takes a user id or null, and nothing else', () => {
     expect(parseAssign({ assignee: 7 })).toEqual({ assignee: 7 });
