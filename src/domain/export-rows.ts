@@ -14,6 +14,8 @@ export interface SourceRow {
   readonly n1: number | null;
   readonly n2: number | null;
   readonly ref: number | null;
+  /** The outcome of alert_resolved and alert_outcome rows; absent (null) on the others. */
+  readonly s5?: string | null;
 }
 
 /**
@@ -24,4 +26,5 @@ export type RawRow = readonly [
   patient_id: string, t: string, event: string | null,
   s1: string | null, s2: string | null, s3: string | null, s4: string | null,
   n1: string | null, n2: string | null, ref: string | null,
+  s5?: string | null,
 ];

@@ -3,7 +3,7 @@
 
 export const EVENTS = [
   'enrolled',
-  'alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved',
+  'alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved', 'alert_outcome',
   'risk_changed',
   'episode',
   'battery_status',
@@ -43,6 +43,8 @@ export const COLUMNS = [
   { name: 'metric', type: 'string', events: ['episode', 'reading'], meaning: 'metric name (docs/ingest-protocol.md): vt_episodes, vf_episodes, atp_delivered, shocks_delivered for episodes' },
   { name: 'count', type: 'integer', events: ['episode'], meaning: 'episodes, ATP therapies or shocks reported (since the previous report)' },
   { name: 'value', type: 'number', events: ['reading'], meaning: "the reading's value, in the metric's unit" },
+  // Last, so the columns before it keep their places in files read by position.
+  { name: 'outcome', type: 'string', events: ['alert_resolved', 'alert_outcome'], meaning: 'what the alert turned out to be (docs/alerts.md, "Outcomes"): confirmed_treated, confirmed_no_change, other_cause, non_adherence, known_condition, artefact or no_action_needed; empty when not recorded with the step. An alert’s outcome is that of its latest alert_resolved or alert_outcome row' },
 ] as const satisfies readonly Column[];
 
 export type ColumnName = (typeof COLUMNS)[number]['name'];

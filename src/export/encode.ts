@@ -12,18 +12,18 @@ import type { Deidentifier } from './deidentify.ts';
 import { Clock, LineBuffer } from './line-buffer.ts';
 import { FORMATTERS, type ExportFormat } from './format.ts';
 import {
-  ALERT_EVENTS, BATTERY_STATUS, PRIORITIES, RESOLUTIONS, RISK, ROLES,
+  ALERT_EVENTS, BATTERY_STATUS, OUTCOME_SET, PRIORITIES, RESOLUTIONS, RISK, ROLES,
   enrolledValues, kindOf, num, oneOf, type ExportScope,
 } from './timeline.ts';
 
 export type { RawRow } from '../domain/export-rows.ts';
 
-const PATIENT = 0, T = 1, EVENT = 2, S1 = 3, S2 = 4, S3 = 5, S4 = 6, N1 = 7, N2 = 8, REF = 9;
+const PATIENT = 0, T = 1, EVENT = 2, S1 = 3, S2 = 4, S3 = 5, S4 = 6, N1 = 7, N2 = 8, REF = 9, S5 = 10;
 
 /** The text PostgreSQL would send for a SourceRow (tests, and anything holding parsed rows). */
 export function rawRow(r: SourceRow): RawRow {
   const n = (v: number | null) => (v === null ? null : String(v));
-  return [String(r.patient_id), String(r.t), r.event, r.s1, r.s2, r.s3, r.s4, n(r.n1), n(r.n2), n(r.ref)];
+  return [String(r.patient_id), String(r.t), r.event, r.s1, r.s2, r.s3, r.s4, n(r.n1), n(r.n2), n(r.ref), r.s5 ?? null];
 }
 
 /** A number column's text as node-postgres parses it (parseFloat / parseInt give the same for PostgreSQL's output). */
@@ -84,7 +84,7 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
   const tpl = (event: ExportEventName, columns: readonly ColumnName[], fixed?: Partial<Record<ColumnName, string>>) =>
     template(format, event, columns, fixed).map((part) => Buffer.from(part));
   const alertTpl = new Map<string, Buffer[]>();
-  for (const e of ALERT_EVENTS) alertTpl.set(e, tpl(e as ExportEventName, ['alert', 'kind', 'priority', 'resolution', 'actor_role']));
+  for (const e of ALERT_EVENTS) alertTpl.set(e, tpl(e as ExportEventName, ['alert', 'kind', 'priority', 'resolution', 'actor_role', 'outcome']));
   const enrolledTpl = tpl('enrolled', ['device_type', 'site', 'sex', 'age_band']);
   const riskTpl = tpl('risk_changed', ['status', 'previous', 'score']);
   const episodeTpl = tpl('episode', ['metric', 'count']);
@@ -126,6 +126,7 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
   const priorityCell = memo((v) => oneOf(PRIORITIES, v));
   const resolutionCell = memo((v) => oneOf(RESOLUTIONS, v));
   const roleCell = memo((v) => (v === null ? 'system' : (oneOf(ROLES, v) ?? 'other')));
+  const outcomeCell = memo((v) => oneOf(OUTCOME_SET, v));
   const qiCell = memo((v) => v);
   const riskCell = memo((v) => oneOf(RISK, v));
 
@@ -209,7 +210,8 @@ export function createLineWriter(format: ExportFormat, deid: Deidentifier, scope
         }
         out.put(a[0]!); out.put(subjectCell); out.put(a[1]!); clock.write(t, out);
         out.put(a[2]!); out.put(alertCell(r[REF])); out.put(a[3]!); out.put(kindCell(r[S1])); out.put(a[4]!); out.put(priorityCell(r[S2]));
-        out.put(a[5]!); out.put(event === 'alert_resolved' ? resolutionCell(r[S3]) : nullCell); out.put(a[6]!); out.put(roleCell(r[S4])); out.put(a[7]!);
+        out.put(a[5]!); out.put(event === 'alert_resolved' ? resolutionCell(r[S3]) : nullCell); out.put(a[6]!); out.put(roleCell(r[S4]));
+        out.put(a[7]!); out.put(event === 'alert_resolved' || event === 'alert_outcome' ? outcomeCell(r[S5] ?? null) : nullCell); out.put(a[8]!);
         return true;
       }
     }

@@ -4,6 +4,7 @@
 import type { SourceRow } from '../domain/export-rows.ts';
 import { metricById } from '../domain/vocabulary.ts';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
+import { OUTCOMES } from '../domain/outcomes.ts';
 import type { ExportEventName, ExportRow } from './columns.ts';
 import { ageBand, shiftTime, type Deidentifier } from './deidentify.ts';
 import type { CellPlan, QuasiIdentifiers } from './small-cells.ts';
@@ -24,6 +25,9 @@ export const SEXES = new Set(['female', 'male', 'other', 'unknown']);
 export const PRIORITIES = new Set(['low', 'medium', 'high']);
 export const RESOLUTIONS = new Set(['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other']);
 export const ROLES = new Set(['clinician', 'admin', 'analyst']);
+export const OUTCOME_SET = new Set<string>(OUTCOMES);
+/** Alert events that carry an outcome. */
+export const OUTCOME_EVENTS = new Set<string>(['alert_resolved', 'alert_outcome']);
 export const RISK = new Set(['Low', 'Medium', 'High']);
 const KINDS = new Set<string>(ALERT_KINDS);
 export const BATTERY_STATUS: Readonly<Record<number, string>> = {
@@ -31,7 +35,7 @@ export const BATTERY_STATUS: Readonly<Record<number, string>> = {
 };
 export const EPISODE_METRICS = ['vt_episodes', 'vf_episodes', 'atp_delivered', 'shocks_delivered'] as const;
 
-export const ALERT_EVENTS = new Set<string>(['alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved']);
+export const ALERT_EVENTS = new Set<string>(['alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved', 'alert_outcome']);
 
 export const oneOf = (set: ReadonlySet<string>, v: string | null): string | null => (v !== null && set.has(v) ? v : null);
 export const kindOf = (v: string | null): string | null => (v !== null && KINDS.has(v) ? v : v === null ? null : 'other');
@@ -44,7 +48,7 @@ export function enrolledValues(deviceType: string | null, site: string | null, s
 
 const EMPTY = {
   device_type: null, site: null, sex: null, age_band: null, alert: null, kind: null, priority: null,
-  resolution: null, actor_role: null, status: null, previous: null, score: null, metric: null, count: null, value: null,
+  resolution: null, actor_role: null, status: null, previous: null, score: null, metric: null, count: null, value: null, outcome: null,
 } as const;
 
 /**
@@ -66,6 +70,7 @@ export function toExportRow(row: SourceRow, deid: Deidentifier, scope: ExportSco
       priority: oneOf(PRIORITIES, row.s2),
       resolution: event === 'alert_resolved' ? oneOf(RESOLUTIONS, row.s3) : null,
       actor_role: row.s4 === null ? 'system' : (oneOf(ROLES, row.s4) ?? 'other'),
+      outcome: OUTCOME_EVENTS.has(event) ? oneOf(OUTCOME_SET, row.s5 ?? null) : null,
     };
   }
   switch (event) {

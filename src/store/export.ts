@@ -12,7 +12,7 @@ type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
 export const EPISODE_METRIC_IDS = [25, 26, 28, 29] as const;
 export const BATTERY_STATUS_METRIC_ID = 23;
 /** Alert event types that are timeline events (snoozed and commented are not). */
-const ALERT_EVENT_TYPES = ['opened', 'updated', 'acknowledged', 'assigned', 'escalated', 'resolved'];
+const ALERT_EVENT_TYPES = ['opened', 'updated', 'acknowledged', 'assigned', 'escalated', 'resolved', 'outcome'];
 
 export interface SiteRef {
   readonly id: number;
@@ -79,7 +79,7 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
   const readings = s.includeReadings
     ? sql`
         UNION ALL
-        SELECT r.at, 6, r.seq, 'reading', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
+        SELECT r.at, 6, r.seq, 'reading', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL, NULL
         FROM enrolments d JOIN readings r ON r.device_id = d.device_id
         WHERE d.patient_id = subj.patient_id AND ${inWindow(sql`r.at`, s)}`
     : sql``;
@@ -87,24 +87,24 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
     WITH subj AS (
       SELECT u.id AS patient_id, u.ord FROM unnest(${chunk}::int4[]) WITH ORDINALITY AS u(id, ord)
     )
-    SELECT subj.patient_id, date_part('epoch', ev.at) * 1000 AS t, ev.event, ev.s1, ev.s2, ev.s3, ev.s4, ev.n1, ev.n2, ev.ref
+    SELECT subj.patient_id, date_part('epoch', ev.at) * 1000 AS t, ev.event, ev.s1, ev.s2, ev.s3, ev.s4, ev.n1, ev.n2, ev.ref, ev.s5
     FROM subj CROSS JOIN LATERAL (
       -- The age at enrolment was kept with the enrolment: the export reads no date of birth.
       SELECT d.enrolled_at AS at, 0 AS rank, d.device_id::int8 AS tie, 'enrolled' AS event,
              d.device_type AS s1, st.code AS s2, p.sex AS s3, NULL::text AS s4,
-             d.age_at_enrolment::float8 AS n1, NULL::float8 AS n2, NULL::int8 AS ref
+             d.age_at_enrolment::float8 AS n1, NULL::float8 AS n2, NULL::int8 AS ref, NULL::text AS s5
       FROM enrolments d JOIN patients p ON p.id = d.patient_id JOIN sites st ON st.id = p.site_id
       WHERE d.patient_id = subj.patient_id
       UNION ALL
       SELECT e.at, 2, e.cursor, 'alert_' || e.type, a.kind,
-             coalesce(e.data->>'priority', a.priority), e.data->>'resolution', u.role, NULL, NULL, a.id
+             coalesce(e.data->>'priority', a.priority), e.data->>'resolution', u.role, NULL, NULL, a.id, e.data->>'outcome'
       FROM enrolments d JOIN alerts a ON a.device_id = d.device_id JOIN alert_events e ON e.alert_id = a.id
       LEFT JOIN users u ON u.id = e.actor_id
       WHERE d.patient_id = subj.patient_id AND e.type = ANY(${ALERT_EVENT_TYPES}::text[]) AND ${kindOk} AND ${inWindow(sql`e.at`, s)}
       UNION ALL
       -- A connectivity_loss alert opening is the device going silent; the first reading
       -- the service receives after it, the device coming back (both on the service clock).
-      SELECT x.at, x.rank, e.cursor, x.event, NULL, NULL, NULL, NULL, NULL, NULL, a.id
+      SELECT x.at, x.rank, e.cursor, x.event, NULL, NULL, NULL, NULL, NULL, NULL, a.id, NULL
       FROM enrolments d JOIN alerts a ON a.device_id = d.device_id AND a.kind = 'connectivity_loss'
       JOIN alert_events e ON e.alert_id = a.id AND e.type = 'opened'
       CROSS JOIN LATERAL (
@@ -117,24 +117,24 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
       UNION ALL
       -- A past silence no alert was raised for (found in history uploaded later): lost at the
       -- last reading before it, restored at the reading that ended it, both in event time.
-      SELECT x.at, x.rank, c.to_seq, x.event, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      SELECT x.at, x.rank, c.to_seq, x.event, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM enrolments d JOIN connectivity_episodes c ON c.device_id = d.device_id
       CROSS JOIN LATERAL (VALUES (c.from_at, 3, 'connectivity_lost'), (c.to_at, 1, 'connectivity_restored')) x(at, rank, event)
       WHERE d.patient_id = subj.patient_id AND ${lossOk} AND ${inWindow(sql`x.at`, s)}
         AND NOT EXISTS (SELECT 1 FROM alert_triggers t
                         WHERE t.device_id = c.device_id AND t.kind = 'connectivity_loss' AND t.seq = c.from_seq)
       UNION ALL
-      SELECT rc.at, 4, rc.seq, 'risk_changed', rc.status, rc.previous, NULL, NULL, rc.score, NULL, NULL
+      SELECT rc.at, 4, rc.seq, 'risk_changed', rc.status, rc.previous, NULL, NULL, rc.score, NULL, NULL, NULL
       FROM enrolments d JOIN risk_changes rc ON rc.device_id = d.device_id
       WHERE d.patient_id = subj.patient_id AND ${inWindow(sql`rc.at`, s)}
       UNION ALL
-      SELECT r.at, 5, r.seq, 'episode', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL
+      SELECT r.at, 5, r.seq, 'episode', NULL, NULL, NULL, NULL, r.value, r.metric::float8, NULL, NULL
       FROM enrolments d JOIN readings r ON r.device_id = d.device_id
       WHERE d.patient_id = subj.patient_id AND r.metric IN (${EPISODE_METRICS}) AND r.value > 0 AND ${inWindow(sql`r.at`, s)}
       UNION ALL
       -- Each new battery status: the device's whole history is read, so the first status
       -- inside the window is compared with the one before it.
-      SELECT b.at, 5, b.seq, 'battery_status', NULL, NULL, NULL, NULL, b.value, b.prev, NULL
+      SELECT b.at, 5, b.seq, 'battery_status', NULL, NULL, NULL, NULL, b.value, b.prev, NULL, NULL
       FROM (
         SELECT r.at, r.seq, r.value, lag(r.value) OVER (PARTITION BY d.device_id ORDER BY r.at, r.seq) AS prev
         FROM enrolments d JOIN readings r ON r.device_id = d.device_id AND r.metric = ${sql.lit(BATTERY_STATUS_METRIC_ID)}

@@ -11,7 +11,7 @@ import { toExportRow, type ExportScope, type SourceRow } from '../../../src/expo
 // for any source row, hostile ones included.
 
 const EVENTS = [
-  'enrolled', 'alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved',
+  'enrolled', 'alert_opened', 'alert_updated', 'alert_acknowledged', 'alert_assigned', 'alert_escalated', 'alert_resolved', 'alert_outcome',
   'risk_changed', 'episode', 'battery_status', 'connectivity_lost', 'connectivity_restored', 'reading',
   'alert_snoozed', 'alert_commented', 'toString', '__proto__', 'other',
 ];
@@ -22,6 +22,7 @@ const text = fc.oneof(
   fc.constantFrom(
     'high', 'medium', 'icd', 'crt_d', 'female', 'male', 'Low', 'High', 'actioned', 'duplicate', 'clinician', 'admin',
     'hf_decompensation', 'connectivity_loss', 'east', 'we,st', '=cmd', '-1', '"quoted"', 'toString', '__proto__', null,
+    'artefact', 'confirmed_treated',
   ),
   fc.string({ unit: 'grapheme' }),
   fc.constant(null),
@@ -45,7 +46,7 @@ const row = fc.record({
   patient_id: fc.integer({ min: 1, max: 6 }),
   t: time,
   event: fc.constantFrom(...EVENTS),
-  s1: text, s2: text, s3: text, s4: text,
+  s1: text, s2: text, s3: text, s4: text, s5: text,
   n1: number,
   n2: fc.oneof(number, fc.integer({ min: 1, max: 30 }), fc.constantFrom(1, 2, 3, 4, 23, 25, 26, 28, 29)),
   ref: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 2 ** 40 })),

@@ -109,6 +109,11 @@ describe('de-identified rows', () => {
     expect(row('alert_resolved', { s1: 'hf_decompensation', s2: 'high', s3: 'actioned', s4: 'clinician', ref: 9 })).toMatchObject({
       kind: 'hf_decompensation', priority: 'high', resolution: 'actioned', actor_role: 'clinician', alert: deid.alert(9),
     });
+    expect(row('alert_resolved', { s1: 'battery', s3: 'actioned', s4: 'clinician', s5: 'artefact', ref: 9 })).toMatchObject({ resolution: 'actioned', outcome: 'artefact' });
+    expect(row('alert_outcome', { s1: 'battery', s4: 'clinician', s5: 'other_cause', ref: 9 })).toMatchObject({ resolution: null, outcome: 'other_cause', actor_role: 'clinician' });
+    // Only the vocabulary leaves: a comment or a name in the source does not.
+    expect(row('alert_outcome', { s1: 'battery', s4: 'clinician', s5: 'Called Jane Doe', ref: 9 })).toMatchObject({ outcome: null });
+    expect(row('alert_acknowledged', { s1: 'battery', s4: 'clinician', s5: 'artefact', ref: 9 })).toMatchObject({ outcome: null });
     expect(row('alert_opened', { s1: 'Jane Doe', s4: null, ref: 9 })).toMatchObject({ kind: 'other', actor_role: 'system' });
     expect(row('risk_changed', { s1: 'High', s2: 'Medium', n1: 0.82 })).toMatchObject({ status: 'High', previous: 'Medium', score: 0.82 });
     expect(row('episode', { n1: 2, n2: 29 })).toMatchObject({ metric: 'shocks_delivered', count: 2 });
