@@ -18,6 +18,7 @@ import { sessionRoutes } from './auth/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
 import { conditionRoutes } from './patients/conditions-routes.ts';
 import { deviceEventRoutes } from './patients/device-events-routes.ts';
+import { noteRoutes } from './patients/notes-routes.ts';
 import { openVault } from './crypto/open.ts';
 import { sealPlaintext } from './crypto/seal.ts';
 import { IngestService } from './ingest/service.ts';
@@ -241,6 +242,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(patientRoutes, { db, sessions, vault });
   await app.register(conditionRoutes, { db, sessions, vault });
   await app.register(deviceEventRoutes, { db, sessions, vault, changed: async (ids) => engine.scoring?.lifecycleChanged(ids) });
+  await app.register(noteRoutes, { db, sessions, vault });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
   await app.register(previewRoutes, { db, sessions });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });

@@ -253,6 +253,19 @@ export interface IdentityMismatchesTable {
   messages: ColumnType<number, number | undefined, number>;
 }
 
+export type ContactKind = 'phone_call' | 'clinic_visit' | 'message' | 'other';
+
+/** A clinician's note of a contact with a patient (migration contact_notes); the text sealed. */
+export interface ContactNotesTable {
+  id: Generated<number>;
+  patient_id: number;
+  author_id: number;
+  kind: ContactKind;
+  contacted_at: Timestamp;
+  text_sealed: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -275,4 +288,5 @@ export interface Database {
   risk_changes: RiskChangesTable;
   pending_devices: PendingDevicesTable;
   device_site_history: DeviceSiteHistoryTable;
+  contact_notes: ContactNotesTable;
 }

@@ -64,6 +64,8 @@ const ACCESS: Record<string, Access> = {
   'GET /v1/patients/:id/device-events': clinical(true),
   'POST /v1/patients/:id/device-events': clinical(true),
   'DELETE /v1/patients/:id/device-events/:event': clinical(true),
+  'GET /v1/patients/:id/notes': clinical(true),
+  'POST /v1/patients/:id/notes': clinical(true),
   'GET /v1/sites/:code/engine-settings': clinical(true),
   'PUT /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
   'DELETE /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
