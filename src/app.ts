@@ -19,6 +19,8 @@ import { GroupCommitWriter } from './ingest/writer.ts';
 import { conditionRoutes } from './patients/conditions-routes.ts';
 import { deviceEventRoutes } from './patients/device-events-routes.ts';
 import { noteRoutes } from './patients/notes-routes.ts';
+import { worklistRoutes } from './worklists/routes.ts';
+import { ScoringCadences } from './scoring/cadences.ts';
 import { openVault } from './crypto/open.ts';
 import { sealPlaintext } from './crypto/seal.ts';
 import { IngestService } from './ingest/service.ts';
@@ -243,6 +245,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(conditionRoutes, { db, sessions, vault });
   await app.register(deviceEventRoutes, { db, sessions, vault, changed: async (ids) => engine.scoring?.lifecycleChanged(ids) });
   await app.register(noteRoutes, { db, sessions, vault });
+  await app.register(worklistRoutes, { db, sessions, vault, silence: engine.scoring ? new ScoringCadences(db, engine.scoring) : undefined });
   await app.register(engineSettingsRoutes, { db, sessions, changed: () => engine.refreshSettings() });
   await app.register(previewRoutes, { db, sessions });
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });

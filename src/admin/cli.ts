@@ -19,6 +19,8 @@ import { DEVICE_USAGE, DeviceUsageError, runDeviceCommand } from './devices.ts';
 import { DEVICE_EVENT_USAGE, DeviceEventUsageError, runDeviceEventCommand } from './device-events.ts';
 import { openVault } from '../crypto/open.ts';
 import { openIdentities } from '../patients/sealed.ts';
+import { indexUnindexedNames, NAME_INDEX_VERSION } from '../patients/name-tokens.ts';
+import { unindexedCount } from '../store/patient-names.ts';
 import type { Vault } from '../crypto/vault.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
@@ -52,6 +54,9 @@ const USAGE = `Usage: npm run admin -- <command>
                                            --correction: its enrolment to another patient was a
                                            mistake, and all its history moves to this one
   patient list [--site <code>] [--json]
+  patients reindex [--batch N]             make the name-search tokens of patients that have none
+                                           (registered before the name index); the service does
+                                           the same at start, so this only shortens that start
 ${DEVICE_USAGE}
 ${DEVICE_EVENT_USAGE}
 ${KEYS_USAGE}
@@ -227,6 +232,15 @@ async function main(argv: string[]): Promise<number> {
         if (site && siteId === undefined) throw new Error(`no site "${site}"`);
         const rows = await openIdentities(await vault(), await listPatients(db, { siteIds: siteId !== undefined ? [siteId] : null, limit: 100_000 }));
         out(rows.map((r) => ({ id: patientRef(r.id), site: r.site, name: `${r.givenName} ${r.familyName}`, dob: r.dateOfBirth, nhs: r.nhsNumber, devices: r.devices, risk: r.risk_status })), '(no patients)');
+        return 0;
+      }
+      case 'patients reindex':
+      case 'patient reindex': {
+        const batch = Number(values.batch);
+        if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError('patients reindex [--batch N], N from 1 to 10000');
+        const done = await indexUnindexedNames(db, await vault(), batch, (n) => { if (!values.json) process.stderr.write(`indexed ${n}\n`); });
+        const left = await unindexedCount(db, NAME_INDEX_VERSION);
+        console.log(values.json ? JSON.stringify({ indexed: done, left }) : `${done} patient${done === 1 ? '' : 's'} indexed for name search; ${left} left`);
         return 0;
       }
       case 'audit verify': {

@@ -84,3 +84,11 @@ export function decryptText(dataKey: Buffer, field: string, value: string): stri
 export function blindIndex(indexKey: Buffer, field: string, value: string): string {
   return crypto.createHmac('sha256', indexKey).update(`${field}\u0000${value}`, 'utf8').digest('hex');
 }
+
+/**
+ * A key of its own for one use, derived from `key` (HKDF-SHA256): an index made under it
+ * cannot be matched against one made under `key` or under another use's key.
+ */
+export function deriveKey(key: Buffer, use: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), `cardiotel:${use}`, KEY_BYTES));
+}

@@ -5,6 +5,7 @@ import type { Db } from '../store/db.ts';
 import { commentsToSeal, plainPatients, storeSealedComments, storeSealedPatient } from '../store/sealing.ts';
 import { COMMENT_FIELD } from '../alerts/comments.ts';
 import { sealIdentity } from '../patients/sealed.ts';
+import { indexName } from '../patients/name-tokens.ts';
 import type { Vault } from './vault.ts';
 
 const BATCH = 200;
@@ -25,6 +26,7 @@ export async function sealPlaintext(db: Db, vault: Vault, log: { info(obj: objec
     for (const r of rows) {
       const key = await vault.newPatientKey(trx);
       await storeSealedPatient(trx, r.id, sealIdentity(vault, key, { familyName: r.family_name, givenName: r.given_name, nhsNumber: r.nhs_number, dateOfBirth: r.date_of_birth }));
+      await indexName(trx, vault, r.id, r.given_name, r.family_name);
     }
     return rows.length;
   }));

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Db } from '../store/db.ts';
 import { activeDataKey, dataKeysByIds, insertDataKey, type DataKeyPurpose, type StoredDataKey } from '../store/data-keys.ts';
-import { blindIndex, decryptText, encryptText, newDataKey, sealedKeyId, unwrapKey, wrapKey, type MasterKey } from './envelope.ts';
+import { blindIndex, decryptText, deriveKey, encryptText, newDataKey, sealedKeyId, unwrapKey, wrapKey, type MasterKey } from './envelope.ts';
 import { readKeyring, type Keyring } from './keyring.ts';
 
 type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
@@ -17,13 +17,17 @@ export class VaultError extends Error {}
 export class Vault {
   private readonly keys = new Map<number, Buffer>();
   private keyringMtime = 0;
+  /** The name-word index key, derived from the index key: name tokens never share the NHS number's key. */
+  private readonly nameIndex: Buffer;
 
   private constructor(
     private readonly db: Db,
     private keyring: Keyring,
     private readonly general: { readonly id: number; readonly key: Buffer },
     private readonly index: Buffer,
-  ) {}
+  ) {
+    this.nameIndex = deriveKey(index, 'patients.name-words');
+  }
 
   /** Open the vault: the shared data keys (created under the current master key when missing). */
   static async open(db: Db, keyring: Keyring): Promise<Vault> {
@@ -73,6 +77,11 @@ export class Vault {
   /** The blind index of a value (e.g. a normalised NHS number) for `field`. */
   blindIndex(field: string, value: string): string {
     return blindIndex(this.index, field, value);
+  }
+
+  /** The blind-index token of one normalised name word (src/patients/search.ts nameWords). */
+  nameToken(word: string): string {
+    return blindIndex(this.nameIndex, 'patients.name_word', word);
   }
 
   /** Make the data keys these sealed values name ready to open (one query for all missing). */

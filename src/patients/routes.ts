@@ -15,6 +15,7 @@ import { isValidNhsNumber, normaliseNhsNumber, parsePatientRef, patientRef } fro
 import type { Vault } from '../crypto/vault.ts';
 import { nhsNumberIndex, openIdentities, type PatientIdentity } from './sealed.ts';
 import { createPatient, enrolDevice, isDeviceSerial } from './service.ts';
+import { MAX_QUERY_LENGTH, parsePatientQuery, QueryError, serialPrefixPattern, type PatientQuery } from './search.ts';
 import { errorResponses, JSON_BODY, Nullable, PatientIdParam, SIGNED_IN, SIGNED_IN_CHANGE } from '../http/schemas.ts';
 import { CreateBody, EnrolBody, PatientBody, PatientDetail, PatientParams, PatientSchema, Readings } from './schemas.ts';
 
@@ -91,12 +92,16 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
     onRequest: reader,
     schema: {
       tags: ['patients'],
-      summary: 'patients of the caller’s sites',
+      summary: 'patients of the caller’s sites, all or those a search finds, in pages',
       querystring: Type.Object(
         {
           after: Type.Optional(Type.String({ description: 'a patient id (p-17): the page after it' })),
           limit: Type.Optional(Type.String({ pattern: '^\\d{0,4}$', description: 'a whole number from 1 to 1000 (200 when absent)' })),
           nhsNumber: Type.Optional(Type.String({ maxLength: 20, description: 'only the patient with this NHS number (10 digits, spaces allowed), found through its blind index' })),
+          q: Type.Optional(Type.String({
+            maxLength: MAX_QUERY_LENGTH,
+            description: 'a search: an NHS number (10 digits, spaces allowed), a device serial or the start of one, or whole words of the given and family names (every word must match; case, accents and punctuation ignored; no prefixes). Pages with `after` and `limit` as the list does.',
+          })),
         },
         { additionalProperties: false },
       ),
@@ -125,11 +130,28 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRoutesOptions> = as
       if (!isValidNhsNumber(nhs)) throw new ServiceError('bad_message', 'nhsNumber is not a valid NHS number (10 digits with a valid check digit)');
       nhsIndex = nhsNumberIndex(vault, nhs);
     }
-    const fetched = await listPatients(db, { siteIds: visibleSites(user), afterId, nhsNumberIndex: nhsIndex, limit: limit + 1 });
+    let query: PatientQuery | null = null;
+    try {
+      query = q.q === undefined ? null : parsePatientQuery(q.q);
+    } catch (e) {
+      if (e instanceof QueryError) throw new ServiceError('bad_message', e.message);
+      throw e;
+    }
+    if (query?.kind === 'nhsNumber') {
+      const index = nhsNumberIndex(vault, query.nhsNumber);
+      // Both given and different: no patient has two NHS numbers.
+      if (nhsIndex !== undefined && nhsIndex !== index) throw new ServiceError('bad_message', 'nhsNumber and q name different NHS numbers');
+      nhsIndex = index;
+    }
+    const search = query === null || query.kind === 'nhsNumber' ? undefined : {
+      nameTokens: query.kind === 'serial' ? undefined : query.words.map((w) => vault.nameToken(w)),
+      serialPattern: query.kind === 'name' ? undefined : serialPrefixPattern(query.serial),
+    };
+    const fetched = await listPatients(db, { siteIds: visibleSites(user), afterId, nhsNumberIndex: nhsIndex, search, limit: limit + 1 });
     const rows = await openIdentities(vault, fetched.slice(0, limit));
-    // A search by NHS number is audited as one (never with the number searched for).
-    const search = nhsIndex === undefined ? {} : { search: 'nhsNumber' };
-    await recordAudit(db, { user, action: 'patient.list', route: '/v1/patients', detail: { count: rows.length, patients: rows.map((r) => r.id), ...search } });
+    // A search is audited as one, with its kind: never with the text searched for.
+    const kind = query?.kind ?? (nhsIndex === undefined ? undefined : 'nhsNumber');
+    await recordAudit(db, { user, action: 'patient.list', route: '/v1/patients', detail: { count: rows.length, patients: rows.map((r) => r.id), ...(kind ? { search: kind } : {}) } });
     const last = rows.at(-1);
     return { patients: rows.map(present), next: fetched.length > limit && last ? patientRef(last.id) : null };
   });

@@ -6,6 +6,7 @@ import { insertDeviceIfAbsent } from '../store/devices.ts';
 import { deviceBySerial, enrol, insertPatient, otherEarlierPatients, patientSealedBirthDate } from '../store/patients.ts';
 import type { Vault } from '../crypto/vault.ts';
 import { ageInYears, FIELD, sealIdentity } from './sealed.ts';
+import { indexName } from './name-tokens.ts';
 import { isUniqueViolation } from '../store/readings.ts';
 import { siteIdByCode } from '../store/sites.ts';
 import { isValidBirthDate, isValidNhsNumber, normaliseNhsNumber, patientRef } from './identity.ts';
@@ -42,7 +43,9 @@ export async function createPatient(db: Db, vault: Vault, input: PatientInput, n
     return await db.transaction().execute(async (trx) => {
       const key = await vault.newPatientKey(trx);
       const sealed = sealIdentity(vault, key, { familyName, givenName, nhsNumber: nhs, dateOfBirth: input.dateOfBirth });
-      return insertPatient(trx, { siteId, sex, ...sealed });
+      const id = await insertPatient(trx, { siteId, sex, ...sealed });
+      await indexName(trx, vault, id, givenName, familyName);
+      return id;
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw new ServiceError('conflict', 'a patient with this NHS number exists already');

@@ -111,7 +111,7 @@ type Row = { seq: number; at: number; metric: number; value: number; received: n
  * replaced device's at the change, each under its own settings, carried over (as the service
  * does: src/scoring/replays.ts). Follows a chain of replacements a few generators back.
  */
-async function firstStates(
+export async function firstStates(
   db: Db, replaces: { deviceId: number; at: number } | null, current: ConfigAt, next: ConfigAt, depth = 0,
 ): Promise<[DeviceState, DeviceState]> {
   if (!replaces || depth >= 4) return [newDeviceState(), newDeviceState()];

@@ -70,6 +70,12 @@ export interface PatientFilter {
   /** The blind index of an NHS number: finds its patient without opening anyone's. */
   readonly nhsNumberIndex?: string;
   readonly afterId?: number;
+  /**
+   * A search: patients having every one of these name tokens (blind indexes of name words),
+   * or a device enrolled whose serial matches this LIKE pattern (lower case); with both,
+   * either matches.
+   */
+  readonly search?: { readonly nameTokens?: readonly string[]; readonly serialPattern?: string };
   readonly limit: number;
 }
 
@@ -83,6 +89,7 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
   if (f.ids) where.push(sql`p.id = ANY(${f.ids}::int4[])`);
   if (f.nhsNumberIndex !== undefined) where.push(sql`p.nhs_number_index = ${f.nhsNumberIndex}`);
   if (f.afterId !== undefined) where.push(sql`p.id > ${f.afterId}`);
+  if (f.search) where.push(searchCondition(f.search));
   const res = await sql<PatientRow>`
     SELECT p.id, p.site_id, s.code AS site, p.family_name_sealed, p.given_name_sealed, p.nhs_number_sealed,
            p.date_of_birth_sealed, p.sex,
@@ -111,6 +118,22 @@ export async function listPatients(db: Executor, f: PatientFilter): Promise<Pati
     ORDER BY p.id
     LIMIT ${f.limit}`.execute(db);
   return res.rows;
+}
+
+function searchCondition(s: NonNullable<PatientFilter['search']>) {
+  const any = [sql`false`];
+  const tokens = s.nameTokens ? [...new Set(s.nameTokens)] : [];
+  if (tokens.length > 0) {
+    any.push(sql`p.id IN (
+      SELECT t.patient_id FROM patient_name_tokens t WHERE t.token = ANY(${tokens}::text[])
+      GROUP BY t.patient_id HAVING count(*) = ${tokens.length})`);
+  }
+  if (s.serialPattern !== undefined) {
+    any.push(sql`p.id IN (
+      SELECT e.patient_id FROM enrolments e JOIN devices d ON d.id = e.device_id
+      WHERE lower(d.serial) LIKE ${s.serialPattern})`);
+  }
+  return sql`(${sql.join(any, sql` OR `)})`;
 }
 
 export interface PatientDevice {

@@ -207,6 +207,14 @@ export interface PatientsTable {
   date_of_birth_sealed: string | null;
   sex: ColumnType<Sex, Sex | undefined, Sex>;
   created_at: Timestamp;
+  /** The version of the name-word rules its tokens were made by; null: no tokens yet (src/patients/name-tokens.ts). */
+  name_index_version: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One keyed blind-index token (HMAC, hex) of one normalised word of a patient's names: never a word. */
+export interface PatientNameTokensTable {
+  token: string;
+  patient_id: number;
 }
 
 export interface DataKeysTable {
@@ -288,5 +296,6 @@ export interface Database {
   risk_changes: RiskChangesTable;
   pending_devices: PendingDevicesTable;
   device_site_history: DeviceSiteHistoryTable;
+  patient_name_tokens: PatientNameTokensTable;
   contact_notes: ContactNotesTable;
 }

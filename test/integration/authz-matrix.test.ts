@@ -31,6 +31,7 @@ const ACCESS: Record<string, Access> = {
   'GET /metrics': { kind: 'public' },
   'GET /patients': { kind: 'public' }, // the dashboard's page shell; its data comes from the API
   'GET /patients/:id': { kind: 'public' },
+  'GET /worklists': { kind: 'public' },
   'GET /assets/:name': { kind: 'public' },
   'GET /assets/vendor/:name': { kind: 'public' },
   'POST /v1/session': { kind: 'public' }, // sign-in
@@ -66,6 +67,8 @@ const ACCESS: Record<string, Access> = {
   'DELETE /v1/patients/:id/device-events/:event': clinical(true),
   'GET /v1/patients/:id/notes': clinical(true),
   'POST /v1/patients/:id/notes': clinical(true),
+  'GET /v1/worklists/overdue': clinical(false),
+  'GET /v1/worklists/assigned': clinical(false),
   'GET /v1/sites/:code/engine-settings': clinical(true),
   'PUT /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
   'DELETE /v1/sites/:code/engine-settings': { kind: 'users', roles: ['admin'], site: true },
