@@ -41,6 +41,7 @@ import { startEscalation } from './alerts/escalation.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS, StreamClients } from './alerts/stream.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
+import { recordsRoutes } from './patients/records-routes.ts';
 import { engineSettingsRoutes } from './scoring/settings-routes.ts';
 import { previewRoutes } from './scoring/preview-routes.ts';
 import { exportRoutes } from './export/routes.ts';
@@ -242,6 +243,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   });
   await app.register(dashboardPlugin);
   await app.register(patientRoutes, { db, sessions, vault });
+  await app.register(recordsRoutes, { db, sessions });
   await app.register(conditionRoutes, { db, sessions, vault });
   await app.register(deviceEventRoutes, { db, sessions, vault, changed: async (ids) => engine.scoring?.lifecycleChanged(ids) });
   await app.register(noteRoutes, { db, sessions, vault });
