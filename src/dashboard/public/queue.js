@@ -1,41 +1,19 @@
-// The alert queue: unresolved alerts of the user's sites, highest priority first, kept
-// current by the stream; a detail panel with the alert's facts, actions and history.
+// The alert queue: unresolved alerts of the user's sites, grouped by patient, highest
+// priority first, kept current by the stream; a detail panel with the alert's facts,
+// actions and history; ticked alerts acknowledged or resolved together (bulk.js).
 import { api, query } from './api.js';
 import { h, replace } from './dom.js';
-import { DEVICE_TYPE_LABELS, INSUFFICIENT_HELP, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS, ago, formatWhen, kindLabel, riskBadge } from './format.js';
+import { kindLabel } from './format.js';
 import { renderDetail } from './detail.js';
+import { bulkActions } from './bulk.js';
+import { filterBar, readFilters } from './queue-filters.js';
+import { alertRow } from './queue-row.js';
+import { groupByPatient, isSnoozed, matches } from './queue-model.js';
 
-const RANK = { high: 0, medium: 1, low: 2 };
+export { queueOrder, isSnoozed } from './queue-model.js';
+
+/** Rows in the table at most: the first rows are the ones to act on; past that the filters are the way in. */
 const MAX_ROWS = 500;
-
-/** Priority, then escalated first, then the alert waiting longest. @param {any} a @param {any} b */
-export function queueOrder(a, b) {
-  return (RANK[a.priority] ?? 3) - (RANK[b.priority] ?? 3)
-    || (b.escalationLevel ?? 0) - (a.escalationLevel ?? 0)
-    || a.raisedAt.localeCompare(b.raisedAt)
-    || a.id.localeCompare(b.id);
-}
-
-/** @param {any} a @param {number} now */
-export const isSnoozed = (a, now) => a.snoozedUntil !== null && new Date(a.snoozedUntil).getTime() > now && a.status !== 'resolved';
-
-/** Filters live in the URL, so a view can be bookmarked and survives a reload. */
-function readFilters() {
-  const q = new URLSearchParams(location.search);
-  return {
-    priority: q.get('priority') ?? '',
-    kind: q.get('kind') ?? '',
-    status: q.get('status') ?? 'active',
-    mine: q.get('mine') === '1',
-    snoozed: q.get('snoozed') === '1',
-  };
-}
-
-/** @param {ReturnType<typeof readFilters>} f */
-function writeFilters(f) {
-  const s = query({ priority: f.priority, kind: f.kind, status: f.status === 'active' ? '' : f.status, mine: f.mine ? '1' : '', snoozed: f.snoozed ? '1' : '' });
-  history.replaceState(null, '', `/${s}`);
-}
 
 /**
  * @param {HTMLElement} main
@@ -50,42 +28,37 @@ export function renderQueue(main, ctx) {
   let selectedId = null;
   /** Alerts opened since the page was shown and not yet looked at. */
   const fresh = new Set();
+  /** Patients whose group shows all its alerts (group keys). */
+  const expanded = new Set();
   let resolvedLoaded = false;
+  let firstPaint = true;
 
-  // Filters.
-  const selectField = (id, label, options, value, onchange) =>
-    h('div', { class: 'field inline' },
-      h('label', { for: id }, label),
-      h('select', { id, onchange }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
-  const check = (id, label, checked, onchange) =>
-    h('div', { class: 'field inline check' }, h('input', { type: 'checkbox', id, checked, onchange }), h('label', { for: id }, label));
-  const changed = (key) => (ev) => {
-    const t = ev.target;
-    filters[key] = t.type === 'checkbox' ? t.checked : t.value;
-    writeFilters(filters);
+  const filtersView = filterBar(ctx, filters, (key) => {
     if (key === 'status' && filters.status === 'resolved') void loadResolved();
     render();
-  };
-  const mineBox = check('f-mine', 'Assigned to me', filters.mine, changed('mine'));
-  if (!ctx.me.email) {
-    mineBox.querySelector('input').disabled = true;
-    mineBox.title = 'Sign out and in again to use this filter: your email is learnt at sign-in.';
-  }
-  const filterBar = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter alerts', onsubmit: (e) => e.preventDefault() },
-    selectField('f-priority', 'Priority', [['', 'All'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']], filters.priority, changed('priority')),
-    selectField('f-kind', 'Kind', [['', 'All kinds'], ...Object.entries(KIND_LABELS)], filters.kind, changed('kind')),
-    selectField('f-status', 'Status', [['active', 'Open and acknowledged'], ['open', 'Open'], ['acknowledged', 'Acknowledged'], ['resolved', 'Resolved']], filters.status, changed('status')),
-    mineBox,
-    check('f-snoozed', 'Show snoozed', filters.snoozed, changed('snoozed')),
-  );
+  });
 
   const counts = h('p', { class: 'counts', id: 'queue-counts', 'aria-live': 'polite' });
   const tbody = h('tbody', { id: 'queue-rows' });
   const empty = h('p', { class: 'empty', hidden: true });
   const more = h('p', { class: 'empty', hidden: true });
+  const bulk = bulkActions(ctx, {
+    describe: (a) => `${kindLabel(a.kind)}, ${(a.patientId ? ctx.patients.name(a.patientId) : null) ?? a.patientId ?? 'not enrolled'} (${a.device})`,
+    onDone: () => render(),
+  });
+  const pickAll = h('input', {
+    type: 'checkbox', id: 'pick-all', 'aria-label': 'Select all shown alerts',
+    onchange: (/** @type {Event} */ e) => {
+      bulk.setAll(shownIds, /** @type {HTMLInputElement} */ (e.target).checked);
+      render();
+    },
+  });
   const table = h('table', { class: 'queue', id: 'queue', 'aria-describedby': 'queue-counts' },
-    h('caption', { class: 'visually-hidden' }, 'Alerts, highest priority first, then longest waiting. Use the up and down arrow keys (or j and k) to move between alerts.'),
+    h('caption', { class: 'visually-hidden' },
+      'Alerts grouped by patient, highest priority first, then longest waiting. Use the up and down arrow keys (or j and k) to move between alerts, '
+      + 'right and left arrows to show or hide a patient’s other alerts, and x to select an alert.'),
     h('thead', null, h('tr', null,
+      h('th', { scope: 'col', class: 'c-pick' }, pickAll),
       h('th', { scope: 'col', class: 'c-prio' }, 'Priority'),
       h('th', { scope: 'col' }, 'Alert'),
       h('th', { scope: 'col', class: 'c-who' }, 'Patient / device'),
@@ -96,93 +69,136 @@ export function renderQueue(main, ctx) {
     h('p', { class: 'muted' }, 'Select an alert to see its details, act on it and read its history.'));
   const help = h('details', { class: 'shortcuts' }, h('summary', null, 'Keyboard shortcuts'),
     h('dl', null,
-      [['↑ ↓ or k j', 'previous / next alert'], ['Enter', 'go to the alert’s actions'], ['a', 'acknowledge'], ['m', 'assign to me'],
+      [['↑ ↓ or k j', 'previous / next alert'], ['→ ←', 'show / hide the patient’s other alerts'], ['x', 'select the alert for a bulk action'],
+      ['Enter', 'go to the alert’s actions'], ['a', 'acknowledge'], ['m', 'assign to me'],
       ['r', 'resolve (choose a resolution)'], ['s', 'snooze'], ['c', 'comment'], ['/', 'filters'], ['Esc', 'back to the list'],
     ].map(([k, v]) => [h('dt', null, h('kbd', null, k)), h('dd', null, v)])));
 
   replace(main,
     h('div', { class: 'page-head' }, h('h1', null, 'Alert queue'), counts),
-    filterBar,
+    filtersView.bar,
+    bulk.slot,
+    bulk.report,
     h('div', { class: 'queue-layout' }, h('div', { class: 'queue-list' }, table, empty, more, help), detail));
 
   const detailView = renderDetail(detail, ctx, {
     onUpdated: (alert) => store.upsert(alert),
   });
 
+  /** Ids of the alerts in the groups shown (a collapsed group's too): what "select all shown" ticks. @type {string[]} */
+  let shownIds = [];
+  const patientInfo = {
+    risk: (/** @type {string | null} */ id) => ctx.patients.risk(id),
+    deviceType: (/** @type {string | null} */ id, /** @type {string} */ serial) => ctx.patients.deviceType(id, serial),
+  };
+
+  function* patientIds() {
+    for (const a of store.alerts.values()) if (a.patientId) yield a.patientId;
+  }
+
   function visible(now) {
     let snoozedHidden = 0;
     const rows = [];
     for (const a of store.alerts.values()) {
-      if (filters.status === 'active' ? a.status === 'resolved' : a.status !== filters.status) continue;
-      if (filters.priority && a.priority !== filters.priority) continue;
-      if (filters.kind && a.kind !== filters.kind) continue;
-      if (filters.mine && (!ctx.me.email || a.assignee !== ctx.me.email)) continue;
+      if (!matches(a, filters, ctx.me.email, patientInfo)) continue;
       if (!filters.snoozed && isSnoozed(a, now)) {
         snoozedHidden++;
         continue;
       }
       rows.push(a);
     }
-    rows.sort(queueOrder);
-    ctx.patients.ensure(rows.flatMap((a) => (a.patientId ? [a.patientId] : [])));
+    // Every alert's patient, not only those shown: the HF risk and device type filters need
+    // the patient list to decide what is shown.
+    ctx.patients.ensure(patientIds());
     return { rows, snoozedHidden };
   }
 
   function render() {
     const now = Date.now();
+    filtersView.sync(store.alerts.values());
     const { rows, snoozedHidden } = visible(now);
     const byPrio = { high: 0, medium: 0, low: 0 };
     for (const a of rows) byPrio[a.priority]++;
+    const groups = groupByPatient(rows);
+    const patients = groups.filter((g) => g.patientId !== null).length;
     const countText = `${rows.length} alert${rows.length === 1 ? '' : 's'}: ${byPrio.high} high, ${byPrio.medium} medium, ${byPrio.low} low`
+      + (patients ? ` · ${patients} patient${patients === 1 ? '' : 's'}` : '')
       + (snoozedHidden ? ` · ${snoozedHidden} snoozed not shown` : '')
       + (store.cursor === null ? ' · waiting for the live stream…' : '');
     // Polite live region: announce when the numbers change, not on every render.
     if (counts.textContent !== countText) counts.textContent = countText;
-    const hadFocus = tbody.contains(document.activeElement);
+    // The rows are built anew: the focus goes back to the same control of the same alert's row.
+    const active = document.activeElement;
+    const activeRow = active && tbody.contains(active) ? active.closest('tr') : null;
+    const focusId = activeRow?.dataset.id ?? null;
+    const focusWhat = !activeRow ? null : active === activeRow ? 'row'
+      : ['pick', 'group-toggle'].find((c) => active?.classList.contains(c)) ?? (active?.tagName === 'A' ? 'a' : 'row');
     if (selectedId && !rows.some((a) => a.id === selectedId) && !store.alerts.has(selectedId)) selectedId = null;
-    // The first rows are the ones to act on; past that the filters are the way in.
-    replace(tbody, rows.slice(0, MAX_ROWS).map((a) => row(a, now)));
-    more.hidden = rows.length <= MAX_ROWS;
-    more.textContent = `Showing the first ${MAX_ROWS} of ${rows.length} alerts. Narrow the list with the filters to see the rest.`;
+
+    const els = [];
+    const shown = [];
+    let g = 0;
+    for (; g < groups.length && els.length < MAX_ROWS; g++) {
+      const group = groups[g];
+      for (const a of group.alerts) shown.push(a.id);
+      const [lead, ...others] = group.alerts;
+      if (others.length === 0) {
+        els.push(rowOf(lead, now, 'plain'));
+        continue;
+      }
+      const open = expanded.has(group.key);
+      els.push(rowOf(lead, now, 'head', { key: group.key, alerts: group.alerts, expanded: open }));
+      if (open) for (const a of others) els.push(rowOf(a, now, 'member', { key: group.key, alerts: group.alerts, expanded: open }));
+    }
+    shownIds = shown;
+    replace(tbody, els);
+    more.hidden = g >= groups.length;
+    more.textContent = `Showing the first ${shown.length} of ${rows.length} alerts. Narrow the list with the filters to see the rest.`;
     empty.hidden = rows.length > 0;
     empty.textContent = store.cursor === null && filters.status !== 'resolved' ? 'Loading alerts…' : 'No alerts match these filters.';
+
+    bulk.prune(new Set(shown));
+    const picked = shown.filter((id) => bulk.picked.has(id)).length;
+    /** @type {HTMLInputElement} */ (pickAll).checked = picked > 0 && picked === shown.length;
+    /** @type {HTMLInputElement} */ (pickAll).indeterminate = picked > 0 && picked < shown.length;
+    /** @type {HTMLInputElement} */ (pickAll).disabled = shown.length === 0;
+
     // Roving tabindex: one stop for the whole list; arrows move within it.
     const rowsEls = [...tbody.rows];
     const target = rowsEls.find((r) => r.dataset.id === selectedId) ?? rowsEls[0];
     if (target) target.tabIndex = 0;
-    if (hadFocus && target) target.focus({ preventScroll: true });
+    if (focusWhat === 'row' && target) target.focus({ preventScroll: true });
+    else if (focusWhat) {
+      const r = rowsEls.find((x) => x.dataset.id === focusId);
+      const el = r?.querySelector(focusWhat === 'a' ? 'a' : `.${focusWhat}`);
+      if (el instanceof HTMLElement) el.focus({ preventScroll: true });
+      else target?.focus({ preventScroll: true });
+    }
+    // A mark for measuring: the first paint of the queue with the stream's alerts in it.
+    if (firstPaint && store.cursor !== null) {
+      firstPaint = false;
+      window.performance.mark('queue-rendered', { detail: { alerts: rows.length, rows: els.length } });
+    }
   }
 
-  function row(a, now) {
-    const snoozed = isSnoozed(a, now);
-    const cls = ['prio-row', `prio-${a.priority}`, a.escalationLevel > 0 ? 'escalated' : '', a.id === selectedId ? 'selected' : '', snoozed ? 'snoozed' : ''].join(' ');
-    return h('tr', { class: cls, 'data-id': a.id, tabindex: '-1', 'aria-selected': String(a.id === selectedId), onclick: () => select(a.id, false), onfocus: () => select(a.id, false) },
-      h('td', { class: 'c-prio' }, h('span', { class: `prio prio-${a.priority}` }, PRIORITY_LABELS[a.priority] ?? a.priority)),
-      h('td', { class: 'c-alert' },
-        h('div', { class: 'kind' },
-          kindLabel(a.kind),
-          a.occurrences > 1 ? h('span', { class: 'occ', title: `triggered ${a.occurrences} times` }, ` ×${a.occurrences}`) : null,
-          fresh.has(a.id) ? h('span', { class: 'badge badge-new' }, 'New') : null,
-          a.worsenedFrom ? h('span', { class: 'badge badge-worse', title: `raised from ${PRIORITY_LABELS[a.worsenedFrom] ?? a.worsenedFrom} while open` }, `Worse (was ${PRIORITY_LABELS[a.worsenedFrom] ?? a.worsenedFrom})`) : null,
-          a.escalationLevel > 0 ? h('span', { class: 'badge badge-esc' }, a.escalationLevel > 1 ? `Escalated ×${a.escalationLevel}` : 'Escalated') : null),
-        h('div', { class: 'summary' }, a.summary)),
-      h('td', { class: 'c-who' },
-        a.patientId ? h('a', { href: `/patients/${encodeURIComponent(a.patientId)}`, 'data-link': true, onclick: (e) => e.stopPropagation() }, ctx.patients.name(a.patientId) ?? a.patientId) : null,
-        riskTag(ctx.patients.risk(a.patientId)),
-        h('div', { class: 'device' }, a.device, deviceTypeTag(ctx.patients.deviceType(a.patientId, a.device))),
-        h('div', { class: 'muted' }, a.site)),
-      h('td', { class: 'c-when' },
-        // When it happened on the device (the opening reading's time), then when the service
-        // raised it: a transmission a day late shows as such instead of as a fresh event.
-        h('time', { class: 'event-time', datetime: a.openedAt, title: 'When the device recorded it' }, formatWhen(a.openedAt, now)),
-        a.lastSeenAt && a.lastSeenAt !== a.openedAt
-          ? h('div', { class: 'muted' }, 'last ', h('time', { datetime: a.lastSeenAt }, formatWhen(a.lastSeenAt, now)))
-          : null,
-        h('div', { class: 'muted received' }, 'received ', h('time', { datetime: a.raisedAt }, formatWhen(a.raisedAt, now)), ` · ${ago(a.raisedAt, now)}`)),
-      h('td', { class: 'c-status' },
-        h('div', { class: `status status-${a.status}` }, STATUS_LABELS[a.status] ?? a.status),
-        a.assignee ? h('div', { class: 'muted' }, a.assignee === ctx.me.email ? 'Assigned to me' : `Assigned to ${a.assignee}`) : null,
-        snoozed ? h('div', { class: 'muted' }, `Snoozed until ${formatWhen(a.snoozedUntil, now)}`) : null));
+  /** @param {any} a @param {number} now @param {'plain' | 'head' | 'member'} role @param {{ key: string, alerts: any[], expanded: boolean }} [group] */
+  function rowOf(a, now, role, group) {
+    return alertRow(a, now, ctx, {
+      role, group, selected: a.id === selectedId, fresh: fresh.has(a.id), picked: bulk.picked.has(a.id),
+      onSelect: (id) => select(id, false),
+      onPick: (id, on) => {
+        bulk.toggle(id, on);
+        render();
+      },
+      onToggle: (key) => toggleGroup(key),
+    });
+  }
+
+  /** Show or hide a patient's other alerts; the focus stays on the group's first row. @param {string} key @param {boolean} [open] */
+  function toggleGroup(key, open = !expanded.has(key)) {
+    if (open) expanded.add(key);
+    else expanded.delete(key);
+    render();
   }
 
   /** @param {string} id @param {boolean} focusDetail */
@@ -209,6 +225,18 @@ export function renderQueue(main, ctx) {
     const next = rowsEls[Math.max(0, Math.min(rowsEls.length - 1, i < 0 ? 0 : i + delta))];
     next?.focus();
     next?.scrollIntoView({ block: 'nearest' });
+  }
+
+  /** → on a patient's first row shows their other alerts, ← hides them (from any of their rows). @param {HTMLTableRowElement} r @param {boolean} open */
+  function expandFrom(r, open) {
+    const key = r.dataset.group ? `p:${r.dataset.group}` : null;
+    if (!key || expanded.has(key) === open) return;
+    if (!open) {
+      // Back to the group's first row, which stays.
+      const head = [...tbody.rows].find((x) => x.dataset.group === r.dataset.group && x.classList.contains('group-head'));
+      if (head?.dataset.id) select(head.dataset.id, false);
+    }
+    toggleGroup(key, open);
   }
 
   async function loadResolved() {
@@ -267,10 +295,16 @@ export function renderQueue(main, ctx) {
     }
     if (typing) return;
     const inList = tbody.contains(t);
+    // On a row itself; a link or button in a row keeps its own Enter and Space.
+    const onRow = t instanceof HTMLElement && t.tagName === 'TR' && inList;
     if ((ev.key === 'ArrowDown' && inList) || ev.key === 'j') move(1);
     else if ((ev.key === 'ArrowUp' && inList) || ev.key === 'k') move(-1);
-    else if (ev.key === 'Enter' && inList) select(t.dataset.id, true);
-    else if (ev.key === '/') document.getElementById('f-priority')?.focus();
+    else if (ev.key === 'Enter' && onRow) select(t.dataset.id, true);
+    else if ((ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') && onRow) expandFrom(t, ev.key === 'ArrowRight');
+    else if (ev.key === 'x' && selectedId) {
+      bulk.toggle(selectedId, !bulk.picked.has(selectedId));
+      render();
+    } else if (ev.key === '/') document.getElementById('f-priority')?.focus();
     else if (selectedId && detailView.shortcut(ev.key)) { /* handled */ } else return;
     ev.preventDefault();
   };
@@ -295,18 +329,6 @@ export function renderQueue(main, ctx) {
     document.removeEventListener('keydown', onKey);
     clearInterval(clock);
     detailView.destroy();
+    bulk.destroy();
   };
-}
-
-/** The patient's heart-failure risk beside their name, in words (null before the first score). @param {any} risk */
-function riskTag(risk) {
-  if (!risk) return null;
-  const b = riskBadge(risk);
-  return h('span', { class: `risk ${b.cls} risk-small`, title: b.cls === 'risk-insufficient' ? INSUFFICIENT_HELP : 'Heart-failure risk' }, `HF ${b.label}`);
-}
-
-/** "· CRT-D" after the serial, when the device is enrolled with a known type. @param {string | null} type */
-function deviceTypeTag(type) {
-  const label = type ? DEVICE_TYPE_LABELS[type] : null;
-  return label ? h('span', { class: 'device-type' }, ` · ${label}`) : null;
 }
