@@ -105,9 +105,11 @@ describe('the patient page', () => {
 
   it('draws a chart per metric with the alert marked, for the chosen period', async () => {
     await page.locator('#charts[data-ready=true]').waitFor();
-    const metrics = await page.locator('#charts figure.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')));
+    await page.locator('#hf-panel[data-ready=true]').waitFor();
+    // The heart-failure metrics in their panel, the others in the trends after it.
+    const metrics = await page.locator('#hf-panel figure.chart, #charts figure.chart').evaluateAll((els) => els.map((e) => e.getAttribute('data-metric')));
     expect(metrics).toEqual(expect.arrayContaining(['vt_episodes', 'thoracic_impedance', 'night_heart_rate', 'activity', 'af_burden', 'rv_lead_impedance']));
-    expect(await page.locator('#charts figure.chart canvas').count()).toBeGreaterThanOrEqual(metrics.length);
+    expect(await page.locator('#hf-panel figure.chart canvas, #charts figure.chart canvas').count()).toBeGreaterThanOrEqual(metrics.length);
     await page.locator('.marker-key li', { hasText: 'Ventricular arrhythmia' }).waitFor();
     const caption = await page.locator('figure[data-metric=thoracic_impedance] .chart-desc').textContent();
     expect(caption).toMatch(/^80 readings from /);
@@ -125,6 +127,7 @@ describe('the patient page', () => {
 
     await page.getByLabel('Last 30 days').check();
     await page.locator('#charts[data-ready=true]').waitFor();
+    await page.locator('#hf-panel[data-ready=true]').waitFor();
     await expect(page.locator('figure[data-metric=thoracic_impedance] .chart-desc').textContent()).resolves.toMatch(/^(29|30|31) readings from /);
     expect(new URL(page.url()).search).toBe('?days=30');
   });
@@ -165,7 +168,8 @@ describe('the patient page', () => {
     const device = page.locator('table.devices tr', { hasText: SERIAL });
     await device.getByText('RV pacing amplitude: 3.50 V').waitFor();
     await device.getByText('Shock lead status: Check Lead').waitFor();
-    const episode = page.locator('table.episodes tbody tr').first();
+    // In the episode list, beside the counts the message's readings carried.
+    const episode = page.locator('#episode-list tbody tr', { hasText: 'Device clinic message (IDCO)' }).first();
     await expect(episode.textContent()).resolves.toMatch(/Ventricular tachycardia.*42 s.*3 ATP, terminated/);
   });
 

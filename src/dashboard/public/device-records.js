@@ -1,5 +1,6 @@
-// Beside readings: programmed settings, lead status and arrhythmia episodes that device clinic
-// messages reported, and the devices' past connectivity gaps, in words a device clinic reads.
+// Beside readings: programmed settings and lead status that device clinic messages reported,
+// and the devices' past connectivity gaps, in words a device clinic reads. (Their episodes are
+// in the patient page's episode list, episode-list.js.)
 import { h } from './dom.js';
 import { formatDateTime, formatNumber } from './format.js';
 
@@ -30,30 +31,11 @@ export function valueText(value) {
   return parts.at(-1) === parts[0] ? (parts[0] ?? '') : parts.join(' · ');
 }
 
-const CLASS_LABELS = { vt: 'Ventricular tachycardia', vf: 'Ventricular fibrillation', nsvt: 'Non-sustained VT', svt: 'SVT', af: 'AT/AF', other: 'Other' };
-
 /** The settings list of one device. @param {any[]} settings */
 export function settingsList(settings) {
   if (!settings || settings.length === 0) return h('span', { class: 'muted' }, 'none reported');
   return h('ul', { class: 'settings' }, settings.map((s) => h('li', { class: s.kind === 'status' ? 'lead-status' : '' },
     `${termLabel(s.term)}${s.subId !== '1' ? ` (${s.subId})` : ''}: ${valueText(s.value)}${s.unit ? ` ${s.unit}` : ''}`)));
-}
-
-/** The episodes card. @param {any[]} episodes */
-export function episodesCard(episodes) {
-  return h('div', { class: 'card card-full' },
-    h('h2', null, 'Episodes reported by the device'),
-    episodes.length === 0
-      ? h('p', { class: 'muted' }, 'No episode reported.')
-      : h('table', { class: 'episodes' },
-        h('thead', null, h('tr', null, ['When', 'Device', 'Episode', 'Duration', 'Therapy', 'Result'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, episodes.map((e) => h('tr', { class: ['vt', 'vf'].includes(e.class) ? 'ventricular' : '' },
-          h('td', null, formatDateTime(e.at ?? e.reportedAt), e.at ? null : h('div', { class: 'muted' }, 'time of the report')),
-          h('td', { class: 'device' }, e.device),
-          h('td', null, CLASS_LABELS[e.class] ?? e.class, e.vendorType ? h('div', { class: 'muted' }, valueText(e.vendorType.split(' ').at(-1) ?? '')) : null),
-          h('td', null, e.durationS === null ? '—' : `${formatNumber(e.durationS)} s`),
-          h('td', null, e.therapy || '—'),
-          h('td', null, e.result ? valueText(e.result.split(' ').at(-1) ?? '').replace(/^MDC_IDC_ENUM_EPISODE_THERAPY_RESULT_/, '') : '—'))))));
 }
 
 /** A silence's length: whole days and hours. @param {number} hours */

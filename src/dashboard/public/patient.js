@@ -6,8 +6,11 @@ import {
   INSUFFICIENT_HELP, PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, formatDate, formatDateTime, formatNumber, kindLabel, nhs, openAlerts, riskBadge,
 } from './format.js';
 import { drawCharts } from './charts.js';
+import { HF_METRICS, hfPanel } from './hf-panel.js';
+import { episodeList } from './episode-list.js';
+import { transmissionList } from './transmissions.js';
 import { historyItem } from './detail.js';
-import { connectivityCard, episodesCard, settingsList } from './device-records.js';
+import { connectivityCard, settingsList } from './device-records.js';
 import { conditionsSection } from './conditions.js';
 import { deviceHistorySection } from './device-history.js';
 import { settingsSection } from './settings.js';
@@ -25,6 +28,10 @@ export function renderPatient(main, ctx, id) {
   /** @type {any} */
   let data = null;
   let destroyCharts = () => undefined;
+  // The heart-failure panel first, then the other trends, the episode list and the transmissions, all for the chosen period.
+  const hf = hfPanel(id);
+  const episodes = episodeList(id);
+  const transmissions = transmissionList(id);
   let chartToken = 0;
 
   const head = h('div', { class: 'page-head' }, h('p', { class: 'loading' }, 'Loading the patient…'));
@@ -43,7 +50,11 @@ export function renderPatient(main, ctx, id) {
     summary,
     h('section', { class: 'trends', 'aria-labelledby': 'trends-h' },
       h('div', { class: 'section-head' }, h('h2', { id: 'trends-h' }, 'Trends'), periodPicker, chartStatus),
+      hf.el,
+      h('h3', { class: 'trends-other' }, 'Leads, battery and arrhythmia'),
       charts),
+    episodes.el,
+    transmissions.el,
     conditionsSection(id),
     deviceHistorySection(id),
     settingsSection(id),
@@ -97,14 +108,13 @@ export function renderPatient(main, ctx, id) {
       h('div', { class: 'card card-wide' },
         h('h2', null, 'Devices'),
         h('table', { class: 'devices' },
-          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'First seen'), h('th', { scope: 'col' }, 'Last reading'),
+          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Serial'), h('th', { scope: 'col' }, 'First seen (service time)'), h('th', { scope: 'col' }, 'Last reading (device time)'),
             h('th', { scope: 'col' }, 'Settings and lead status'))),
           h('tbody', null, p.devices.map((d) => h('tr', null,
             h('td', { class: 'device' }, typeof d === 'string' ? d : d.serial),
             h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.firstSeenAt)),
             h('td', null, typeof d === 'string' ? '—' : formatDateTime(d.lastReadingAt)),
             h('td', null, typeof d === 'string' ? '—' : settingsList(d.settings))))))),
-      episodesCard(data.episodes ?? []),
       connectivityCard(data.connectivityEpisodes ?? []));
   }
 
@@ -159,7 +169,10 @@ export function renderPatient(main, ctx, id) {
     if (!alive || token !== chartToken) return;
     destroyCharts();
     replace(charts);
-    destroyCharts = drawCharts(charts, readings, data.alerts);
+    destroyCharts = drawCharts(charts, readings, data.alerts, { exclude: HF_METRICS });
+    void hf.show(readings, data.alerts);
+    void episodes.load(readings.from, readings.to);
+    void transmissions.load(readings.from, readings.to);
     const n = Object.keys(readings.series).length;
     chartStatus.textContent = `${n} metric${n === 1 ? '' : 's'}, ${formatDate(readings.from)} to ${formatDate(readings.to)}`;
     charts.dataset.ready = 'true';
@@ -199,5 +212,6 @@ export function renderPatient(main, ctx, id) {
     alive = false;
     ctx.store.removeEventListener('change', onChange);
     destroyCharts();
+    hf.destroy();
   };
 }
