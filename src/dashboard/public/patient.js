@@ -13,6 +13,7 @@ import { historyItem } from './detail.js';
 import { connectivityCard, settingsList } from './device-records.js';
 import { conditionsSection } from './conditions.js';
 import { deviceHistorySection } from './device-history.js';
+import { notesSection } from './notes.js';
 import { settingsSection } from './settings.js';
 
 const PERIODS = [30, 90, 365];
@@ -57,6 +58,7 @@ export function renderPatient(main, ctx, id) {
     transmissions.el,
     conditionsSection(id),
     deviceHistorySection(id),
+    notesSection(id),
     settingsSection(id),
     h('section', { 'aria-labelledby': 'alerts-h' },
       h('h2', { id: 'alerts-h' }, 'Alerts'),
