@@ -101,6 +101,7 @@ export const dashboardPlugin: FastifyPluginAsync = async (app) => {
   app.get('/', hide, servePage);
   app.get('/patients', hide, servePage);
   app.get('/patients/:id', hide, servePage);
+  app.get('/reports/outcomes', hide, servePage);
   app.get('/worklists', hide, servePage);
 
   app.get<{ Params: { name: string } }>('/assets/:name', hide, async (request, reply) => {

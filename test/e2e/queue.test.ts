@@ -157,6 +157,7 @@ describe('the dashboard queue', () => {
 
     const comment = 'Called the patient <img src=x onerror="document.title=1"> & booked a check';
     await page.getByLabel('Resolution').selectOption('patient_contacted');
+    await page.getByLabel('Outcome', { exact: true }).selectOption('confirmed_treated');
     await page.getByLabel('Comment', { exact: true }).fill(comment);
     await page.getByRole('button', { name: 'Resolve' }).click();
     await row('E2E-0001').waitFor({ state: 'detached' });

@@ -31,6 +31,7 @@ const ACCESS: Record<string, Access> = {
   'GET /metrics': { kind: 'public' },
   'GET /patients': { kind: 'public' }, // the dashboard's page shell; its data comes from the API
   'GET /patients/:id': { kind: 'public' },
+  'GET /reports/outcomes': { kind: 'public' }, // the Outcomes page's shell
   'GET /worklists': { kind: 'public' },
   'GET /assets/:name': { kind: 'public' },
   'GET /assets/vendor/:name': { kind: 'public' },

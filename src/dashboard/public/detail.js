@@ -4,6 +4,7 @@ import { h, replace } from './dom.js';
 import {
   CHANGE_LABELS, PRIORITY_LABELS, RESOLUTION_LABELS, STATUS_LABELS, evidenceLines, formatDateTime, formatNumber, kindLabel, triggerText,
 } from './format.js';
+import { outcomeLabel, outcomeSelect } from './outcome.js';
 
 const ALLOWED = {
   acknowledge: ['open'],
@@ -11,6 +12,7 @@ const ALLOWED = {
   assign: ['open', 'acknowledged'],
   snooze: ['open', 'acknowledged'],
   comment: ['open', 'acknowledged', 'resolved'],
+  outcome: ['resolved'],
 };
 
 const SNOOZE_HOURS = [[1, '1 hour'], [4, '4 hours'], [8, '8 hours'], [24, '24 hours'], [72, '3 days']];
@@ -31,6 +33,10 @@ export function renderDetail(root, ctx, { onUpdated }) {
   const resolution = h('select', { id: 'resolution' },
     h('option', { value: '' }, 'Choose…'),
     Object.entries(RESOLUTION_LABELS).map(([v, t]) => h('option', { value: v }, t)));
+  // Required here: what the alert turned out to be is known when resolving more often than not,
+  // and can be changed later (the row shown once the alert is resolved).
+  const outcome = outcomeSelect('resolve-outcome');
+  const laterOutcome = outcomeSelect('later-outcome');
   const snoozeFor = h('select', { id: 'snooze-for' }, SNOOZE_HOURS.map(([v, t]) => h('option', { value: String(v) }, t)));
   const message = h('p', { class: 'action-msg', id: 'action-msg', role: 'status' });
   const buttons = {
@@ -39,15 +45,22 @@ export function renderDetail(root, ctx, { onUpdated }) {
     comment: h('button', { type: 'button', onclick: () => comment() }, 'Add comment'),
     resolve: h('button', { type: 'button', onclick: () => resolve() }, 'Resolve'),
     snooze: h('button', { type: 'button', onclick: () => snooze() }, 'Snooze'),
+    outcome: h('button', { type: 'button', onclick: () => recordOutcome() }, 'Save outcome'),
   };
+  const resolveRow = h('div', { class: 'button-row' },
+    h('label', { for: 'resolution' }, 'Resolution'), resolution,
+    h('label', { for: 'resolve-outcome' }, 'Outcome'), outcome,
+    buttons.resolve);
+  const outcomeRow = h('div', { class: 'button-row' }, h('label', { for: 'later-outcome' }, 'Recorded outcome'), laterOutcome, buttons.outcome);
   const actions = h('section', { class: 'detail-actions', 'aria-labelledby': 'actions-h' },
     h('h3', { id: 'actions-h' }, 'Actions'),
     h('div', { class: 'field' },
       h('label', { for: 'action-note' }, 'Comment'),
       note,
-      h('p', { class: 'hint', id: 'action-note-hint' }, 'Optional with Acknowledge and Resolve; needed for Add comment. Saved in the alert’s history.')),
+      h('p', { class: 'hint', id: 'action-note-hint' }, 'Optional with Acknowledge, Resolve and Save outcome; needed for Add comment. Saved in the alert’s history.')),
     h('div', { class: 'button-row' }, buttons.acknowledge, buttons.assign, buttons.comment),
-    h('div', { class: 'button-row' }, h('label', { for: 'resolution' }, 'Resolution'), resolution, buttons.resolve),
+    resolveRow,
+    outcomeRow,
     h('div', { class: 'button-row' }, h('label', { for: 'snooze-for' }, 'Snooze for'), snoozeFor, buttons.snooze),
     message);
   const history = h('ol', { class: 'history', id: 'alert-history' });
@@ -73,6 +86,10 @@ export function renderDetail(root, ctx, { onUpdated }) {
     const mine = alert.assignee !== null && alert.assignee === ctx.me.email;
     buttons.assign.textContent = mine ? 'Unassign' : 'Assign to me';
     resolution.disabled = busy || !ALLOWED.resolve.includes(alert.status);
+    outcome.disabled = resolution.disabled;
+    laterOutcome.disabled = busy || !ALLOWED.outcome.includes(alert.status);
+    resolveRow.hidden = alert.status === 'resolved';
+    outcomeRow.hidden = alert.status !== 'resolved';
     snoozeFor.disabled = busy || !ALLOWED.snooze.includes(alert.status);
   }
 
@@ -99,6 +116,7 @@ export function renderDetail(root, ctx, { onUpdated }) {
         fact('Raised', formatDateTime(a.raisedAt)),
         fact('Score', formatNumber(a.score)),
         fact('Assigned to', a.assignee ?? 'Nobody'),
+        a.status === 'resolved' ? fact('Outcome', h('span', { id: 'detail-outcome' }, outcomeLabel(a.outcome))) : null,
         a.snoozedUntil ? fact('Snoozed until', formatDateTime(a.snoozedUntil)) : null,
         ev.length ? fact('Evidence', h('ul', { class: 'evidence' }, evidenceLines(a.kind, a.evidence).map((line) => h('li', null, line)))) : null));
   }
@@ -139,7 +157,7 @@ export function renderDetail(root, ctx, { onUpdated }) {
     }
   }
 
-  const actionDone = { acknowledge: 'Acknowledged', resolve: 'Resolved', assign: 'Assignment saved', snooze: 'Snoozed', comment: 'Comment added' };
+  const actionDone = { acknowledge: 'Acknowledged', resolve: 'Resolved', assign: 'Assignment saved', snooze: 'Snoozed', comment: 'Comment added', outcome: 'Outcome saved' };
 
   function assignToggle() {
     const mine = alert.assignee !== null && alert.assignee === ctx.me.email;
@@ -163,7 +181,23 @@ export function renderDetail(root, ctx, { onUpdated }) {
       resolution.focus();
       return;
     }
-    void act('resolve', withNote({ resolution: r }));
+    const o = outcome.value;
+    if (!o) {
+      say('Choose what the alert turned out to be (Outcome) first.', true);
+      outcome.focus();
+      return;
+    }
+    void act('resolve', withNote({ resolution: r, outcome: o }));
+  }
+
+  function recordOutcome() {
+    const o = laterOutcome.value;
+    if (!o) {
+      say('Choose an outcome first.', true);
+      laterOutcome.focus();
+      return;
+    }
+    void act('outcome', withNote({ outcome: o }));
   }
 
   function snooze() {
@@ -183,6 +217,8 @@ export function renderDetail(root, ctx, { onUpdated }) {
       }
       /** @type {HTMLTextAreaElement} */ (note).value = '';
       /** @type {HTMLSelectElement} */ (resolution).value = '';
+      outcome.value = '';
+      laterOutcome.value = a.outcome ?? '';
       say('');
       renderInfo();
       syncButtons();
@@ -194,7 +230,9 @@ export function renderDetail(root, ctx, { onUpdated }) {
     /** The shown alert changed (stream or action). @param {any} a @param {any} change */
     update(a, change) {
       if (!a || !alert || a.id !== alert.id) return;
+      const outcomeChanged = a.outcome !== alert.outcome;
       alert = a;
+      if (outcomeChanged) laterOutcome.value = a.outcome ?? '';
       renderInfo();
       syncButtons();
       void change;
@@ -229,6 +267,7 @@ function fact(label, value) {
 export function historyItem(e) {
   const details = [];
   if (e.resolution) details.push(`Resolution: ${RESOLUTION_LABELS[e.resolution] ?? e.resolution}`);
+  if (e.outcome) details.push(`Outcome: ${outcomeLabel(e.outcome)}`);
   if (e.type === 'assigned') details.push(e.assignee ? `To ${e.assignee}` : 'Unassigned');
   if (e.until) details.push(`Until ${formatDateTime(e.until)}`);
   if (typeof e.escalationLevel === 'number') details.push(`Level ${e.escalationLevel}`);

@@ -47,6 +47,7 @@ export const CHANGE_LABELS = {
   snoozed: 'Snoozed',
   commented: 'Comment',
   escalated: 'Escalated',
+  outcome: 'Outcome recorded',
 };
 
 /** @type {Record<string, string>} */

@@ -7,6 +7,7 @@ import { renderSignIn } from './signin.js';
 import { renderQueue } from './queue.js';
 import { renderPatients } from './patients.js';
 import { renderPatient } from './patient.js';
+import { renderOutcomes } from './outcomes.js';
 import { renderWorklists } from './worklists.js';
 import { timeOf } from './format.js';
 import { PatientDirectory } from './directory.js';
@@ -206,6 +207,9 @@ function route() {
   } else if (path === '/worklists') {
     nav = 'worklists';
     cleanup = renderWorklists(main, ctx);
+  } else if (path === '/reports/outcomes') {
+    nav = 'outcomes';
+    cleanup = renderOutcomes(main, ctx);
   } else if ((m = /^\/patients\/([^/]+)$/.exec(path))) {
     nav = 'patients';
     cleanup = renderPatient(main, ctx, decodeURIComponent(m[1] ?? ''));

@@ -10,6 +10,7 @@ import { HF_METRICS, hfPanel } from './hf-panel.js';
 import { episodeList } from './episode-list.js';
 import { transmissionList } from './transmissions.js';
 import { historyItem } from './detail.js';
+import { outcomeLabel } from './outcome.js';
 import { connectivityCard, settingsList } from './device-records.js';
 import { conditionsSection } from './conditions.js';
 import { deviceHistorySection } from './device-history.js';
@@ -147,7 +148,8 @@ export function renderPatient(main, ctx, id) {
         h('tr', { class: a.escalationLevel > 0 ? 'escalated' : '' },
           h('td', null, h('span', { class: `prio prio-${a.priority}` }, PRIORITY_LABELS[a.priority])),
           h('td', null, h('div', { class: 'kind' }, kindLabel(a.kind), a.escalationLevel > 0 ? h('span', { class: 'badge badge-esc' }, 'Escalated') : null), h('div', { class: 'summary' }, a.summary)),
-          h('td', null, STATUS_LABELS[a.status] ?? a.status, a.resolution ? h('div', { class: 'muted' }, RESOLUTION_LABELS[a.resolution] ?? a.resolution) : null),
+          h('td', null, STATUS_LABELS[a.status] ?? a.status, a.resolution ? h('div', { class: 'muted' }, RESOLUTION_LABELS[a.resolution] ?? a.resolution) : null,
+            a.status === 'resolved' ? h('div', { class: 'muted alert-outcome' }, `Outcome: ${outcomeLabel(a.outcome)}`) : null),
           h('td', null, h('time', { datetime: a.openedAt }, formatDateTime(a.openedAt))),
           h('td', null, h('time', { datetime: a.raisedAt }, formatDateTime(a.raisedAt))),
           h('td', null, toggle)),
