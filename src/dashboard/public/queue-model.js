@@ -7,9 +7,14 @@ const RANK = { high: 0, medium: 1, low: 2 };
 export function queueOrder(a, b) {
   return (RANK[a.priority] ?? 3) - (RANK[b.priority] ?? 3)
     || (b.escalationLevel ?? 0) - (a.escalationLevel ?? 0)
-    || a.raisedAt.localeCompare(b.raisedAt)
-    || a.id.localeCompare(b.id);
+    || compare(a.raisedAt, b.raisedAt)
+    || compare(a.id, b.id);
 }
+
+// ISO times and alert ids compare as plain strings; localeCompare is many times slower, which
+// tells when 2,000 alerts are sorted on every render.
+/** @param {string} x @param {string} y */
+const compare = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
 
 /** @param {any} a @param {number} now */
 export const isSnoozed = (a, now) => a.snoozedUntil !== null && new Date(a.snoozedUntil).getTime() > now && a.status !== 'resolved';

@@ -8,12 +8,15 @@ import { renderDetail } from './detail.js';
 import { bulkActions } from './bulk.js';
 import { filterBar, readFilters } from './queue-filters.js';
 import { alertRow } from './queue-row.js';
+import { RowCache, patchChildren } from './row-cache.js';
 import { groupByPatient, isSnoozed, matches } from './queue-model.js';
 
 export { queueOrder, isSnoozed } from './queue-model.js';
 
 /** Rows in the table at most: the first rows are the ones to act on; past that the filters are the way in. */
 const MAX_ROWS = 500;
+/** Rows drawn in one turn of the event loop: a screenful and more, in a few tens of milliseconds. */
+const DRAW_STEP = 100;
 
 /**
  * @param {HTMLElement} main
@@ -31,10 +34,16 @@ export function renderQueue(main, ctx) {
   /** Patients whose group shows all its alerts (group keys). */
   const expanded = new Set();
   let resolvedLoaded = false;
-  let firstPaint = true;
+  const marked = { first: false, all: false };
+  const rowCache = new RowCache();
+  /** Rows drawn in this turn; grows by DRAW_STEP a turn up to MAX_ROWS, and starts again at a filter change. */
+  let drawLimit = DRAW_STEP;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let drawMore;
 
   const filtersView = filterBar(ctx, filters, (key) => {
     if (key === 'status' && filters.status === 'resolved') void loadResolved();
+    drawLimit = DRAW_STEP;
     render();
   });
 
@@ -127,7 +136,6 @@ export function renderQueue(main, ctx) {
       + (store.cursor === null ? ' · waiting for the live stream…' : '');
     // Polite live region: announce when the numbers change, not on every render.
     if (counts.textContent !== countText) counts.textContent = countText;
-    // The rows are built anew: the focus goes back to the same control of the same alert's row.
     const active = document.activeElement;
     const activeRow = active && tbody.contains(active) ? active.closest('tr') : null;
     const focusId = activeRow?.dataset.id ?? null;
@@ -135,29 +143,50 @@ export function renderQueue(main, ctx) {
       : ['pick', 'group-toggle'].find((c) => active?.classList.contains(c)) ?? (active?.tagName === 'A' ? 'a' : 'row');
     if (selectedId && !rows.some((a) => a.id === selectedId) && !store.alerts.has(selectedId)) selectedId = null;
 
+    // Rows up to the cap; of those, the first `drawLimit` now and the rest in the next turns,
+    // so a long list shows its top at once and the page answers meanwhile.
     const els = [];
     const shown = [];
+    let count = 0;
     let g = 0;
-    for (; g < groups.length && els.length < MAX_ROWS; g++) {
+    const minute = Math.floor(now / 60_000);
+    for (; g < groups.length && count < MAX_ROWS; g++) {
       const group = groups[g];
       for (const a of group.alerts) shown.push(a.id);
       const [lead, ...others] = group.alerts;
-      if (others.length === 0) {
-        els.push(rowOf(lead, now, 'plain'));
-        continue;
+      const open = others.length > 0 && expanded.has(group.key);
+      const n = 1 + (open ? others.length : 0);
+      if (count < drawLimit) {
+        if (others.length === 0) els.push(rowOf(lead, now, minute, 'plain'));
+        else {
+          const view = { key: group.key, alerts: group.alerts, expanded: open };
+          els.push(rowOf(lead, now, minute, 'head', view));
+          if (open) for (const a of others) els.push(rowOf(a, now, minute, 'member', view));
+        }
       }
-      const open = expanded.has(group.key);
-      els.push(rowOf(lead, now, 'head', { key: group.key, alerts: group.alerts, expanded: open }));
-      if (open) for (const a of others) els.push(rowOf(a, now, 'member', { key: group.key, alerts: group.alerts, expanded: open }));
+      count += n;
     }
+    rowCache.sweep();
     shownIds = shown;
-    replace(tbody, els);
-    more.hidden = g >= groups.length;
+    patchChildren(tbody, els);
+    const capped = g < groups.length;
+    const drawn = count <= drawLimit;
+    tbody.dataset.complete = String(drawn);
+    if (!drawn) {
+      drawLimit += DRAW_STEP;
+      clearTimeout(drawMore);
+      drawMore = setTimeout(render, 0);
+    }
+    more.hidden = !capped;
     more.textContent = `Showing the first ${shown.length} of ${rows.length} alerts. Narrow the list with the filters to see the rest.`;
     empty.hidden = rows.length > 0;
     empty.textContent = store.cursor === null && filters.status !== 'resolved' ? 'Loading alerts…' : 'No alerts match these filters.';
 
     bulk.prune(new Set(shown));
+    for (const r of tbody.rows) {
+      const box = r.cells[0]?.firstElementChild;
+      if (box instanceof HTMLInputElement) box.checked = bulk.picked.has(r.dataset.id ?? '');
+    }
     const picked = shown.filter((id) => bulk.picked.has(id)).length;
     /** @type {HTMLInputElement} */ (pickAll).checked = picked > 0 && picked === shown.length;
     /** @type {HTMLInputElement} */ (pickAll).indeterminate = picked > 0 && picked < shown.length;
@@ -166,24 +195,40 @@ export function renderQueue(main, ctx) {
     // Roving tabindex: one stop for the whole list; arrows move within it.
     const rowsEls = [...tbody.rows];
     const target = rowsEls.find((r) => r.dataset.id === selectedId) ?? rowsEls[0];
-    if (target) target.tabIndex = 0;
-    if (focusWhat === 'row' && target) target.focus({ preventScroll: true });
-    else if (focusWhat) {
+    for (const r of rowsEls) r.tabIndex = r === target ? 0 : -1;
+    // A row built anew lost the focus its control had: give it back to the same control.
+    if (focusWhat && !tbody.contains(document.activeElement)) {
       const r = rowsEls.find((x) => x.dataset.id === focusId);
-      const el = r?.querySelector(focusWhat === 'a' ? 'a' : `.${focusWhat}`);
+      const el = focusWhat === 'row' ? target : r?.querySelector(focusWhat === 'a' ? 'a' : `.${focusWhat}`);
       if (el instanceof HTMLElement) el.focus({ preventScroll: true });
       else target?.focus({ preventScroll: true });
     }
-    // A mark for measuring: the first paint of the queue with the stream's alerts in it.
-    if (firstPaint && store.cursor !== null) {
-      firstPaint = false;
-      window.performance.mark('queue-rendered', { detail: { alerts: rows.length, rows: els.length } });
+    // Marks for measuring: the queue first drawn with the stream's alerts, then all its rows.
+    if (store.cursor !== null) {
+      if (!marked.first) {
+        marked.first = true;
+        window.performance.mark('queue-rendered', { detail: { alerts: rows.length, rows: els.length } });
+      }
+      if (!marked.all && drawn) {
+        marked.all = true;
+        window.performance.mark('queue-rendered-all', { detail: { alerts: rows.length, rows: els.length } });
+      }
     }
   }
 
-  /** @param {any} a @param {number} now @param {'plain' | 'head' | 'member'} role @param {{ key: string, alerts: any[], expanded: boolean }} [group] */
-  function rowOf(a, now, role, group) {
-    return alertRow(a, now, ctx, {
+  /**
+   * The row of `a`, from the cache when nothing it shows changed (times to the minute).
+   * @param {any} a @param {number} now @param {number} minute @param {'plain' | 'head' | 'member'} role
+   * @param {{ key: string, alerts: any[], expanded: boolean }} [group]
+   */
+  function rowOf(a, now, minute, role, group) {
+    const risk = ctx.patients.risk(a.patientId);
+    const sig = [
+      role, a.id === selectedId, fresh.has(a.id), minute, ctx.me.email, ctx.patients.name(a.patientId), risk?.status, risk?.insufficientData,
+      ctx.patients.deviceType(a.patientId, a.device),
+      group && role === 'head' ? `${group.expanded}:${group.alerts.map((x) => `${x.id}/${x.kind}/${x.priority}`).join(',')}` : '',
+    ].join('|');
+    return rowCache.row(a.id, a, sig, () => alertRow(a, now, ctx, {
       role, group, selected: a.id === selectedId, fresh: fresh.has(a.id), picked: bulk.picked.has(a.id),
       onSelect: (id) => select(id, false),
       onPick: (id, on) => {
@@ -191,7 +236,7 @@ export function renderQueue(main, ctx) {
         render();
       },
       onToggle: (key) => toggleGroup(key),
-    });
+    }));
   }
 
   /** Show or hide a patient's other alerts; the focus stays on the group's first row. @param {string} key @param {boolean} [open] */
@@ -267,7 +312,8 @@ export function renderQueue(main, ctx) {
     if (alert.id === selectedId) detailView.update(alert, change);
   };
   const onReset = () => {
-    schedule();
+    // The snapshot: one event, drawn at once rather than after the burst delay.
+    render();
     if (selectedId) detailView.update(store.alerts.get(selectedId) ?? null, null);
   };
   let scheduled = false;
@@ -328,6 +374,7 @@ export function renderQueue(main, ctx) {
     ctx.patients.removeEventListener('change', onNames);
     document.removeEventListener('keydown', onKey);
     clearInterval(clock);
+    clearTimeout(drawMore);
     detailView.destroy();
     bulk.destroy();
   };
