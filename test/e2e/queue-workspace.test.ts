@@ -179,6 +179,10 @@ describe('the queue as a workspace', () => {
     await page.getByRole('button', { name: 'Resolve selected', exact: true }).click();
     await page.locator('#bulk-progress', { hasText: 'Choose how to resolve them first' }).waitFor();
     await page.getByLabel('Resolve as').selectOption('not_actionable');
+    // And an outcome, as when resolving one alert.
+    await page.getByRole('button', { name: 'Resolve selected', exact: true }).click();
+    await page.locator('#bulk-progress', { hasText: 'Choose their outcome first' }).waitFor();
+    expect(bodies).toEqual([]);
     await page.getByLabel('Outcome of all selected').selectOption('artefact');
     await page.getByRole('button', { name: 'Resolve selected', exact: true }).click();
     await page.locator('#bulk-report', { hasText: '2 of 2 resolved.' }).waitFor();

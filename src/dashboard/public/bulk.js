@@ -5,7 +5,8 @@
 // what was not changed and why (docs/dashboard.md, "Bulk actions").
 import { api } from './api.js';
 import { h, replace } from './dom.js';
-import { OUTCOME_LABELS, RESOLUTION_LABELS } from './format.js';
+import { RESOLUTION_LABELS } from './format.js';
+import { outcomeSelect } from './outcome.js';
 import { BULK_CONCURRENCY, BULK_FROM, BULK_MAX, failureText, lastMove, runLimited } from './bulk-run.js';
 
 /** Refusals whose history is read to say who was first; past that the report says "someone else". */
@@ -27,9 +28,8 @@ export function bulkActions(ctx, { describe, onDone }) {
   const resolution = h('select', { id: 'bulk-resolution' },
     h('option', { value: '' }, 'Choose…'),
     Object.entries(RESOLUTION_LABELS).map(([v, t]) => h('option', { value: v }, t)));
-  const outcome = h('select', { id: 'bulk-outcome' },
-    h('option', { value: '' }, 'Not recorded'),
-    Object.entries(OUTCOME_LABELS).map(([v, t]) => h('option', { value: v }, t)));
+  // As in one alert's resolve form: what they turned out to be is chosen, never defaulted.
+  const outcome = outcomeSelect('bulk-outcome');
   const ackButton = h('button', { type: 'button', class: 'primary', onclick: () => void run('acknowledge') }, 'Acknowledge selected');
   const resolveButton = h('button', { type: 'button', onclick: () => void run('resolve') }, 'Resolve selected');
   const clearButton = h('button', { type: 'button', onclick: () => clear() }, 'Clear selection');
@@ -80,10 +80,15 @@ export function bulkActions(ctx, { describe, onDone }) {
         resolution.focus();
         return;
       }
+      const o = outcome.value;
+      if (!o) {
+        progress.textContent = 'Choose their outcome first (Outcome of all selected).';
+        progress.classList.add('error');
+        outcome.focus();
+        return;
+      }
       body.resolution = r;
-      // Sent only when chosen: the outcome is optional.
-      const o = /** @type {HTMLSelectElement} */ (outcome).value;
-      if (o) body.outcome = o;
+      body.outcome = o;
     }
     const ids = [...picked];
     if (ids.length > BULK_MAX) {
