@@ -5,7 +5,7 @@
 // two routes over HTTP, as a browser calls them, from the service as a child process.
 import { performance } from 'node:perf_hooks';
 import { benchDatabase, percentile, serviceRssMiB, startBenchService } from './lib.ts';
-import { createPatient } from '../src/patients/service.ts';
+import { createPatient, enrolDevice } from '../src/patients/service.ts';
 import { openIdentities } from '../src/patients/sealed.ts';
 import { listPatients } from '../src/store/patients.ts';
 import { Vault } from '../src/crypto/vault.ts';
@@ -20,6 +20,14 @@ const PAGE = 200;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
 type Timed = { name: string; ms: Float64Array };
+
+/** 20 given names (each shared by one patient in 20) and a family name of letters for each patient: names are searched by whole words. */
+const GIVEN = ['Grace', 'Tom', 'Amara', 'Lukas', 'Priya', 'Sean', 'Mei', 'Omar', 'Ingrid', 'Kofi', 'Ada', 'Ben', 'Cleo', 'Dev', 'Esme', 'Finn', 'Gita', 'Hugo', 'Iris', 'Jude'];
+const familyOf = (i: number): string => {
+  let s = '';
+  for (let n = i + 26 * 26; n > 0; n = Math.floor(n / 26)) s = String.fromCharCode(97 + (n % 26)) + s;
+  return `Fam${s}`;
+};
 
 async function time(name: string, rounds: number, once: (i: number) => Promise<unknown>, before?: (i: number) => Promise<void>): Promise<Timed> {
   const ms = new Float64Array(rounds);
@@ -39,11 +47,13 @@ const row = (t: Timed) => {
 };
 
 async function seed(db: Db, vault: Vault): Promise<number[]> {
-  await createSite(db, 'bench', 'Bench');
+  const { id: siteId } = await createSite(db, 'bench', 'Bench');
   const ids: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < PATIENTS; i++) {
-    ids.push(await createPatient(db, vault, { site: 'bench', familyName: `Family${i}`, givenName: `Given${i}`, dateOfBirth: `19${30 + (i % 60)}-0${1 + (i % 9)}-1${i % 10}`, sex: i % 2 ? 'female' : 'male' }, Date.now()));
+    const id = await createPatient(db, vault, { site: 'bench', familyName: familyOf(i), givenName: GIVEN[i % GIVEN.length]!, dateOfBirth: `19${30 + (i % 60)}-0${1 + (i % 9)}-1${i % 10}`, sex: i % 2 ? 'female' : 'male' }, Date.now());
+    ids.push(id);
+    if (i % 10 === 0) await enrolDevice(db, vault, { id, siteId }, `BENCH-${String(i).padStart(6, '0')}`, { createDevice: true });
     if ((i + 1) % 500 === 0) process.stderr.write(`seeded ${i + 1}/${PATIENTS} patients (${((performance.now() - t0) / (i + 1)).toFixed(2)} ms each)\n`);
   }
   return ids;
@@ -82,6 +92,13 @@ async function main(): Promise<void> {
       await get(`/v1/patients?limit=${PAGE}`); // the first request warms the route
       results.push(await time(`HTTP GET /v1/patients?limit=${PAGE} (opened, audited)`, ROUNDS, (i) => get(`/v1/patients?limit=${PAGE}&after=p-${afterOf(i)}`)));
       results.push(await time('HTTP GET /v1/patients/:id (opened, audited)', ROUNDS * 2, (i) => get(`/v1/patients/p-${idOf(i)}`)));
+      // Searches, one page of 50 as the dashboard asks.
+      const q = (s: string) => `/v1/patients?limit=50&q=${encodeURIComponent(s)}`;
+      results.push(await time('HTTP search: a family name (1 patient)', ROUNDS, (i) => get(q(familyOf((i * 7919) % PATIENTS)))));
+      results.push(await time(`HTTP search: given + family name (1 patient)`, ROUNDS, (i) => get(q(`${GIVEN[((i * 7919) % PATIENTS) % GIVEN.length]} ${familyOf((i * 7919) % PATIENTS)}`))));
+      results.push(await time(`HTTP search: a given name (${Math.ceil(PATIENTS / GIVEN.length)} patients, first 50)`, ROUNDS, (i) => get(q(GIVEN[i % GIVEN.length]!))));
+      results.push(await time('HTTP search: a serial prefix (10 patients)', ROUNDS, (i) => get(q(`BENCH-00${10 + (i % 20)}`))));
+      results.push(await time('HTTP search: a name nobody has', ROUNDS, () => get(q('Nobodyhere'))));
       console.log(`service RSS after the HTTP phases: ${(await serviceRssMiB(svc.port)).toFixed(0)} MiB`);
     } finally {
       await svc.stop();
