@@ -9,6 +9,7 @@ import { bulkActions } from './bulk.js';
 import { filterBar, readFilters } from './queue-filters.js';
 import { alertRow } from './queue-row.js';
 import { RowCache, patchChildren } from './row-cache.js';
+import { queueKeys } from './queue-keys.js';
 import { groupByPatient, isSnoozed, matches } from './queue-model.js';
 
 export { queueOrder, isSnoozed } from './queue-model.js';
@@ -263,27 +264,6 @@ export function renderQueue(main, ctx) {
     if (focusDetail) detail.focus();
   }
 
-  function move(delta) {
-    const rowsEls = [...tbody.rows];
-    if (rowsEls.length === 0) return;
-    const i = rowsEls.findIndex((r) => r.dataset.id === selectedId);
-    const next = rowsEls[Math.max(0, Math.min(rowsEls.length - 1, i < 0 ? 0 : i + delta))];
-    next?.focus();
-    next?.scrollIntoView({ block: 'nearest' });
-  }
-
-  /** → on a patient's first row shows their other alerts, ← hides them (from any of their rows). @param {HTMLTableRowElement} r @param {boolean} open */
-  function expandFrom(r, open) {
-    const key = r.dataset.group ? `p:${r.dataset.group}` : null;
-    if (!key || expanded.has(key) === open) return;
-    if (!open) {
-      // Back to the group's first row, which stays.
-      const head = [...tbody.rows].find((x) => x.dataset.group === r.dataset.group && x.classList.contains('group-head'));
-      if (head?.dataset.id) select(head.dataset.id, false);
-    }
-    toggleGroup(key, open);
-  }
-
   async function loadResolved() {
     if (resolvedLoaded) return;
     resolvedLoaded = true;
@@ -327,33 +307,18 @@ export function renderQueue(main, ctx) {
     }, 100);
   }
 
-  const onKey = (ev) => {
-    const t = ev.target;
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement;
-    if (ev.key === 'Escape') {
-      const r = [...tbody.rows].find((x) => x.dataset.id === selectedId);
-      if (r) {
-        r.focus();
-        ev.preventDefault();
-      }
-      return;
-    }
-    if (typing) return;
-    const inList = tbody.contains(t);
-    // On a row itself; a link or button in a row keeps its own Enter and Space.
-    const onRow = t instanceof HTMLElement && t.tagName === 'TR' && inList;
-    if ((ev.key === 'ArrowDown' && inList) || ev.key === 'j') move(1);
-    else if ((ev.key === 'ArrowUp' && inList) || ev.key === 'k') move(-1);
-    else if (ev.key === 'Enter' && onRow) select(t.dataset.id, true);
-    else if ((ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') && onRow) expandFrom(t, ev.key === 'ArrowRight');
-    else if (ev.key === 'x' && selectedId) {
-      bulk.toggle(selectedId, !bulk.picked.has(selectedId));
+  const onKey = queueKeys({
+    tbody: /** @type {HTMLTableSectionElement} */ (tbody),
+    selectedId: () => selectedId,
+    select,
+    isExpanded: (key) => expanded.has(key),
+    toggleGroup,
+    togglePick: (id) => {
+      bulk.toggle(id, !bulk.picked.has(id));
       render();
-    } else if (ev.key === '/') document.getElementById('f-priority')?.focus();
-    else if (selectedId && detailView.shortcut(ev.key)) { /* handled */ } else return;
-    ev.preventDefault();
-  };
+    },
+    shortcut: (key) => detailView.shortcut(key),
+  });
 
   store.addEventListener('change', onChange);
   store.addEventListener('reset', onReset);
