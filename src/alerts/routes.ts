@@ -78,7 +78,7 @@ const History = Type.Object({
       {
         cursor: Type.Integer(),
         at: Type.String({ format: 'date-time' }),
-        type: Type.String({ description: 'opened, acknowledged, resolved, assigned, snoozed, commented, escalated, ...' }),
+        type: Type.String({ description: 'opened, acknowledged, resolved, assigned, snoozed, commented, escalated, outcome, ...' }),
         actor: Type.Union([Type.String(), Type.Null()], { description: 'email of the user; null for the service' }),
       },
       // The event's own data (comment, resolution, assignee, until, ...) beside these.
