@@ -37,6 +37,7 @@ import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
+import { reportRoutes } from './alerts/report-routes.ts';
 import { startEscalation } from './alerts/escalation.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS, StreamClients } from './alerts/stream.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
@@ -233,6 +234,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(alertRoutes, { db, sessions, vault });
   // Acknowledge, resolve, assign, snooze, comment; and escalation of unacknowledged high alerts.
   await app.register(lifecycleRoutes, { db, sessions, vault, feed, maxSnoozeMs: config.alerts.maxSnoozeMs });
+  await app.register(reportRoutes, { db, sessions });
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
   await app.register(alertStreamRoutes, {

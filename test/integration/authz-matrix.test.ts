@@ -50,6 +50,7 @@ const ACCESS: Record<string, Access> = {
   'POST /v1/alerts/:id/snooze': clinical(true),
   'POST /v1/alerts/:id/comment': clinical(true),
   'POST /v1/alerts/:id/outcome': clinical(true),
+  'GET /v1/reports/outcomes': clinical(false), // site is a query parameter: another site's is 404 (alert-outcomes.test.ts)
   'GET /v1/patients': clinical(false),
   'POST /v1/patients': { kind: 'users', roles: ['admin'], site: false },
   'GET /v1/patients/:id': clinical(true),
