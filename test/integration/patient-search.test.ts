@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
@@ -216,6 +217,21 @@ describe('search', () => {
     // A blank search is the plain list.
     expect((await get(`${search('   ')}&limit=1000`, north)).body.patients).toHaveLength(NORTH);
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM patients`.execute(tdb.db)).rows[0]!.n).toBe(NORTH + 1);
+  });
+
+  it('answers any q, raw bytes included, with 200 or a 400 that says why, never a 500', async () => {
+    const raw = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 120 }).map((q) => `q=${encodeURIComponent(q.replace(/[\uD800-\uDFFF]/g, '\uFFFD'))}`),
+      // Percent-encoded bytes as sent, invalid UTF-8 and lone surrogates among them.
+      fc.uint8Array({ maxLength: 40 }).map((b) => `q=${[...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('')}`),
+      fc.constantFrom('q=%ED%A0%80', 'q=%C0%80', 'q=%00', 'q[]=a', 'q[a]=b', 'q=a&q=b', '__proto__=x&q=a', 'q=%25%5F%5C'),
+    );
+    await fc.assert(fc.asyncProperty(raw, async (query) => {
+      const res = await fetch(`${svc.httpUrl}/v1/patients?limit=5&${query}`, { headers: { cookie: north } });
+      const body = await res.json() as Record<string, unknown>;
+      expect([200, 400], `${query} ${JSON.stringify(body)}`).toContain(res.status);
+      if (res.status === 400) expect(body).toEqual({ code: 'bad_message', message: expect.any(String) });
+    }), { numRuns: 300 });
   });
 
   it('is refused without a session and for other roles', async () => {
