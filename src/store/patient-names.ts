@@ -6,15 +6,18 @@ import type { Db } from './db.ts';
 
 type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
 
-/** Set a patient's tokens to exactly these, and mark them made by `version`. */
+/** Set a patient's tokens to exactly these, and mark them made by `version` (one statement). */
 export async function storeNameTokens(trx: Executor, patientId: number, tokens: readonly string[], version: number): Promise<void> {
-  await sql`DELETE FROM patient_name_tokens WHERE patient_id = ${patientId}`.execute(trx);
-  if (tokens.length > 0) {
-    await sql`
+  // The kept tokens are not deleted, so the insert's ON CONFLICT never meets a row this
+  // same statement deletes.
+  await sql`
+    WITH gone AS (
+      DELETE FROM patient_name_tokens WHERE patient_id = ${patientId} AND NOT (token = ANY(${tokens}::text[]))
+    ), added AS (
       INSERT INTO patient_name_tokens (token, patient_id)
-      SELECT t, ${patientId}::int FROM unnest(${tokens}::text[]) AS t ON CONFLICT DO NOTHING`.execute(trx);
-  }
-  await sql`UPDATE patients SET name_index_version = ${version} WHERE id = ${patientId}`.execute(trx);
+      SELECT t, ${patientId}::int FROM unnest(${tokens}::text[]) AS t ON CONFLICT DO NOTHING
+    )
+    UPDATE patients SET name_index_version = ${version} WHERE id = ${patientId}`.execute(trx);
 }
 
 export interface UnindexedPatient {

@@ -8,6 +8,7 @@ import { testVault } from '../helpers/keys.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { nameWords } from '../../src/patients/search.ts';
+import { indexName } from '../../src/patients/name-tokens.ts';
 import type { Vault } from '../../src/crypto/vault.ts';
 
 // Searching and paging the patient list on the server: NHS number (blind index), device
@@ -279,6 +280,17 @@ describe('the name index', () => {
     expect(vault.nameToken('grace')).not.toBe(vault.blindIndex('patients.name_word', 'grace'));
     const plain = await sql<{ n: number }>`SELECT count(*)::int AS n FROM patient_name_tokens WHERE token IN ('grace', 'okafor', 'Grace', 'Okafor')`.execute(tdb.db);
     expect(plain.rows[0]!.n).toBe(0);
+  });
+
+  it('replaces the tokens when a name changes', async () => {
+    const id = Number(ids[0]!.slice(2));
+    await tdb.db.transaction().execute((trx) => indexName(trx, vault, id, 'Grace Ngozi', 'Adebayo'));
+    expect(await found('grace okafor')).toEqual([]);
+    expect(await found('ngozi adebayo')).toEqual([ids[0]]);
+    expect(await found('grace')).toContain(ids[0]);
+    await tdb.db.transaction().execute((trx) => indexName(trx, vault, id, 'Grace', 'Okafor'));
+    expect(await found('adebayo')).toEqual([]);
+    expect(await found('grace okafor')).toEqual([ids[0]]);
   });
 
   it('indexes patients stored without tokens at start, and by `patients reindex`', async () => {
