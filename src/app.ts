@@ -23,6 +23,7 @@ import { worklistRoutes } from './worklists/routes.ts';
 import { ScoringCadences } from './scoring/cadences.ts';
 import { openVault } from './crypto/open.ts';
 import { sealPlaintext } from './crypto/seal.ts';
+import { indexNamesAtStart } from './patients/name-tokens.ts';
 import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
 import { CLOSE_HANDSHAKE_MS } from './ingest/session.ts';
@@ -154,6 +155,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   // Identifiers and comments are sealed at rest; anything stored in plain before is sealed now.
   const vault = await openVault(db, config.keys, app.log);
   await sealPlaintext(db, vault, app.log);
+  await indexNamesAtStart(db, vault, app.log);
   const service = new IngestService(db, writer, metrics, config.ingest, engine.scoring, Date.now, vault);
   app.addHook('onReady', () => engine.recover());
   const auth = new GatewayAuthenticator(db);
