@@ -1,24 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import pino from 'pino';
 import { metricById } from '../domain/vocabulary.ts';
-import { DEFAULT_CONFIG, type DeviceState, type EngineConfig } from '../engine/index.ts';
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { pendingOf, snapshotBefore } from '../store/engine-history.ts';
-import { lifecycleOf, NO_LIFECYCLE } from '../store/lifecycle.ts';
 import {
-  episodesBetween, positiveCounts, readingsBetween, riskChangesBetween, transmissionsBefore, transmissionsBetween, type TransmissionCursor,
+  episodesBetween, positiveCounts, riskChangesBetween, transmissionsBefore, transmissionsBetween, type TransmissionCursor,
 } from '../store/patient-records.ts';
 import { recordAudit } from '../auth/audit.ts';
 import { requireUser, signedInUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
-import { DeviceConfigs } from '../scoring/device-config.ts';
-import { firstStates, selectDevices } from '../replay/replay.ts';
+import { selectDevices } from '../replay/replay.ts';
 import { errorResponses, PatientIdParam, SIGNED_IN } from '../http/schemas.ts';
 import { visiblePatientSite } from './access.ts';
 import { patientRef } from './identity.ts';
-import { fluidDays, type FluidDay } from './heart-failure.ts';
+import { fluidSeries } from './heart-failure-series.ts';
 import { EPISODE_METRIC_IDS, mergeEpisodes } from './episodes.ts';
 import { missingMetrics, USUAL_OF } from './transmissions.ts';
 import { EpisodesAnswer, HeartFailureAnswer, PeriodQuery, TransmissionsAnswer, TransmissionsQuery } from './records-schemas.ts';
@@ -31,8 +26,6 @@ export interface RecordsRoutesOptions {
 
 const DAY = 86_400_000;
 const MAX_PERIOD_DAYS = 3 * 366;
-/** Readings read from the database at once while the engine replays a device. */
-const REPLAY_CHUNK = 20_000;
 /** Episodes listed; more in the period are flagged `truncated`. */
 export const MAX_EPISODES = 500;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -79,38 +72,16 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
     const p = await visiblePatientSite(db, user, req.params.id);
     const ref = patientRef(p.id);
     const devices = await selectDevices(db, { patients: [ref] });
-    const configs = new DeviceConfigs(db, DEFAULT_CONFIG, pino({ level: 'silent' }));
-    await configs.refresh();
-    const lifecycles = await lifecycleOf(db, devices.map((d) => d.id));
-    const risk = await riskChangesBetween(db, devices.map((d) => d.id), new Date(from), new Date(to));
-    const out = [];
-    for (const d of devices) {
-      const configAt = (received: number): EngineConfig => configs.at(d.id, d.siteId, received);
-      const lifecycle = lifecycles.get(d.id) ?? NO_LIFECYCLE;
-      // The newest snapshot before the period (and before any late reading still to replay):
-      // the state the service itself would rebuild from.
-      const pending = await pendingOf(db, d.id);
-      const bound = { at: pending && pending.at < from ? pending.at : from, seq: Number.MIN_SAFE_INTEGER };
-      const snap = await snapshotBefore(db, d.id, bound);
-      const state: DeviceState = snap
-        ? structuredClone((snap.state as { engine: DeviceState }).engine)
-        : (await firstStates(db, lifecycle.replaces, configAt, configAt))[0];
-      let after = snap ? { at: snap.at, seq: snap.seq } : null;
-      const days: FluidDay[] = [];
-      for (;;) {
-        const rows = await readingsBetween(db, d.id, after, to, REPLAY_CHUNK);
-        days.push(...fluidDays(state, rows, configAt, lifecycle.events, from));
-        const last = rows.at(-1);
-        if (!last || rows.length < REPLAY_CHUNK) break;
-        after = { at: last.at, seq: last.seq };
-      }
-      out.push({
-        serial: d.serial,
-        threshold: configs.of(d.id, d.siteId).hf.fluidThreshold,
-        riskAtFrom: (risk.atFrom.get(d.id) ?? null) as 'Low' | 'Medium' | 'High' | null,
-        days: days.map((x) => ({ ...x, at: new Date(x.at).toISOString() })),
-      });
-    }
+    const [series, risk] = await Promise.all([
+      fluidSeries(db, devices, from, to),
+      riskChangesBetween(db, devices.map((d) => d.id), new Date(from), new Date(to)),
+    ]);
+    const out = devices.map((d, i) => ({
+      serial: d.serial,
+      threshold: series[i]!.threshold,
+      riskAtFrom: (risk.atFrom.get(d.id) ?? null) as 'Low' | 'Medium' | 'High' | null,
+      days: series[i]!.days.map((x) => ({ ...x, at: new Date(x.at).toISOString() })),
+    }));
     const serialOf = new Map(devices.map((d) => [d.id, d.serial]));
     await recordAudit(db, { user, action: 'patient.heart_failure', route: '/v1/patients/:id/heart-failure', patientId: p.id, detail: { from, to } });
     return {
