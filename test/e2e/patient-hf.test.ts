@@ -15,7 +15,7 @@ import { testVault } from '../helpers/keys.ts';
 // thoracic impedance falling over the last 25 (fluid building up) while night heart rate
 // rises and activity falls, a VT treated by ATP and a shock. The HF panel, the other trends
 // in their clinical order, the episode list and the transmission view must show it.
-// Saves patient-hf.png (SCREENSHOT_DIR, as screenshots.test.ts).
+// Saves patient-hf.png, episodes.png and transmissions.png (SCREENSHOT_DIR, as screenshots.test.ts).
 
 const OUT = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : os.tmpdir();
 const DAY = 86_400_000;
@@ -133,6 +133,7 @@ describe('the heart-failure patient’s page', () => {
     expect(rows[0]).toMatch(/Shock.*1 shock.*Counter in a transmission/);
     expect(rows.slice(1).join('\n')).toMatch(/Ventricular tachycardia.*1 episode/);
     expect(rows.slice(1).join('\n')).toMatch(/Anti-tachycardia pacing \(ATP\).*2 therapies/);
+    await page.locator('#episode-list').screenshot({ path: path.join(OUT, 'episodes.png') });
   });
 
   it('lists each transmission with its gateway, and names what the short one lacked', async () => {
@@ -148,6 +149,8 @@ describe('the heart-failure patient’s page', () => {
     const short = page.locator('#transmissions tbody tr.short');
     await expect(short.count()).resolves.toBe(1);
     await expect(short.locator('td').last().textContent()).resolves.toBe('Activity, Heart rate variability (SDAAM)');
+    await short.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUT, 'transmissions.png'), fullPage: false });
     await page.getByRole('button', { name: 'Older transmissions' }).click();
     await expect.poll(() => rows.count()).toBe(100);
   });

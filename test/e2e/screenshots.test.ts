@@ -10,8 +10,9 @@ import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { launchBrowser, listen, openPage, signInThroughForm, type Listening } from './harness.ts';
 import { testVault } from '../helpers/keys.ts';
 
-// A queue with alerts of every priority, some acted on, as a clinician sees it; saved as
-// a screenshot. SCREENSHOT_DIR=docs/screenshots refreshes the ones the docs show;
+// A queue with alerts of every priority, some acted on, one patient's two alerts grouped, as
+// a clinician sees it; then the outcome report after a morning's resolutions, and the
+// worklists; saved as screenshots. SCREENSHOT_DIR=docs/screenshots refreshes the ones the docs show;
 // otherwise they go to a temporary directory.
 
 const OUT = process.env.SCREENSHOT_DIR ? path.resolve(process.env.SCREENSHOT_DIR) : os.tmpdir();
@@ -45,6 +46,8 @@ beforeAll(async () => {
     // Silent for four days while the site's other devices report: connectivity_loss (low).
     [reading('BSC-L331-99120', 'heart_rate', 64, 4)],
     [reading('MDT-PZC600368S', 'vt_episodes', 2)],
+    // The VT's shock: the same patient, grouped under the VT in the queue.
+    [reading('MDT-PZC600368S', 'shocks_delivered', 1)],
     [reading('BSC-D433-118204', 'shocks_delivered', 1)],
     [reading('SJM-CD3371-40Q', 'rv_lead_impedance', 2450)],
     [reading('MDT-DTBA1D4-2211', 'af_burden', 9.5)],
@@ -72,7 +75,14 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
   ({ page } = await openPage(context));
   await signInThroughForm(page, svc.httpUrl, clinician.email, clinician.password);
+  resolveAs = async (device, resolution, outcome) => {
+    const { alerts: open } = (await (await fetch(`${svc.httpUrl}/v1/alerts`, { headers: { cookie } })).json()) as { alerts: Array<{ id: string; device: string; status: string }> };
+    const a = open.find((x) => x.device === device && x.status !== 'resolved')!;
+    expect((await post(a.id, 'resolve', { resolution, outcome })).status).toBe(200);
+  };
 });
+
+let resolveAs: (device: string, resolution: string, outcome: string) => Promise<void>;
 
 afterAll(async () => {
   await browser?.close();
@@ -81,14 +91,40 @@ afterAll(async () => {
 });
 
 describe('screenshots', () => {
-  it('the queue: priorities in order, escalation flagged, an alert selected', async () => {
+  it('the queue: priorities in order, escalation flagged, a patient’s alerts grouped, an alert selected', async () => {
     await page.locator('#queue-rows tr .badge-esc').waitFor();
     await page.locator('#queue-rows tr .prio', { hasText: 'Low' }).waitFor();
     await page.locator('#queue-rows tr').nth(7).waitFor();
+    // The VT leads its patient's group; the shock is named in it, one click away.
+    await page.locator('#queue-rows tr.group-head', { hasText: 'MDT-PZC600368S' }).getByRole('button', { name: '1 more alert' }).waitFor();
     const priorities = await page.locator('#queue-rows tr .prio').allTextContents();
     expect(priorities).toEqual([...priorities].sort((a, b) => ['High', 'Medium', 'Low'].indexOf(a) - ['High', 'Medium', 'Low'].indexOf(b)));
     await page.locator('#queue-rows tr', { hasText: 'SJM-CD3371-40Q' }).click();
     await page.locator('#alert-history li', { hasText: 'Lead check booked' }).waitFor();
     await page.screenshot({ path: path.join(OUT, 'queue.png'), fullPage: false });
+  });
+
+  it('the outcome report after a morning’s resolutions: outcomes per kind and PPV', async () => {
+    await resolveAs('SJM-CD3371-40Q', 'actioned', 'confirmed_treated');
+    await resolveAs('MDT-DTBA1D4-2211', 'not_actionable', 'known_condition');
+    await resolveAs('BIO-ACTICOR7-0458', 'patient_contacted', 'confirmed_no_change');
+    await resolveAs('MDT-W1DR01-77310', 'not_actionable', 'artefact');
+    await resolveAs('SJM-PM2272-11876', 'other', 'other_cause');
+    await page.goto(`${svc.httpUrl}/reports/outcomes`);
+    await page.getByRole('heading', { name: 'Outcomes' }).waitFor();
+    const lead = page.locator('#outcomes-report tbody tr', { hasText: 'Lead' });
+    await lead.waitFor();
+    await expect(lead.textContent()).resolves.toMatch(/100 %/);
+    await page.screenshot({ path: path.join(OUT, 'outcomes.png'), fullPage: false });
+  });
+
+  it('the worklists: the silent device overdue, open alerts by assignee', async () => {
+    // Its last transmission arrived four days ago (the batch above was sent just now).
+    const silent = await tdb.db.selectFrom('devices').select('id').where('serial', '=', 'BSC-L331-99120').executeTakeFirstOrThrow();
+    await tdb.db.updateTable('readings').set({ received_at: new Date(Date.now() - 4 * DAY) }).where('device_id', '=', silent.id).execute();
+    await page.goto(`${svc.httpUrl}/worklists`);
+    await page.locator('#overdue-table tbody tr', { hasText: 'BSC-L331-99120' }).waitFor();
+    await page.getByRole('heading', { name: 'Open alerts by assignee' }).waitFor();
+    await page.screenshot({ path: path.join(OUT, 'worklists.png'), fullPage: false });
   });
 });

@@ -57,7 +57,7 @@ export function renderWorklists(main, _ctx) {
         : `${res.total} device${res.total === 1 ? '' : 's'} overdue${res.total > res.devices.length ? ` (the ${res.devices.length} most overdue shown)` : ''}`;
       replace(overdueBody, res.devices.map((d) => h('tr', null,
         h('td', null, patientCell(d.patientId, d.patientName)),
-        h('td', null, h('span', { class: 'device' }, d.device), d.deviceType ? h('div', { class: 'muted' }, DEVICE_TYPE_LABELS[d.deviceType] ?? d.deviceType) : null),
+        h('td', null, h('span', { class: 'device' }, d.device), d.deviceType && d.deviceType !== 'unknown' ? h('div', { class: 'muted' }, DEVICE_TYPE_LABELS[d.deviceType] ?? d.deviceType) : null),
         h('td', null, d.site),
         h('td', null, h('time', { datetime: d.lastReadingAt }, formatDateTime(d.lastReadingAt))),
         h('td', null, h('time', { datetime: d.lastReceivedAt }, formatDateTime(d.lastReceivedAt))),
