@@ -141,9 +141,9 @@ describe('HTTP bodies under fuzzing', () => {
   });
 
   it('the alert lifecycle routes, with hostile bodies and alert ids', async () => {
-    const action = fc.constantFrom('acknowledge', 'resolve', 'assign', 'snooze', 'comment');
+    const action = fc.constantFrom('acknowledge', 'resolve', 'assign', 'snooze', 'comment', 'outcome');
     const id = fc.oneof({ weight: 4, arbitrary: fc.constant(alert) }, fc.string({ unit: 'binary', maxLength: 30 }).map(encodeURIComponent), fc.constantFrom('a-0', 'a--1', 'a-99999999999999999999', '__proto__', '%00'));
-    const field = fc.constantFrom('comment', 'resolution', 'assignee', 'until', '__proto__');
+    const field = fc.constantFrom('comment', 'resolution', 'outcome', 'assignee', 'until', '__proto__');
     const body = fc.oneof(
       { weight: 3, arbitrary: fc.array(fc.tuple(field, hostileToken), { maxLength: 3 }).map((kv) => `{${kv.map(([k, v]) => `"${k}":${v}`).join(',')}}`) },
       anyJsonText, brokenText,
@@ -151,6 +151,18 @@ describe('HTTP bodies under fuzzing', () => {
     await fc.assert(fc.asyncProperty(action, id, body, async (a, i, b) => {
       await expectAnswered(await post(`/v1/alerts/${i}/${a}`, b, clinician), [200, 400, 404, 409, 413]);
     }), { numRuns: RUNS * 2 });
+    await expectUnharmed(w);
+  });
+
+  it('POST /v1/patients/:id/notes', async () => {
+    const field = fc.constantFrom('text', 'kind', 'at', '__proto__', 'constructor');
+    const body = fc.oneof(
+      { weight: 3, arbitrary: fc.array(fc.tuple(field, hostileToken), { maxLength: 4 }).map((kv) => `{${kv.map(([k, v]) => `"${k}":${v}`).join(',')}}`) },
+      anyJsonText, brokenText,
+    );
+    await fc.assert(fc.asyncProperty(body, async (b) => {
+      await expectAnswered(await post(`/v1/patients/${patient}/notes`, b, clinician), [201, 400, 413]);
+    }), { numRuns: RUNS });
     await expectUnharmed(w);
   });
 
@@ -179,11 +191,15 @@ describe('HTTP bodies under fuzzing', () => {
 
   it('query strings of the read routes', async () => {
     const query = fc.dictionary(
-      fc.constantFrom('from', 'to', 'after', 'limit', 'status', 'priority', 'kind', 'order', 'patient', 'format', 'include', 'site', '__proto__', 'constructor'),
+      fc.constantFrom('from', 'to', 'after', 'before', 'limit', 'q', 'status', 'priority', 'kind', 'order', 'patient', 'format', 'include', 'site', '__proto__', 'constructor'),
       fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('2026-01-01', '2026-13-01', '-1', '1e9', '99999999999999999999', 'p-1', 'a-1', 'open,open', '')),
       { maxKeys: 4 },
     );
-    const path = fc.constantFrom('/v1/alerts', '/v1/patients', `/v1/patients/${patient}/readings`, '/v1/exports/timeline');
+    const path = fc.constantFrom(
+      '/v1/alerts', '/v1/patients', `/v1/patients/${patient}/readings`, '/v1/exports/timeline',
+      `/v1/patients/${patient}/heart-failure`, `/v1/patients/${patient}/episodes`, `/v1/patients/${patient}/transmissions`,
+      `/v1/patients/${patient}/notes`, '/v1/worklists/overdue', '/v1/worklists/assigned', '/v1/reports/outcomes',
+    );
     const analyst = { origin: w.svc.httpUrl, cookie: await signIn(w.svc.httpUrl, (await seedUser(w.tdb.db, 'analyst', [w.site])).email) };
     await fc.assert(fc.asyncProperty(path, query, async (p, q) => {
       const res = await fetch(`${w.svc.httpUrl}${p}?${new URLSearchParams(q)}`, { headers: p.startsWith('/v1/exports') ? analyst : clinician });
