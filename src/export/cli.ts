@@ -1,4 +1,4 @@
-// npm run export -- --from ... --to ... --format csv --out timeline.csv [--site] [--kind] [--include readings] [--min-cell k] [--shift days|seconds]
+// npm run export -- --from ... --to ... --format csv --out timeline.csv [--site] [--kind] [--include readings,outcomes] [--min-cell k] [--shift days|seconds]
 // The analysts' command-line exporter: the same rows as GET /v1/exports/timeline, into a
 // file, for every site (or the named ones), audited as `export.cli`.
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ import { runExport, type ExportTally } from './run.ts';
 import { DEFAULT_MIN_CELL, MAX_MIN_CELL, type CellSummary } from './small-cells.ts';
 
 const USAGE = `Usage: npm run export -- --out <file> [--from <RFC 3339>] [--to <RFC 3339>] [--format ndjson|csv]
-       [--site <code>[,<code>]] [--kind <alert kind>[,...]] [--include readings]
+       [--site <code>[,<code>]] [--kind <alert kind>[,...]] [--include readings,outcomes]
        [--min-cell <k>] [--shift days|seconds]
 
 Writes the de-identified event timeline (docs/export.md) of every site, or the named

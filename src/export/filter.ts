@@ -13,6 +13,8 @@ export interface ExportRequest {
   readonly kinds: readonly string[] | null;
   readonly format: ExportFormat;
   readonly includeReadings: boolean;
+  /** alert_outcome rows (an outcome recorded after the resolution): outside the contract's events, so asked for. */
+  readonly includeOutcomes: boolean;
 }
 
 export interface RawExportQuery {
@@ -60,14 +62,15 @@ export function parseExportRequest(q: RawExportQuery): ExportRequest {
   if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
     throw new ServiceError('bad_message', `format must be one of ${FORMATS.join(', ')}`);
   }
-  const include = list('include', q.include, (v) => v === 'readings');
+  const include = list('include', q.include, (v) => v === 'readings' || v === 'outcomes');
   return {
     from,
     to,
     sites: list('site', q.site, (v) => SITE_CODE.test(v)),
     kinds: list('kind', q.kind, (v) => (ALERT_KINDS as readonly string[]).includes(v)),
     format: format as ExportFormat,
-    includeReadings: include !== null,
+    includeReadings: include?.includes('readings') ?? false,
+    includeOutcomes: include?.includes('outcomes') ?? false,
   };
 }
 
@@ -79,6 +82,6 @@ export function describeRequest(r: ExportRequest): Record<string, unknown> {
     sites: r.sites,
     kinds: r.kinds,
     format: r.format,
-    include: r.includeReadings ? ['readings'] : [],
+    include: [...(r.includeReadings ? ['readings'] : []), ...(r.includeOutcomes ? ['outcomes'] : [])],
   };
 }

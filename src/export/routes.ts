@@ -38,7 +38,7 @@ const ExportQuery = Type.Object({
   site: List('site codes, comma-separated; your sites when absent'),
   kind: List('event kinds, comma-separated'),
   format: Type.Optional(Type.String({ description: 'ndjson (default) or csv' })),
-  include: List('`readings` to add the readings'),
+  include: List('`readings` to add the readings; `outcomes` to add alert_outcome rows (an outcome recorded after the resolution; not one of the contract\'s events)'),
 });
 
 export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, { db, sessions, exportKey, minCell = DEFAULT_MIN_CELL, shift = 'days' }) => {

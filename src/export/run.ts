@@ -87,6 +87,7 @@ export async function runExport(o: RunOptions): Promise<ExportResult> {
         hi: to === null ? null : to + SHIFT_MARGIN_MS + 1000,
         kinds: o.request.kinds,
         includeReadings: o.request.includeReadings,
+        includeOutcomes: o.request.includeOutcomes,
       },
       {
         // Readings multiply a subject's rows by about thirty: smaller chunks keep each statement short.

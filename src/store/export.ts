@@ -12,7 +12,7 @@ type Executor = Pick<Db, 'executeQuery' | 'getExecutor'>;
 export const EPISODE_METRIC_IDS = [25, 26, 28, 29] as const;
 export const BATTERY_STATUS_METRIC_ID = 23;
 /** Alert event types that are timeline events (snoozed and commented are not). */
-const ALERT_EVENT_TYPES = ['opened', 'updated', 'acknowledged', 'assigned', 'escalated', 'resolved', 'outcome'];
+const ALERT_EVENT_TYPES = ['opened', 'updated', 'acknowledged', 'assigned', 'escalated', 'resolved'];
 
 export interface SiteRef {
   readonly id: number;
@@ -49,6 +49,7 @@ export interface TimelineScope {
   readonly hi: number | null;
   readonly kinds: readonly string[] | null;
   readonly includeReadings: boolean;
+  readonly includeOutcomes: boolean;
 }
 
 // Literals, not parameters: the planner matches them to the partial indexes of these
@@ -100,7 +101,7 @@ export function timelineQuery(chunk: readonly number[], s: TimelineScope): RawBu
              coalesce(e.data->>'priority', a.priority), e.data->>'resolution', u.role, NULL, NULL, a.id, e.data->>'outcome'
       FROM enrolments d JOIN alerts a ON a.device_id = d.device_id JOIN alert_events e ON e.alert_id = a.id
       LEFT JOIN users u ON u.id = e.actor_id
-      WHERE d.patient_id = subj.patient_id AND e.type = ANY(${ALERT_EVENT_TYPES}::text[]) AND ${kindOk} AND ${inWindow(sql`e.at`, s)}
+      WHERE d.patient_id = subj.patient_id AND e.type = ANY(${s.includeOutcomes ? [...ALERT_EVENT_TYPES, 'outcome'] : ALERT_EVENT_TYPES}::text[]) AND ${kindOk} AND ${inWindow(sql`e.at`, s)}
       UNION ALL
       -- A connectivity_loss alert opening is the device going silent; the first reading
       -- the service receives after it, the device coming back (both on the service clock).

@@ -221,7 +221,7 @@ describe('refusals', () => {
 });
 
 describe('the export', () => {
-  it('carries the outcome on alert_resolved and alert_outcome rows, never the comment', async () => {
+  it('carries the outcome on alert_resolved rows, and on alert_outcome rows when asked for, never the comment', async () => {
     const { id, device } = await raise();
     const patient = await post('/v1/patients', { site: 'alpha', familyName: 'Outcome', givenName: 'Pat', dateOfBirth: '1950-01-01' }, admin.cookie);
     const pid = (patient.body.patient as { id: string }).id;
@@ -229,7 +229,13 @@ describe('the export', () => {
     await post(`/v1/alerts/${id}/resolve`, { resolution: 'actioned', outcome: 'confirmed_no_change', comment: 'SECRET-RESOLVE-NOTE' }, clinA.cookie);
     await post(`/v1/alerts/${id}/outcome`, { outcome: 'artefact', comment: 'SECRET-OUTCOME-NOTE' }, clinA.cookie);
 
-    const res = await fetch(`${svc.httpUrl}/v1/exports/timeline?format=ndjson`, { headers: { cookie: analyst.cookie } });
+    // By default only the contract's events: the resolution's outcome, no alert_outcome row.
+    const plain = await (await fetch(`${svc.httpUrl}/v1/exports/timeline?format=ndjson`, { headers: { cookie: analyst.cookie } })).text();
+    const plainRows = plain.trim().split('\n').map((l) => JSON.parse(l) as Json);
+    expect(plainRows.filter((r) => r.event === 'alert_outcome')).toEqual([]);
+    expect(plainRows.find((r) => r.event === 'alert_resolved')).toMatchObject({ outcome: 'confirmed_no_change' });
+
+    const res = await fetch(`${svc.httpUrl}/v1/exports/timeline?format=ndjson&include=outcomes`, { headers: { cookie: analyst.cookie } });
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain('SECRET');
@@ -242,7 +248,7 @@ describe('the export', () => {
     expect(changed[0]).toMatchObject({ outcome: 'artefact', resolution: null, actor_role: 'clinician', alert: resolved[0]!.alert });
     expect(rows.filter((r) => r.event === 'alert_opened').every((r) => r.outcome === null)).toBe(true);
 
-    const csv = await (await fetch(`${svc.httpUrl}/v1/exports/timeline?format=csv`, { headers: { cookie: analyst.cookie } })).text();
+    const csv = await (await fetch(`${svc.httpUrl}/v1/exports/timeline?format=csv&include=outcomes`, { headers: { cookie: analyst.cookie } })).text();
     const [header, ...lines] = csv.trim().split('\r\n');
     expect(header!.split(',').at(-1)).toBe('outcome');
     expect(lines.find((l) => l.includes(',alert_outcome,'))!.split(',').at(-1)).toBe('artefact');

@@ -13,12 +13,12 @@ const code = (q: Record<string, unknown>) => {
 
 describe('export filters', () => {
   it('default to everything as NDJSON', () => {
-    expect(parseExportRequest({})).toEqual({ from: null, to: null, sites: null, kinds: null, format: 'ndjson', includeReadings: false });
+    expect(parseExportRequest({})).toEqual({ from: null, to: null, sites: null, kinds: null, format: 'ndjson', includeReadings: false, includeOutcomes: false });
   });
   it('read RFC 3339 times and dates, lists and include=readings', () => {
     const r = parseExportRequest({ from: '2026-01-01', to: '2026-02-01T12:00:00+01:00', site: 'east,west', kind: ['battery', 'hf_decompensation'], format: 'csv', include: 'readings' });
     expect(r).toEqual({
-      from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1, 11), sites: ['east', 'west'], kinds: ['battery', 'hf_decompensation'], format: 'csv', includeReadings: true,
+      from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1, 11), sites: ['east', 'west'], kinds: ['battery', 'hf_decompensation'], format: 'csv', includeReadings: true, includeOutcomes: false,
     });
   });
   it('refuse malformed dates, reversed windows, unknown kinds, formats and includes with bad_message', () => {
