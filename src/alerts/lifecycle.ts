@@ -7,8 +7,8 @@ import { OUTCOMES, isOutcome, type Outcome } from '../domain/outcomes.ts';
 export type { AlertStatus, LifecycleEventType } from '../domain/alerts.ts';
 export type LifecycleAction = 'acknowledge' | 'resolve' | 'assign' | 'snooze' | 'comment' | 'outcome';
 
-export const RESOLUTIONS = ['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other'] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
+import { RESOLUTIONS, type Resolution } from '../domain/alerts.ts';
+export { RESOLUTIONS, type Resolution } from '../domain/alerts.ts';
 
 export const MAX_COMMENT_LENGTH = 2000;
 

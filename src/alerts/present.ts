@@ -1,5 +1,5 @@
 // The alert object of the alerts contract (version 1), from a stored row. Pure.
-import type { AlertRow } from '../domain/alerts.ts';
+import { RESOLUTIONS, type AlertRow, type Resolution } from '../domain/alerts.ts';
 import type { AlertKind } from '../domain/types.ts';
 import { isOutcome, type Outcome } from '../domain/outcomes.ts';
 
@@ -24,6 +24,8 @@ export interface Alert {
   readonly assignee: string | null;
   readonly snoozedUntil: string | null;
   readonly escalationLevel: number;
+  /** The resolution it was resolved with; null until resolved (an addition to the contract's object). */
+  readonly resolution: Resolution | null;
   /** What the resolved alert turned out to be; null until recorded (an addition to the contract). */
   readonly outcome: Outcome | null;
 }
@@ -64,6 +66,7 @@ export function presentAlert(r: AlertRow): Alert {
     assignee: r.assignee,
     snoozedUntil: r.snoozed_until ? r.snoozed_until.toISOString() : null,
     escalationLevel: r.escalation_level,
+    resolution: (RESOLUTIONS as readonly string[]).includes(r.resolution ?? '') ? (r.resolution as Resolution) : null,
     outcome: isOutcome(r.outcome) ? r.outcome : null,
   };
 }

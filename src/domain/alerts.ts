@@ -24,6 +24,12 @@ export interface AlertRow {
   readonly assignee: string | null;
   readonly snoozed_until: Date | null;
   readonly escalation_level: number;
+  /** What the clinic did when it resolved the alert; null until resolved. */
+  readonly resolution: string | null;
   /** What the resolved alert turned out to be (outcomes.ts); null until recorded. */
   readonly outcome: string | null;
 }
+
+/** How a clinician resolved an alert (alerts contract v1). */
+export const RESOLUTIONS = ['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];

@@ -5,6 +5,7 @@ import type { SourceRow } from '../domain/export-rows.ts';
 import { metricById } from '../domain/vocabulary.ts';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
 import { OUTCOMES } from '../domain/outcomes.ts';
+import { RESOLUTIONS as CONTRACT_RESOLUTIONS } from '../domain/alerts.ts';
 import type { ExportEventName, ExportRow } from './columns.ts';
 import { ageBand, shiftTime, type Deidentifier } from './deidentify.ts';
 import type { CellPlan, QuasiIdentifiers } from './small-cells.ts';
@@ -23,7 +24,7 @@ export interface ExportScope {
 export const DEVICE_TYPES = new Set(['pacemaker', 'icd', 'crt_d', 'crt_p', 'loop_recorder', 'unknown']);
 export const SEXES = new Set(['female', 'male', 'other', 'unknown']);
 export const PRIORITIES = new Set(['low', 'medium', 'high']);
-export const RESOLUTIONS = new Set(['actioned', 'not_actionable', 'patient_contacted', 'duplicate', 'other']);
+export const RESOLUTIONS: ReadonlySet<string> = new Set(CONTRACT_RESOLUTIONS);
 export const ROLES = new Set(['clinician', 'admin', 'analyst']);
 export const OUTCOME_SET = new Set<string>(OUTCOMES);
 /** Alert events that carry an outcome. */

@@ -8,6 +8,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { ALERT_KINDS } from '../domain/alert-kinds.ts';
 import type { AlertKind } from '../domain/types.ts';
 import { OUTCOMES, type Outcome } from '../domain/outcomes.ts';
+import { RESOLUTIONS, type Resolution } from '../domain/alerts.ts';
 import { ERRORS, type ErrorCode } from '../errors.ts';
 
 /** `{code, message}` with the codes a route may answer at one status, from the error table. */
@@ -67,6 +68,7 @@ export const AlertSchema = Type.Object({
   snoozedUntil: Nullable(DateTime('no escalation before this time')),
   escalationLevel: Type.Integer(),
   // An addition to the contract's object: what the resolved alert turned out to be.
+  resolution: Nullable(Type.Unsafe<Resolution>({ type: 'string', enum: [...RESOLUTIONS], description: 'how it was resolved; null until resolved' })),
   outcome: Nullable(Type.Unsafe<Outcome>({ type: 'string', enum: [...OUTCOMES], description: 'what the resolved alert turned out to be; null until recorded' })),
 });
 

@@ -24,7 +24,7 @@ export interface AlertFilter {
 const alertColumns = sql`
   a.id, d.serial, s.code AS site, 'p-' || en.patient_id AS patient, a.kind, a.priority, a.status,
   a.opened_at, a.last_seen_at, a.raised_at, a.occurrences, a.trigger, a.score, a.summary, a.evidence,
-  u.email AS assignee, a.snoozed_until, a.escalation_level, a.outcome, a.device_id, a.site_id`;
+  u.email AS assignee, a.snoozed_until, a.escalation_level, a.resolution, a.outcome, a.device_id, a.site_id`;
 
 export type StoredAlert = AlertRow & { device_id: number; site_id: number };
 

@@ -90,8 +90,8 @@ describe('recording an outcome', () => {
     const { id } = await raise();
     const { status, body } = await post(`/v1/alerts/${id}/resolve`, { resolution: 'actioned', outcome: 'confirmed_treated' }, clinA.cookie);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ id, status: 'resolved', outcome: 'confirmed_treated' });
-    expect(await alertInList(id)).toMatchObject({ outcome: 'confirmed_treated' });
+    expect(body).toMatchObject({ id, status: 'resolved', resolution: 'actioned', outcome: 'confirmed_treated' });
+    expect(await alertInList(id)).toMatchObject({ resolution: 'actioned', outcome: 'confirmed_treated' });
     expect((await history(id)).find((h) => h.type === 'resolved')).toMatchObject({ resolution: 'actioned', outcome: 'confirmed_treated', actor: clinA.email });
     expect(await outcomeColumn(id)).toBe('confirmed_treated');
   });

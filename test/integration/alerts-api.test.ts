@@ -66,7 +66,7 @@ describe('GET /v1/alerts', () => {
       raisedAt: expect.any(String), occurrences: 2,
       trigger: { seq: 1, metric: 'vt_episodes', value: 1, at: new Date(T0 + DAY).toISOString() },
       score: 1, summary: expect.stringContaining('VT'), evidence: expect.any(Object),
-      assignee: null, snoozedUntil: null, escalationLevel: 0, outcome: null,
+      assignee: null, snoozedUntil: null, escalationLevel: 0, resolution: null, outcome: null,
     });
     expect(Date.parse(a.raisedAt as string)).toBeGreaterThan(T0);
     expect((await get('/v1/alerts', clinicianB)).body.alerts!.map((x) => x.site)).toEqual(['beta', 'beta', 'beta']);
