@@ -1,7 +1,7 @@
 import { ServiceError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { createBudget, leaseTokens, type Lease } from '../store/gateway-budgets.ts';
-import { chargeNeed, leaseFor, retryAfterMs, type LeaseRequest } from './rate-limit.ts';
+import { chargeNeed, leaseFor, mostAvailable, retryAfterMs, type LeaseRequest } from './rate-limit.ts';
 
 // Each gateway's reading budget is one token bucket in PostgreSQL (gateway_budgets), so that
 // every instance of the service spends the same budget. A round trip per batch would cost
@@ -21,6 +21,12 @@ interface Allowance {
   tokens: number;
   /** Settles when this instance's lease in flight for the gateway does. */
   leasing: Promise<void> | null;
+  /**
+   * What the shared bucket held at the last refused lease, and this process's time when
+   * that lease was sent (no later than the database read it): a gateway that keeps sending
+   * while refused is refused from memory until the bucket can cover it.
+   */
+  refused: { available: number; at: number } | null;
 }
 
 export class GatewayBudgets {
@@ -29,6 +35,8 @@ export class GatewayBudgets {
   constructor(
     private readonly db: Db,
     private readonly opts: BudgetOptions,
+    /** Monotonic milliseconds; only differences are used. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -40,7 +48,7 @@ export class GatewayBudgets {
     const { ratePerSec: rate, burst } = this.opts;
     if (rate <= 0 || cost <= 0) return;
     let a = this.allowances.get(gatewayId);
-    if (!a) this.allowances.set(gatewayId, (a = { tokens: 0, leasing: null }));
+    if (!a) this.allowances.set(gatewayId, (a = { tokens: 0, leasing: null, refused: null }));
     // One lease at a time per gateway: a charge that arrives meanwhile may fit what it brings.
     while (a.leasing) await a.leasing;
     const need = chargeNeed(cost, burst);
@@ -49,13 +57,22 @@ export class GatewayBudgets {
       a.tokens -= need;
       return;
     }
+    const limited = (available: number) =>
+      new ServiceError('rate_limited', `more than ${rate} readings/s from this gateway`, retryAfterMs(request.atLeast, available, rate));
+    const sentAt = this.now();
+    if (a.refused) {
+      const most = mostAvailable(a.refused.available, sentAt - a.refused.at, rate, burst);
+      if (request.atLeast > most) throw limited(most);
+    }
     const leasing = this.lease(gatewayId, request);
     a.leasing = leasing.then(() => undefined, () => undefined);
     try {
       const lease = await leasing;
       if (lease.granted <= 0) {
-        throw new ServiceError('rate_limited', `more than ${rate} readings/s from this gateway`, retryAfterMs(request.atLeast, lease.available, rate));
+        a.refused = { available: lease.available, at: sentAt };
+        throw limited(lease.available);
       }
+      a.refused = null;
       a.tokens += lease.granted - need;
     } finally {
       a.leasing = null;

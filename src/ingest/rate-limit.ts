@@ -35,3 +35,12 @@ export function leaseFor(need: number, allowance: number, ratePerSec: number, bu
 export function retryAfterMs(atLeast: number, available: number, ratePerSec: number): number {
   return Math.max(1, Math.ceil(((atLeast - available) * 1000) / ratePerSec));
 }
+
+/**
+ * The most the shared bucket can hold `elapsedMs` after it was seen holding `available`:
+ * it refills at the rate, up to the burst, and other instances only take from it. A shortfall
+ * above this is refused without asking the database.
+ */
+export function mostAvailable(available: number, elapsedMs: number, ratePerSec: number, burst: number): number {
+  return Math.min(burst, available + (Math.max(0, elapsedMs) * ratePerSec) / 1000);
+}

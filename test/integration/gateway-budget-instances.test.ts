@@ -124,4 +124,25 @@ describe('a gateway budget shared by two instances', () => {
       await down.close();
     }
   });
+
+  it('refuses a gateway that keeps sending while refused from memory, until the bucket can have refilled', async () => {
+    const { id } = await seedGateway(tdb.db);
+    const own = createDb({ url: tdb.url, poolSize: 1, statementTimeoutMs: 1000, connectTimeoutMs: 1000 }, pino({ level: 'silent' }));
+    let now = 0;
+    const budgets = new GatewayBudgets(own.db, { ratePerSec: RATE, burst: BURST, unavailableRetryMs: 2000 }, () => now);
+    try {
+      await budgets.charge(id, BURST);
+      const first = await budgets.charge(id, BATCH).catch((e: unknown) => e);
+      expect(first).toMatchObject({ code: 'rate_limited' });
+    } finally {
+      await own.close();
+    }
+    // The database is out of reach now: a refusal from memory still says rate_limited...
+    const again = await budgets.charge(id, BATCH).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: 'rate_limited' });
+    expect((again as ServiceError).retryAfterMs).toBeGreaterThan(0);
+    // ...until the bucket could cover the batch; then only the database can say.
+    now += (BATCH * 1000) / RATE;
+    expect(await budgets.charge(id, BATCH).catch((e: unknown) => e)).toMatchObject({ code: 'unavailable' });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chargeNeed, leaseChunk, leaseFor, retryAfterMs } from '../../../src/ingest/rate-limit.ts';
+import { chargeNeed, leaseChunk, leaseFor, mostAvailable, retryAfterMs } from '../../../src/ingest/rate-limit.ts';
 
 // rate 1000/s, burst 2000: a chunk is a quarter second, 250 readings.
 const RATE = 1000;
@@ -41,5 +41,12 @@ describe('the lease arithmetic of a gateway budget', () => {
     expect(retryAfterMs(100, 40, RATE)).toBe(60);
     expect(retryAfterMs(10, 9.9995, RATE)).toBe(1);
     expect(retryAfterMs(2000, 0, 50)).toBe(40_000);
+  });
+
+  it('bounds what the shared bucket can hold since it was last seen: the refill, up to the burst', () => {
+    expect(mostAvailable(40, 0, RATE, BURST)).toBe(40);
+    expect(mostAvailable(40, 60, RATE, BURST)).toBe(100);
+    expect(mostAvailable(1900, 1000, RATE, BURST)).toBe(2000);
+    expect(mostAvailable(40, -5, RATE, BURST)).toBe(40);
   });
 });
