@@ -1,4 +1,4 @@
-// npm run bench:ingest [-- --seconds 10 --gateways 8 --window 8]
+// npm run bench:ingest [-- --seconds 10 --gateways 8 --window 8 --rate-limit 0]
 // Drives the real service over loopback WebSockets and prints durable readings/s and
 // ack latency beside the raw PostgreSQL ceiling for the same rows, in the same run.
 import { parseArgs } from 'node:util';
@@ -13,12 +13,15 @@ const { values } = parseArgs({
     gateways: { type: 'string', default: '8' },
     window: { type: 'string', default: '8' },
     devices: { type: 'string', default: '50' },
+    // Readings/s per gateway (GATEWAY_RATE_LIMIT, burst twice that); 0 measures without the budget.
+    'rate-limit': { type: 'string', default: '0' },
   },
 });
 const SECONDS = Number(values.seconds);
 const GATEWAYS = Number(values.gateways);
 const WINDOW = Number(values.window);
 const DEVICES = Number(values.devices);
+const RATE_LIMIT = Number(values['rate-limit']);
 const T0 = Date.UTC(2026, 0, 1);
 const load = { seconds: SECONDS, window: WINDOW, devices: DEVICES, prefix: 'B' };
 
@@ -60,8 +63,10 @@ async function main() {
   for (let g = 0; g < GATEWAYS; g++) keys.push((await createGateway(h.db, 'bench', `bench-${g}`)).key);
   await h.close();
 
-  const svc = await startBenchService(database.url, { GATEWAY_RATE_LIMIT: '0' });
-  console.log(`ingest benchmark: ${GATEWAYS} gateways x ${WINDOW} batches in flight, ${SECONDS} s a phase, ${database.where}, service pid ${svc.child.pid}`);
+  const limit: Record<string, string> = RATE_LIMIT > 0 ? { GATEWAY_RATE_LIMIT: String(RATE_LIMIT), GATEWAY_RATE_BURST: String(2 * RATE_LIMIT) } : { GATEWAY_RATE_LIMIT: '0' };
+  const svc = await startBenchService(database.url, limit);
+  const budget = RATE_LIMIT > 0 ? `a budget of ${RATE_LIMIT.toLocaleString('en')} readings/s a gateway` : 'no gateway budget';
+  console.log(`ingest benchmark: ${GATEWAYS} gateways x ${WINDOW} batches in flight, ${SECONDS} s a phase, ${budget}, ${database.where}, service pid ${svc.child.pid}`);
   const seqs = keys.map(() => new Array<number>(DEVICES).fill(0));
   const results: PhaseResult[] = [];
   try {

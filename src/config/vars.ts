@@ -40,7 +40,7 @@ export const VARS = {
   INGEST_PING_MS: { kind: 'int', def: 30_000, min: 100, max: 600_000, doc: 'WebSocket ping interval' },
   INGEST_IDLE_MS: { kind: 'int', def: 60_000, min: 200, max: 3_600_000, doc: 'drop a gateway silent this long' },
   INGEST_FUTURE_TOLERANCE_MS: { kind: 'int', def: 24 * 3600 * 1000, min: 0, max: 7 * 24 * 3600 * 1000, doc: 'how far ahead of the clock `at` may be' },
-  GATEWAY_RATE_LIMIT: { kind: 'int', def: 200_000, min: 0, max: 100_000_000, doc: 'readings/s per gateway (token bucket); 0 = no limit' },
+  GATEWAY_RATE_LIMIT: { kind: 'int', def: 200_000, min: 0, max: 100_000_000, doc: 'readings/s per gateway (token bucket shared by every instance); 0 = no limit' },
   GATEWAY_RATE_BURST: { kind: 'int', def: 400_000, min: 1, max: 100_000_000, doc: 'token bucket size per gateway, readings' },
   DB_POOL_SIZE: { kind: 'int', def: 10, min: 2, max: 200, doc: 'PostgreSQL connections' },
   DB_STATEMENT_TIMEOUT_MS: { kind: 'int', def: 15_000, min: 100, max: 600_000, doc: 'longest a statement may run' },

@@ -71,7 +71,7 @@ export async function handleIdco(
     return { status: err.code === 'rate_limited' ? 429 : 503, code: 'AR', ack, retryAfterMs: err.retryAfterMs };
   };
   try {
-    service.charge(gw, segments, now);
+    await service.charge(gw, segments);
   } catch (err) {
     const reply = refused(err);
     if (reply) return reply;

@@ -1,31 +1,46 @@
-// A token bucket per gateway, in readings. Pure: the caller passes the time.
+// The arithmetic of a gateway's reading budget, leased from a bucket that every instance
+// shares (gateway-budget.ts). Pure: no clock, no IO.
 
-export interface Bucket {
-  tokens: number;
-  updatedAt: number;
+/** An instance leases about this many seconds of the gateway's rate at a time. */
+export const LEASE_SECONDS = 0.25;
+
+/** What a charge takes: a batch larger than the bucket passes when the bucket is full, never more often. */
+export function chargeNeed(cost: number, burst: number): number {
+  return Math.min(cost, burst);
 }
 
-export interface RateDecision {
-  readonly allowed: boolean;
-  /** When refused, how long until the batch would fit. */
-  readonly retryAfterMs: number;
+/** The largest allowance an instance holds unspent: what N instances can overspend, at most, each. */
+export function leaseChunk(ratePerSec: number, burst: number): number {
+  return Math.min(burst, ratePerSec * LEASE_SECONDS);
 }
 
-export function takeTokens(bucket: Bucket, cost: number, now: number, ratePerSec: number, burst: number): RateDecision {
-  if (ratePerSec <= 0) return { allowed: true, retryAfterMs: 0 };
-  const elapsed = Math.max(0, now - bucket.updatedAt);
-  bucket.tokens = Math.min(burst, bucket.tokens + (elapsed * ratePerSec) / 1000);
-  bucket.updatedAt = now;
-  // A batch larger than the bucket passes when the bucket is full, never more often.
-  const need = Math.min(cost, burst);
-  if (need <= bucket.tokens) {
-    bucket.tokens -= need;
-    return { allowed: true, retryAfterMs: 0 };
-  }
-  const missing = need - bucket.tokens;
-  return { allowed: false, retryAfterMs: Math.max(1, Math.ceil((missing * 1000) / ratePerSec)) };
+export interface LeaseRequest {
+  /** The shortfall: less than this from the shared bucket and the charge is refused. */
+  readonly atLeast: number;
+  /** The shortfall or a chunk, whichever is larger, never more than the bucket. */
+  readonly atMost: number;
 }
 
-export function newBucket(burst: number, now: number): Bucket {
-  return { tokens: burst, updatedAt: now };
+/**
+ * What to lease for a charge of `need` with `allowance` left in memory; null when the
+ * allowance covers it (no round trip). What is left after the charge is never more than a chunk.
+ */
+export function leaseFor(need: number, allowance: number, ratePerSec: number, burst: number): LeaseRequest | null {
+  if (need <= allowance) return null;
+  const atLeast = need - allowance;
+  return { atLeast, atMost: Math.min(burst, Math.max(atLeast, leaseChunk(ratePerSec, burst))) };
+}
+
+/** How long until the shared bucket, holding `available`, refills to the shortfall. */
+export function retryAfterMs(atLeast: number, available: number, ratePerSec: number): number {
+  return Math.max(1, Math.ceil(((atLeast - available) * 1000) / ratePerSec));
+}
+
+/**
+ * The most the shared bucket can hold `elapsedMs` after it was seen holding `available`:
+ * it refills at the rate, up to the burst, and other instances only take from it. A shortfall
+ * above this is refused without asking the database.
+ */
+export function mostAvailable(available: number, elapsedMs: number, ratePerSec: number, burst: number): number {
+  return Math.min(burst, available + (Math.max(0, elapsedMs) * ratePerSec) / 1000);
 }

@@ -15,7 +15,7 @@ import type { GatewayIdentity } from '../auth/gateways.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { isRejection, MAX_SEQ, validateReading, type ValidReading } from './protocol.ts';
 import { DeviceRegistry } from './devices.ts';
-import { newBucket, takeTokens, type Bucket } from './rate-limit.ts';
+import { GatewayBudgets } from './gateway-budget.ts';
 import type { GroupCommitWriter, WriteBatch, WriteResult } from './writer.ts';
 import type { ScoringService } from '../scoring/service.ts';
 import type { ReadingRow } from '../store/readings.ts';
@@ -55,7 +55,7 @@ export interface DeviceStatus {
 /** The transport-independent ingest path: validate, register devices, store, count. */
 export class IngestService {
   private readonly devices: DeviceRegistry;
-  private readonly buckets = new Map<number, Bucket>();
+  private readonly budgets: GatewayBudgets;
   /** Per gateway: settles once its latest batch has been scored (or failed before it). */
   private readonly turns = new Map<number, Promise<void>>();
 
@@ -71,6 +71,7 @@ export class IngestService {
     private readonly vault: Vault | null = null,
   ) {
     this.devices = new DeviceRegistry(db);
+    this.budgets = new GatewayBudgets(db, { ratePerSec: opts.gatewayRateLimit, burst: opts.gatewayRateBurst, unavailableRetryMs: opts.retryAfterMs });
   }
 
   /**
@@ -117,7 +118,7 @@ export class IngestService {
     }
     // Quarantined entries cost what readings cost: unmapped input is work too.
     const cost = raws.length + (extras.quarantine?.length ?? 0) - (extras.prepaid ?? 0);
-    if (cost > 0) this.checkRate(gw.gatewayId, cost, now);
+    if (cost > 0) await this.budgets.charge(gw.gatewayId, cost);
 
     const rejected: Rejection[] = [];
     const valid: ValidReading[] = [];
@@ -286,19 +287,11 @@ export class IngestService {
   }
 
   /**
-   * Charges `cost` to the gateway's reading budget before any work on its input (ServiceError
-   * `rate_limited` when it does not fit); `ingest` then takes the amount as `prepaid`.
+   * Charges `cost` to the gateway's reading budget, shared by every instance, before any work
+   * on its input (ServiceError `rate_limited` when it does not fit, `unavailable` when the
+   * budget cannot be read); `ingest` then takes the amount as `prepaid`.
    */
-  charge(gw: GatewayIdentity, cost: number, now: number = this.clock()): void {
-    this.checkRate(gw.gatewayId, cost, now);
-  }
-
-  private checkRate(gatewayId: number, cost: number, now: number): void {
-    const { gatewayRateLimit: rate, gatewayRateBurst: burst } = this.opts;
-    if (rate <= 0) return;
-    let bucket = this.buckets.get(gatewayId);
-    if (!bucket) this.buckets.set(gatewayId, (bucket = newBucket(burst, now)));
-    const d = takeTokens(bucket, cost, now, rate, burst);
-    if (!d.allowed) throw new ServiceError('rate_limited', `more than ${rate} readings/s from this gateway`, d.retryAfterMs);
+  async charge(gw: GatewayIdentity, cost: number): Promise<void> {
+    await this.budgets.charge(gw.gatewayId, cost);
   }
 }

@@ -274,6 +274,13 @@ export interface ContactNotesTable {
   created_at: Timestamp;
 }
 
+/** A gateway's reading budget shared by every instance (migration gateway_budgets). */
+export interface GatewayBudgetsTable {
+  gateway_id: number;
+  tokens: number;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   sites: SitesTable;
   gateways: GatewaysTable;
@@ -298,4 +305,5 @@ export interface Database {
   device_site_history: DeviceSiteHistoryTable;
   patient_name_tokens: PatientNameTokensTable;
   contact_notes: ContactNotesTable;
+  gateway_budgets: GatewayBudgetsTable;
 }
