@@ -3,17 +3,20 @@
 // spent its self time: the top functions and the top files, as shares of the busy time
 // (idle excluded). --from/--to keep the samples between two CLOCK_MONOTONIC times in µs
 // (the realistic ingest bench prints its timed phases' bounds), leaving start-up out.
+// --callers <function> adds the frames above that function (--depth, 3) and
+// the nearest one in src/, heaviest first.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: {
-  top: { type: 'string', default: '10' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: 'Infinity' },
+  top: { type: 'string', default: '10' }, callers: { type: 'string' }, depth: { type: 'string', default: '3' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: 'Infinity' },
 } });
 const file = positionals[0];
 if (!file) {
@@ -35,6 +38,12 @@ function where(url: string): string {
 }
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const frame = (id: number) => {
+  const { functionName, url } = byId.get(id)!.callFrame;
+  return `${functionName || '(anonymous)'} (${where(url)})`;
+};
 const self = new Map<number, number>();
 let t = profile.startTime;
 let kept = 0;
@@ -70,3 +79,22 @@ console.log(`\ntop ${TOP} functions by self time:`);
 for (const [k, us] of top(fns)) console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 console.log(`\ntop ${TOP} files by self time:`);
 for (const [k, us] of top(files)) console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+
+if (values.callers) {
+  const stacks = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of self) {
+    if (byId.get(id)!.callFrame.functionName !== values.callers) continue;
+    total += us;
+    const chain: string[] = [];
+    let p = parent.get(id);
+    for (; p !== undefined && chain.length < Number(values.depth); p = parent.get(p)) chain.push(frame(p));
+    // Then the nearest frame of the service's own code: which of its calls paid for it.
+    while (p !== undefined && !byId.get(p)!.callFrame.url.includes('/src/')) p = parent.get(p);
+    if (p !== undefined) chain.push('…', frame(p));
+    const key = chain.join(' < ');
+    stacks.set(key, (stacks.get(key) ?? 0) + us);
+  }
+  console.log(`\ncallers of ${values.callers} (${(total / 1000).toFixed(0)} ms):`);
+  for (const [k, us] of top(stacks)) console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
+}

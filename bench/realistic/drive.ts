@@ -25,7 +25,7 @@ export interface RealisticResult {
   duplicates: number;
   rejected: number;
   errors: number;
-  /** Batches the pacer could not send because the gateway already had its window in flight. */
+  /** Batches the pacer could not send: the gateway had its window in flight, or was told to wait. */
   missed: number;
   p50: number;
   p99: number;
@@ -42,6 +42,8 @@ interface Gateway {
   readonly inFlight: Map<string, { frame: Frame; at: number }>;
   /** A batch to send again before anything new (lost ack, or `unavailable`). */
   again: Frame | null;
+  /** After `unavailable`: the gateway waits `retryAfterMs`, as the protocol asks. */
+  notBefore: number;
 }
 
 interface Tally { accepted: number; duplicates: number; rejected: number; errors: number; latencies: number[] }
@@ -74,13 +76,15 @@ export class Fleet {
       headers: { Authorization: `Bearer ${key}` }, perMessageDeflate: false, localAddress: `127.0.0.${1 + (g % SOURCES)}`,
     });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const gw: Gateway = { ws, inFlight: new Map(), again: null };
+    const gw: Gateway = { ws, inFlight: new Map(), again: null, notBefore: 0 };
     this.gateways[g] = gw;
     ws.on('message', (data) => this.answer(g, gw, data.toString()));
   }
 
   private answer(g: number, gw: Gateway, text: string): void {
-    const m = JSON.parse(text) as { type: string; id?: string; accepted?: number; duplicates?: number; rejected?: unknown[] };
+    const m = JSON.parse(text) as {
+      type: string; id?: string; accepted?: number; duplicates?: number; rejected?: unknown[]; retryAfterMs?: number;
+    };
     const sent = m.id === undefined ? undefined : gw.inFlight.get(m.id);
     if (!sent) return;
     gw.inFlight.delete(m.id!);
@@ -94,6 +98,12 @@ export class Fleet {
     } else {
       t.errors++;
       gw.again = sent.frame;
+      if (m.retryAfterMs) {
+        gw.notBefore = performance.now() + m.retryAfterMs;
+        const free = this.onFree;
+        if (free) setTimeout(() => free(g), m.retryAfterMs);
+        return;
+      }
     }
     this.onFree?.(g);
   }
@@ -140,7 +150,8 @@ export class Fleet {
           for (let i = 0; i < due; i++) {
             const g = next;
             next = (next + 1) % this.gateways.length;
-            if (this.gateways[g]!.inFlight.size >= PACED_WINDOW) missed++;
+            const gw = this.gateways[g]!;
+            if (gw.inFlight.size >= PACED_WINDOW || gw.notBefore > now) missed++;
             else count(this.send(g, shape));
           }
           if (now >= deadline) {

@@ -34,6 +34,18 @@ function table(rows: readonly RealisticResult[]): string {
   return lines.join('\n');
 }
 
+/** Sums of some of the service's own counters: how often the engine's effects took the transaction path. */
+async function serviceCounters(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return [
+    `flushes ${int(sum(/^telemetry_commit_seconds_count/))}`,
+    `engine decisions ${int(sum(/^telemetry_engine_decisions_total/))}`,
+    `late readings ${int(sum(/^telemetry_engine_readings_total\{outcome="late"/))}`,
+    `alerts opened ${int(sum(/^telemetry_alerts_opened_total/))}`,
+  ].join(', ');
+}
+
 async function storedReadings(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -85,6 +97,7 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
     await run('nightly, 70 % paced', { kind: 'nightly' }, { kind: 'paced', batchesPerSec: PACED_SHARE * nightly.batchesPerSec });
     const packed = await run('batches of 100, capacity', { kind: 'packed', size: 100 }, { kind: 'capacity', window: o.window });
     await run('batches of 100, 70 % paced', { kind: 'packed', size: 100 }, { kind: 'paced', batchesPerSec: PACED_SHARE * packed.batchesPerSec });
+    console.log(`  service counters over the run: ${await serviceCounters(svc.port)}`);
     console.log(`  timed phases: --from ${from} --to ${process.hrtime.bigint() / 1000n} (monotonic µs)`);
   } finally {
     fleet.close();
