@@ -169,7 +169,8 @@ export class Fleet {
     const t = this.tally;
     return {
       label, batches, readings, seconds: elapsed,
-      batchesPerSec: batches / elapsed, readingsPerSec: readings / elapsed,
+      // Acked batches only: a batch answered `unavailable` was not taken.
+      batchesPerSec: t.latencies.length / elapsed, readingsPerSec: readings / elapsed,
       accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, errors: t.errors, missed,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN,
       serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: await serviceRssMiB(port),
