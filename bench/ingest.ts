@@ -1,59 +1,36 @@
 // npm run bench:ingest [-- --seconds 10 --gateways 8 --window 8 --rate-limit 0]
+// npm run bench:ingest -- --profile realistic [--seconds 20 --gateways 2000 --devices 3 --window 1]
+//   (bench/realistic/main.ts: a year of simulated devices behind 2,000 gateways)
 // Drives the real service over loopback WebSockets and prints durable readings/s and
 // ack latency beside the raw PostgreSQL ceiling for the same rows, in the same run.
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createGateway, createSite } from '../src/admin/commands.ts';
 import { benchDatabase, startBenchService } from './lib.ts';
 import { phase, phaseTable, type PhaseResult } from './drive.ts';
+import { rawCeiling } from './ceiling.ts';
+import { runRealistic } from './realistic/main.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
-    gateways: { type: 'string', default: '8' },
-    window: { type: 'string', default: '8' },
-    devices: { type: 'string', default: '50' },
+    profile: { type: 'string', default: 'default' },
+    seconds: { type: 'string' },
+    gateways: { type: 'string' },
+    window: { type: 'string' },
+    devices: { type: 'string' },
     // Readings/s per gateway (GATEWAY_RATE_LIMIT, burst twice that); 0 measures without the budget.
     'rate-limit': { type: 'string', default: '0' },
   },
 });
-const SECONDS = Number(values.seconds);
-const GATEWAYS = Number(values.gateways);
-const WINDOW = Number(values.window);
-const DEVICES = Number(values.devices);
-const RATE_LIMIT = Number(values['rate-limit']);
-const T0 = Date.UTC(2026, 0, 1);
-const load = { seconds: SECONDS, window: WINDOW, devices: DEVICES, prefix: 'B' };
-
-/**
- * The ceiling: one process inserting the same kind of rows with the statement the
- * service's fast path uses (unnest, `per` rows a statement, autocommit), and
- * nothing else to do.
- */
-async function rawCeiling(url: string, total: number, per: number): Promise<number> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query('CREATE TABLE raw_readings (LIKE readings INCLUDING ALL)');
-  const start = performance.now();
-  for (let done = 0; done < total; done += per) {
-    const n = Math.min(per, total - done);
-    const dev: number[] = [], seq: number[] = [], at: number[] = [], met: number[] = [], val: number[] = [], gw: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const s = done + i;
-      dev.push(1 + (s % 400)); seq.push(s); at.push(T0 + s * 60_000); met.push(1 + (s % 5)); val.push(70 + (s % 7)); gw.push(1);
-    }
-    await c.query(
-      `INSERT INTO raw_readings (device_id, seq, at, metric, value, gateway_id)
-       SELECT d, s, to_timestamp(a / 1000), m, v, g
-       FROM unnest($1::int4[], $2::int8[], $3::float8[], $4::int2[], $5::float8[], $6::int4[]) AS t(d, s, a, m, v, g)`,
-      [dev, seq, at, met, val, gw],
-    );
-  }
-  const perSec = total / ((performance.now() - start) / 1000);
-  await c.query('DROP TABLE raw_readings');
-  await c.end();
-  return perSec;
+if (values.profile !== 'default' && values.profile !== 'realistic') {
+  console.error(`bench:ingest: --profile must be default or realistic, got ${values.profile}`);
+  process.exit(2);
 }
+const SECONDS = Number(values.seconds ?? '10');
+const GATEWAYS = Number(values.gateways ?? '8');
+const WINDOW = Number(values.window ?? '8');
+const DEVICES = Number(values.devices ?? '50');
+const RATE_LIMIT = Number(values['rate-limit']);
+const load = { seconds: SECONDS, window: WINDOW, devices: DEVICES, prefix: 'B' };
 
 async function main() {
   const database = await benchDatabase();
@@ -93,7 +70,15 @@ async function main() {
   console.log(`benchmark process: RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
 }
 
-main().catch((err: unknown) => {
+const run = values.profile === 'realistic'
+  ? () => runRealistic({
+    seconds: Number(values.seconds ?? '20'),
+    gateways: Number(values.gateways ?? '2000'),
+    window: Number(values.window ?? '1'),
+    devices: Number(values.devices ?? '3'),
+  })
+  : main;
+run().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
