@@ -7,7 +7,7 @@ import {
   episodesBetween, positiveCounts, riskChangesBetween, transmissionsBefore, transmissionsBetween, type TransmissionCursor,
 } from '../store/patient-records.ts';
 import { recordAudit } from '../auth/audit.ts';
-import { requireUser, signedInUser } from '../auth/guard.ts';
+import { requireUser, signedInUser, type SessionUser } from '../auth/guard.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import { selectDevices } from '../replay/replay.ts';
 import { errorResponses, PatientIdParam, SIGNED_IN } from '../http/schemas.ts';
@@ -55,6 +55,12 @@ const metricName = (id: number): string => metricById(id)?.name ?? `metric ${id}
 export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = async (app, { db, sessions, now = Date.now }) => {
   const reader = requireUser(sessions, 'clinician', 'admin');
   const params = Type.Object({ id: PatientIdParam });
+  /** The patient, if the caller may see it (404 otherwise), and its devices. */
+  const patientDevices = async (user: SessionUser, id: string) => {
+    const p = await visiblePatientSite(db, user, id);
+    const ref = patientRef(p.id);
+    return { p, ref, devices: await selectDevices(db, { patients: [ref] }) };
+  };
 
   app.get('/v1/patients/:id/heart-failure', {
     onRequest: reader,
@@ -69,9 +75,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
   }, async (req) => {
     const user = signedInUser(req);
     const { from, to } = period(req.query, now());
-    const p = await visiblePatientSite(db, user, req.params.id);
-    const ref = patientRef(p.id);
-    const devices = await selectDevices(db, { patients: [ref] });
+    const { p, ref, devices } = await patientDevices(user, req.params.id);
     const [series, risk] = await Promise.all([
       fluidSeries(db, devices, from, to),
       riskChangesBetween(db, devices.map((d) => d.id), new Date(from), new Date(to)),
@@ -105,9 +109,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
   }, async (req) => {
     const user = signedInUser(req);
     const { from, to } = period(req.query, now());
-    const p = await visiblePatientSite(db, user, req.params.id);
-    const ref = patientRef(p.id);
-    const devices = await selectDevices(db, { patients: [ref] });
+    const { p, ref, devices } = await patientDevices(user, req.params.id);
     const serialOf = new Map(devices.map((d) => [d.id, d.serial]));
     const [counts, idco] = await Promise.all([
       positiveCounts(db, devices.map((d) => d.id), EPISODE_METRIC_IDS, new Date(from), new Date(to), MAX_EPISODES + 1),
@@ -142,9 +144,7 @@ export const recordsRoutes: FastifyPluginAsyncTypebox<RecordsRoutesOptions> = as
       if (!m) throw new ServiceError('bad_message', 'before must be the `next` of a previous page');
       before = { received: m[1]!, deviceId: Number(m[2]), gatewayId: Number(m[3]) };
     }
-    const p = await visiblePatientSite(db, user, req.params.id);
-    const ref = patientRef(p.id);
-    const devices = await selectDevices(db, { patients: [ref] });
+    const { p, ref, devices } = await patientDevices(user, req.params.id);
     const serialOf = new Map(devices.map((d) => [d.id, d.serial]));
     const fetched = await transmissionsBetween(db, devices.map((d) => d.id), new Date(from), new Date(to), before, limit + 1);
     const page = fetched.slice(0, limit);
