@@ -135,7 +135,10 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const feed = new AlertFeed();
   const streams = new StreamClients();
   app.decorate('alertFeed', feed);
-  const engine = startEngine(db, config, app.log, (events) => feed.publish(events), metrics);
+  // One LISTEN connection for revocations, other instances' alert changes and device
+  // handovers; started once every channel is registered (end of this function).
+  const notifications = new Notifications(databaseUrl);
+  const engine = await startEngine(db, config, app.log, (events) => feed.publish(events), notifications, metrics);
   countAlertEvents(feed, metrics);
   metrics.sources.devicesInMemory = () => engine.scoring?.size ?? 0;
   metrics.sources.streamClients = () => streams.size;
@@ -159,9 +162,6 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const service = new IngestService(db, writer, metrics, config.ingest, engine.scoring, Date.now, vault);
   app.addHook('onReady', () => engine.recover());
   const auth = new GatewayAuthenticator(db);
-  // One LISTEN connection for revocations and other instances' alert changes; started once
-  // every channel is registered (end of this function).
-  const notifications = new Notifications(databaseUrl);
   const revocations = watchRevocations(notifications, db, auth, hub, app.log);
   // A device moved site (`device move`): forget its cached site; everything after a missed notification.
   notifications.on(DEVICE_SITE_CHANNEL, (serial) => service.deviceMoved(serial));

@@ -76,6 +76,10 @@ export interface Config {
     readonly snapshotEveryDays: number;
     /** A device's engine state is dropped from memory after this long without a reading (wall clock). */
     readonly stateIdleMs: number;
+    /** An instance not renewing its row this long may be declared dead (device leases). */
+    readonly leaseTtlMs: number;
+    /** How long a batch waits for a device held by another instance. */
+    readonly leaseWaitMs: number;
     /** Wall-clock interval of the connectivity_loss check. */
     readonly connectivityCheckMs: number;
   };
@@ -232,6 +236,8 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       scoring: str('ENGINE_SCORING') === 'on',
       snapshotEveryDays: int('ENGINE_SNAPSHOT_DAYS'),
       stateIdleMs: int('ENGINE_STATE_IDLE_MS'),
+      leaseTtlMs: int('ENGINE_LEASE_TTL_MS'),
+      leaseWaitMs: int('ENGINE_LEASE_WAIT_MS'),
       connectivityCheckMs: int('ENGINE_CONNECTIVITY_CHECK_MS'),
     },
     alerts: {

@@ -168,12 +168,12 @@ export class IngestService {
       ...(extras.quarantine ?? []).map((q) => ({ ...context, idx: null, ...q })),
     ];
     const size = rows.length + quarantine.length;
-    const submit = (scores: readonly (number | null)[] | null, effects: WriteBatch['effects']): Promise<WriteResult> => {
+    const submit = (scores: readonly (number | null)[] | null, effects: WriteBatch['effects'], fences: WriteBatch['fences'] = null): Promise<WriteResult> => {
       const scoredRows: ReadingRow[] = rows.map((r, i) => ({
         deviceId: r.deviceId, seq: r.seq, at: r.at, metricId: r.metricId, value: r.value, gatewayId: r.gatewayId,
         score: scores ? scores[i]! : null,
       }));
-      return this.writer.submit({ rows: scoredRows, indexes, raws: kept, context, quarantine, effects });
+      return this.writer.submit({ rows: scoredRows, indexes, raws: kept, context, quarantine, effects, fences });
     };
     await previous;
     let result: WriteResult;
@@ -184,7 +184,7 @@ export class IngestService {
         result = await this.scoring.scoreAndSubmit(
           rows,
           (scored) => {
-            const written = submit(scored.scores, scored.effects);
+            const written = submit(scored.scores, scored.effects, scored.fences);
             release();
             return written;
           },

@@ -11,6 +11,7 @@ import {
 } from '../store/readings.ts';
 import { ServiceError } from '../errors.ts';
 import { applyEffects, hasEffects, NO_EFFECTS, type AlertEventRow, type EngineEffects, type ReadingKey } from '../store/engine-effects.ts';
+import { assertFences, fenceCondition, isLeaseLost, type Fences } from '../store/leases.ts';
 
 // Group commit: batches from every socket queue here and are written together,
 // one transaction per flush, so one fsync covers thousands of readings. A batch's
@@ -26,6 +27,8 @@ export interface WriteBatch {
   readonly context: Omit<QuarantineRow, 'idx' | 'code' | 'message' | 'raw'>;
   /** The engine's decisions and risk changes for these rows, written in the same transaction. */
   readonly effects?: EngineEffects;
+  /** The device leases the rows were scored under: refused whole if one has moved (scoring/leases.ts). */
+  readonly fences?: Fences | null;
 }
 
 export interface WriteResult {
@@ -104,6 +107,23 @@ export class GroupCommitWriter {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * A group refused because some device's lease moved (rare: a handover or a takeover): its
+   * batches again one by one, in order, so only those of the moved devices are refused.
+   */
+  private async oneByOne(group: readonly Pending[]): Promise<void> {
+    for (const p of group) {
+      try {
+        const { results, events } = await writeGroup(this.db, [p.batch]);
+        if (events.length > 0) this.observer.alertEvents?.(events);
+        p.resolve(results[0]!);
+      } catch (err) {
+        if (!isLeaseLost(err)) this.observer.failed(err);
+        p.reject(isLeaseLost(err) ? handedOver(this.opts.retryAfterMs) : new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs));
+      }
+    }
+  }
+
   // Flush at once when idle (no added latency at low load); while a flush is in
   // flight, let the next one grow to flushRows or wait flushIntervalMs.
   private schedule(): void {
@@ -140,6 +160,7 @@ export class GroupCommitWriter {
         group.forEach((p, i) => p.resolve(results[i]!));
       })
       .catch((err: unknown) => {
+        if (isLeaseLost(err)) return this.oneByOne(group);
         this.observer.failed(err);
         const e = new ServiceError('unavailable', 'storage unavailable', this.opts.retryAfterMs);
         for (const p of group) p.reject(e);
@@ -150,6 +171,10 @@ export class GroupCommitWriter {
       });
   }
 }
+
+/** A batch whose device moved to another instance before its write: resent, scored there. */
+const handedOver = (retryAfterMs: number) =>
+  new ServiceError('unavailable', 'a device of this batch was handed over to another instance', retryAfterMs);
 
 const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
 
@@ -180,16 +205,18 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   // group stays one autocommit statement.
   const quarantine = batches.flatMap((b) => b.quarantine);
   const withEffects = batches.some((b) => b.effects && hasEffects(b.effects));
+  const fences = mergeFences(batches);
   const fast = classify(batches, unique, unique);
   if (fast.conflicts.length === 0 && !withEffects) {
     try {
-      await insertNew(db, uniqueRows, quarantine);
+      await insertNew(db, uniqueRows, quarantine, fences ? fenceCondition(fences) : undefined);
       return { results: fast.results, events: [] };
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
     }
   }
   return db.transaction().execute(async (trx) => {
+    if (fences) await assertFences(trx, fences);
     const inserted = await insertReadingsReturning(trx, uniqueRows);
     const missing = uniqueRows.filter((r) => !inserted.has(key(r)));
     const stored = missing.length > 0 ? await storedContent(trx, missing) : new Map<string, StoredContent>();
@@ -199,6 +226,24 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
     const events = withEffects ? await applyEffects(trx, storedEffects(batches, inserted)) : [];
     return { results, events };
   });
+}
+
+/** The fences of every batch of the group, one per device (a device under two fences cannot hold both). */
+function mergeFences(batches: readonly WriteBatch[]): Fences | null {
+  let owner: string | null = null;
+  const byDevice = new Map<number, number>();
+  for (const b of batches) {
+    const f = b.fences;
+    if (!f) continue;
+    owner ??= f.owner;
+    if (f.owner !== owner) return { owner, devices: [-1], fences: [0] }; // refused: re-registered meanwhile
+    f.devices.forEach((d, i) => {
+      const fence = f.fences[i]!;
+      const had = byDevice.get(d);
+      byDevice.set(d, had === undefined || had === fence ? fence : 0);
+    });
+  }
+  return owner === null ? null : { owner, devices: [...byDevice.keys()], fences: [...byDevice.values()] };
 }
 
 /**

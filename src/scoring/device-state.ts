@@ -20,8 +20,14 @@ export interface Tracked {
 
 export interface Entry {
   tracked: Tracked | null;
+  /**
+   * The fence of this instance's lease on the device (scoring/leases.ts) that `tracked` was
+   * loaded under; null when not held (or when the service runs without leases).
+   */
+  fence: number | null;
   /** Rows of this device submitted to the writer and not yet settled. */
   inflight: number;
+  /** Exclusive work on the device: a rebuild, or its lease being taken or handed over. Batches wait. */
   rebuilding: Promise<void> | null;
   /** A snapshot of this state being written: a replay waits for it, then deletes it if stale. */
   saving: Promise<void> | null;
@@ -53,7 +59,7 @@ export class DeviceStates {
   entry(deviceId: number, siteId: number): Entry {
     let e = this.entries.get(deviceId);
     if (!e) {
-      e = { tracked: null, inflight: 0, rebuilding: null, saving: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now(), lifecycle: [] };
+      e = { tracked: null, fence: null, inflight: 0, rebuilding: null, saving: null, idleWaiters: [], snapshotDay: null, dirty: false, siteId, usedAt: Date.now(), lifecycle: [] };
       this.entries.set(deviceId, e);
     } else if (e.siteId !== siteId) e.siteId = siteId; // moved site (`device move`): the new site's settings from now
     return e;
@@ -67,6 +73,11 @@ export class DeviceStates {
   evict(deviceId: number, e: Entry): boolean {
     if (this.entries.get(deviceId) !== e || e.inflight > 0 || e.rebuilding || e.idleWaiters.length > 0 || e.dirty) return false;
     return this.entries.delete(deviceId);
+  }
+
+  /** Forget the device if `e` is still its entry, whatever it holds (its lease was handed over). */
+  remove(deviceId: number, e: Entry): void {
+    if (this.entries.get(deviceId) === e) this.entries.delete(deviceId);
   }
 
   [Symbol.iterator](): IterableIterator<[number, Entry]> {

@@ -10,6 +10,8 @@ import type { EngineMetrics } from '../observability/metrics.ts';
 import { ScoringCadences } from './cadences.ts';
 import { startConnectivityMonitor } from './connectivity.ts';
 import { ScoringService } from './service.ts';
+import { DeviceLeases } from './leases.ts';
+import type { Notifications } from '../store/listen.ts';
 import { SNAPSHOT_DEFAULTS, startSnapshots } from './snapshots.ts';
 
 export interface EngineRuntime {
@@ -24,18 +26,24 @@ export interface EngineRuntime {
   stop(): Promise<void>;
 }
 
-export function startEngine(
+export async function startEngine(
   db: Db,
   config: Config,
   log: FastifyBaseLogger,
   publish: (events: readonly AlertEventRow[]) => void,
+  notifications: Notifications,
   metrics?: EngineMetrics,
-): EngineRuntime {
+): Promise<EngineRuntime> {
   if (!config.engine.scoring) {
     log.warn('ENGINE_SCORING=off: readings are stored unscored and no alert is raised');
     return { scoring: null, recover: async () => {}, drain: async () => {}, refreshSettings: async () => {}, stop: async () => {} };
   }
+  // Several instances may share the database: each device is scored by the one holding its lease.
+  const leases = new DeviceLeases(db, notifications, { ttlMs: config.engine.leaseTtlMs, waitMs: config.engine.leaseWaitMs, log });
+  await leases.start();
   const scoring = new ScoringService(db, {
+    leases,
+    retryAfterMs: config.ingest.retryAfterMs,
     config: DEFAULT_CONFIG,
     snapshotEveryDays: config.engine.snapshotEveryDays,
     snapshotKeepDays: SNAPSHOT_DEFAULTS.snapshotKeepDays,
@@ -60,7 +68,13 @@ export function startEngine(
         log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'replay of pending late readings failed; retried later');
       }
     },
-    drain: () => snapshots.stop(),
+    // Every state saved, then every lease let go: another instance takes the devices at once.
+    drain: async () => {
+      await snapshots.stop();
+      await leases.stop().catch((err: unknown) => {
+        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'releasing device leases failed; other instances take them once this one lapses');
+      });
+    },
     refreshSettings: async () => {
       await scoring.refreshSettings();
     },

@@ -16,6 +16,7 @@ import {
 } from '../store/engine-history.ts';
 import { lifecycleOf, NO_LIFECYCLE, type DeviceLifecycle } from '../store/lifecycle.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
+import { isLeaseLost, type Fences } from '../store/leases.ts';
 import type { DeviceConfigs } from './device-config.ts';
 import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
 
@@ -35,6 +36,10 @@ export interface ReplayOptions {
   readonly onAlertEvents?: (events: readonly AlertEventRow[]) => void;
   /** Readings taken in again, counted once the rebuild has committed. */
   readonly metrics?: EngineMetrics;
+  /** The lease a device's state is loaded under (null: no leases, this process is alone). */
+  readonly fenceOf?: (deviceId: number, e: Entry) => Fences | null;
+  /** Whether this instance holds the device's lease, taking it when free (recover). */
+  readonly claim?: (deviceId: number, e: Entry) => Promise<boolean>;
 }
 
 export class Replays {
@@ -66,7 +71,9 @@ export class Replays {
       if (e?.rebuilding) continue;
       const siteId = e?.siteId ?? (await this.siteOf(id));
       if (siteId === null) continue;
-      await this.rebuild(id, this.states.entry(id, siteId)).then(() => n++, () => undefined);
+      const entry = this.states.entry(id, siteId);
+      if (this.opts.claim && !(await this.opts.claim(id, entry).catch(() => false))) continue;
+      await this.rebuild(id, entry).then(() => n++, () => undefined);
     }
     return n;
   }
@@ -109,7 +116,7 @@ export class Replays {
       // Nothing to write when the replay proposes nothing new to the store (the usual case
       // after a clean shutdown, or for a device first seen).
       const events = scores.length > 0 || decisions.length > 0 || risks.length > 0 || pending
-        ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [], silences }, pending)
+        ? await applyReplay(this.db, deviceId, scores, { decisions, risks, late: [], silences }, pending, this.opts.fenceOf?.(deviceId, e) ?? null)
         : [];
       e.tracked = tracked;
       e.lifecycle = lifecycle.events;
@@ -122,7 +129,9 @@ export class Replays {
     e.rebuilding = run()
       .catch((err: unknown) => {
         e.tracked = null;
-        if (!this.closed) this.warnRebuildFailed(err);
+        // Another instance took the device: take the lease again before scoring it.
+        if (isLeaseLost(err)) e.fence = null;
+        else if (!this.closed) this.warnRebuildFailed(err);
         throw err;
       })
       .finally(() => {

@@ -13,18 +13,24 @@
 //   being rebuilt wait for it.
 // Replays propose decisions already applied; the store skips them by trigger reading.
 //
+// With several instances on one database, a device is scored only by the instance holding
+// its lease (leases.ts); every write of its state carries the lease's fence.
+//
 // The state cache is device-state.ts, rebuilds and replays replays.ts, the per-device
 // configuration device-config.ts; this module scores and snapshots.
 import type { FastifyBaseLogger } from 'fastify';
+import { ServiceError } from '../errors.ts';
 import { comesAfter, type DeviceState, type EngineConfig } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
 import { saveSnapshots, type SnapshotRow } from '../store/engine-history.ts';
+import { releaseLeases, type Fences } from '../store/leases.ts';
 import { DeviceConfigs } from './device-config.ts';
-import { DeviceStates, takeIn, type Entry } from './device-state.ts';
+import { DeviceStates, idle, takeIn, type Entry } from './device-state.ts';
 import { Replays } from './replays.ts';
+import type { DeviceLeases, Wanted } from './leases.ts';
 
 export type { Tracked } from './device-state.ts';
 
@@ -42,6 +48,8 @@ export interface Scored {
   readonly scores: (number | null)[];
   readonly effects: EngineEffects;
   readonly deviceIds: readonly number[];
+  /** The leases the states were loaded under: the write is refused if one has moved. */
+  readonly fences: Fences | null;
 }
 
 export interface ScoringOptions {
@@ -55,6 +63,10 @@ export interface ScoringOptions {
   readonly onAlertEvents?: (events: readonly AlertEventRow[]) => void;
   /** Decisions and readings counted once their batch has committed. */
   readonly metrics?: EngineMetrics;
+  /** Device ownership across instances; without it this process assumes it is the only one. */
+  readonly leases?: DeviceLeases;
+  /** Told to a batch refused because a device could not be taken over in time. */
+  readonly retryAfterMs?: number;
 }
 
 export class ScoringService {
@@ -68,7 +80,16 @@ export class ScoringService {
     private readonly opts: ScoringOptions,
   ) {
     this.configs = new DeviceConfigs(db, opts.config, opts.log);
-    this.replays = new Replays(db, this.states, this.configs, opts);
+    this.replays = new Replays(db, this.states, this.configs, { ...opts, fenceOf: (id, e) => this.fenceOf([[id, e]]), claim: (id, e) => this.claim(id, e) });
+    opts.leases?.handlers((wanted) => this.handOver(wanted), () => this.forgetAll());
+  }
+
+  /** The fences of these entries' leases (null without leases). */
+  private fenceOf(list: ReadonlyArray<readonly [number, Entry]>): Fences | null {
+    const leases = this.opts.leases;
+    if (!leases) return null;
+    // A device whose lease is not held gets fence 0, which no lease has: the write is refused.
+    return { owner: leases.owner, devices: list.map(([id]) => id), fences: list.map(([, e]) => e.fence ?? 0) };
   }
 
   /** Devices tracked in memory. */
@@ -103,11 +124,14 @@ export class ScoringService {
     for (;;) {
       const waits: Promise<void>[] = [];
       const missing: Array<[number, Entry]> = [];
+      const unleased: Array<[number, Entry]> = [];
       for (const [id, site] of devices) {
         const e = this.states.entry(id, site);
         if (e.rebuilding) waits.push(e.rebuilding);
+        else if (this.opts.leases && e.fence === null) unleased.push([id, e]);
         else if (!e.tracked) missing.push([id, e]);
       }
+      if (unleased.length > 0) waits.push(this.lease(unleased));
       if (missing.length === 1) waits.push(this.replays.rebuild(missing[0]![0], missing[0]![1]));
       else if (missing.length > 1) waits.push(...this.replays.loadMany(missing));
       if (waits.length === 0) break;
@@ -134,12 +158,105 @@ export class ScoringService {
   }
 
   /**
+   * Take the leases of devices this instance does not hold (their states are then loaded
+   * from the database): at once when free, after their holder hands them over otherwise. A
+   * device not taken within the wait refuses the batch (`unavailable`: resent later).
+   */
+  private lease(list: ReadonlyArray<readonly [number, Entry]>): Promise<void> {
+    const leases = this.opts.leases!;
+    const taking = leases.acquire(list.map(([id]) => id)).then(({ got, blocked }) => {
+      for (const [id, e] of list) {
+        const fence = got.get(id);
+        if (fence === undefined) continue;
+        e.fence = fence;
+        e.tracked = null;
+      }
+      if (blocked.length > 0) {
+        throw new ServiceError('unavailable', 'a device of this batch is being handed over between instances', this.opts.retryAfterMs ?? 1000);
+      }
+    });
+    const done = taking.finally(() => {
+      for (const [, e] of list) if (e.rebuilding === done) e.rebuilding = null;
+    });
+    for (const [, e] of list) e.rebuilding = done;
+    return done;
+  }
+
+  /**
+   * Another instance asked for these devices: let their batches in flight settle, save their
+   * states and release their leases in one transaction, and forget them here. A device whose
+   * state is busy (a rebuild) is handed over at the next request or periodic look.
+   */
+  private async handOver(wanted: readonly Wanted[]): Promise<void> {
+    const leases = this.opts.leases!;
+    const owned: Array<[number, Entry]> = [];
+    const stale: Wanted[] = [];
+    for (const w of wanted) {
+      const e = this.states.get(w.deviceId);
+      if (e && e.fence === w.fence) {
+        if (!e.rebuilding) owned.push([w.deviceId, e]);
+      } else stale.push(w); // nothing in memory under that fence
+    }
+    if (stale.length > 0) {
+      await releaseLeases(this.db, { owner: leases.owner, devices: stale.map((w) => w.deviceId), fences: stale.map((w) => w.fence) });
+    }
+    if (owned.length > 0) await this.release(owned);
+  }
+
+  /**
+   * Save these devices' states, release their leases, forget them. Batches of theirs wait
+   * meanwhile and then take the lease again (from whoever holds it by then).
+   */
+  private release(list: ReadonlyArray<readonly [number, Entry]>, replaceWithinMs = 0): Promise<void> {
+    const run = async () => {
+      await Promise.all(list.map(([, e]) => idle(e)));
+      await Promise.all(list.map(([, e]) => e.saving));
+      const fences = this.fenceOf(list);
+      await this.db.transaction().execute(async (trx) => {
+        const { rows, taken } = snapshotRows(list.filter(([, e]) => e.dirty));
+        if (rows.length > 0) await saveSnapshots(trx, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs, this.fenceOf(taken));
+        if (fences) await releaseLeases(trx, fences);
+      });
+      for (const [id, e] of list) this.states.remove(id, e);
+    };
+    const done = run().finally(() => {
+      for (const [, e] of list) if (e.rebuilding === done) e.rebuilding = null;
+    });
+    for (const [, e] of list) e.rebuilding = done;
+    return done;
+  }
+
+  /** This instance was declared dead: no state of it may be written any more. */
+  private forgetAll(): void {
+    for (const [, e] of this.states) {
+      e.fence = null;
+      if (e.inflight === 0 && !e.rebuilding) {
+        e.tracked = null;
+        e.dirty = false;
+      }
+    }
+  }
+
+  /**
    * Replay every device with late readings stored but not yet taken in: at start (a crash
    * between storing and replaying) and periodically (a replay that failed, on a device
-   * that sends nothing more). Returns how many devices it replayed.
+   * that sends nothing more). Returns how many devices it replayed. With leases, only
+   * devices this instance holds or can take at once: their holder replays the others.
    */
   recover(): Promise<number> {
     return this.replays.recover();
+  }
+
+  /** Whether this instance holds the device's lease, taking it if it is free (no waiting). */
+  private async claim(deviceId: number, e: Entry): Promise<boolean> {
+    const leases = this.opts.leases;
+    if (!leases || e.fence !== null) return true;
+    const fence = (await leases.acquire([deviceId], 0)).got.get(deviceId);
+    // A batch taking the lease meanwhile: its taking counts, this one is refused at its write.
+    if (fence === undefined || e.rebuilding) return false;
+    e.fence = fence;
+    e.tracked = null;
+    return true;
   }
 
   /** Wait for every replay in progress (shutdown: after the writer has drained). */
@@ -189,6 +306,11 @@ export class ScoringService {
       if (e.inflight === 0 && !e.rebuilding && now - e.usedAt >= idleMs) idle.push([deviceId, e]);
     }
     if (idle.length === 0) return 0;
+    // With leases, an idle device is handed back too: saved, released, forgotten.
+    if (this.opts.leases) {
+      await this.release(idle, this.opts.snapshotEveryDays * 86_400_000);
+      return idle.length;
+    }
     // Off the periodic rhythm: replaces a snapshot of the last ENGINE_SNAPSHOT_DAYS, so the
     // table keeps about one per period per device however often devices go idle.
     await this.save(idle.filter(([, e]) => e.dirty), this.opts.snapshotEveryDays * 86_400_000);
@@ -199,16 +321,10 @@ export class ScoringService {
 
   /** Snapshot the given devices' current states; an entry that took in nothing meanwhile is clean. */
   private async save(list: ReadonlyArray<readonly [number, Entry]>, replaceWithinMs = 0): Promise<number> {
-    const rows: SnapshotRow[] = [];
-    const taken: Entry[] = [];
-    for (const [deviceId, e] of list) {
-      const t = e.tracked;
-      if (!t || t.engine.lastAt === null || t.engine.lastSeq === null) continue;
-      rows.push({ deviceId, at: t.engine.lastAt, seq: t.engine.lastSeq, state: JSON.stringify(t) });
-      taken.push(e);
-    }
+    const { rows, taken: takenPairs } = snapshotRows(list);
+    const taken = takenPairs.map(([, e]) => e);
     if (rows.length === 0) return 0;
-    const saving = saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs);
+    const saving = saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs, this.fenceOf(takenPairs));
     // A late reading may arrive while this is written: its replay waits for the write and
     // then deletes what it made stale (applyReplay), so no snapshot lacking it survives.
     const settled = saving.then(() => undefined, () => undefined);
@@ -287,7 +403,7 @@ export class ScoringService {
       scores[i] = takeIn(t, r.deviceId, r, this.configs.of(r.deviceId, e.siteId), decisions, risks, e.lifecycle, silences);
       e.dirty = true;
     }
-    return { scores, effects: { decisions, risks, late, silences }, deviceIds };
+    return { scores, effects: { decisions, risks, late, silences }, deviceIds, fences: this.fenceOf(deviceIds.map((id) => [id, this.states.get(id)!])) };
   }
 
   private settle(scored: Scored, rows: readonly ScoreInput[], lateInserted: readonly ReadingKey[]): void {
@@ -315,8 +431,24 @@ export class ScoringService {
       if (e) {
         e.tracked = null;
         e.dirty = false;
+        // The lease may have moved (or not: taking it again is one statement).
+        e.fence = null;
       }
     }
     this.states.release(rows);
   }
+}
+
+/** Snapshot rows of the entries with a state to save, and those entries. */
+function snapshotRows(list: ReadonlyArray<readonly [number, Entry]>): { rows: SnapshotRow[]; taken: Array<readonly [number, Entry]> } {
+  const rows: SnapshotRow[] = [];
+  const taken: Array<readonly [number, Entry]> = [];
+  for (const pair of list) {
+    const [deviceId, e] = pair;
+    const t = e.tracked;
+    if (!t || t.engine.lastAt === null || t.engine.lastSeq === null) continue;
+    rows.push({ deviceId, at: t.engine.lastAt, seq: t.engine.lastSeq, state: JSON.stringify(t) });
+    taken.push(pair);
+  }
+  return { rows, taken };
 }

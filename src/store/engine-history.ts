@@ -3,6 +3,7 @@ import type { Db } from './db.ts';
 import { STATE_VERSION } from '../engine/index.ts';
 import { applyEffects, ts, type AlertEventRow, type EngineEffects, type Executor } from './engine-effects.ts';
 import { lifecycleOf, NO_LIFECYCLE, type DeviceLifecycle } from './lifecycle.ts';
+import { assertFences, fenceCondition, type Fences } from './leases.ts';
 
 // A device's history for rebuilding its engine state: late readings pending a replay, the
 // snapshots of its state, the readings stored after one, and the replay's own transaction.
@@ -86,8 +87,11 @@ export async function applyReplay(
   scores: readonly ScoreUpdate[],
   effects: EngineEffects,
   pending: Position | null,
+  /** The device's lease the replayed state was loaded under (refused if it moved). */
+  fences: Fences | null = null,
 ): Promise<AlertEventRow[]> {
   return db.transaction().execute(async (trx) => {
+    if (fences) await assertFences(trx, fences);
     // A late reading may fall inside a past silence: the silences ended at or after it are
     // proposed again by this replay (it starts before it), as the readings now stand.
     if (pending) {
@@ -120,19 +124,31 @@ export interface SnapshotRow extends Position {
   readonly state: string;
 }
 
-/** Save snapshots and drop those of the same devices older than `keepMs` before the new one. */
 /**
  * Save snapshots; delete the device's snapshots more than `keepMs` older than the new one,
  * and those less than `replaceWithinMs` older (a snapshot taken off the periodic rhythm
- * replaces a recent one rather than adding to the table).
+ * replaces a recent one rather than adding to the table). With `fences`, only the states of
+ * devices whose lease is still held under them are saved (an instance declared dead saves none).
  */
-export async function saveSnapshots(db: Executor, rows: readonly SnapshotRow[], keepMs: number, replaceWithinMs = 0): Promise<void> {
+export async function saveSnapshots(
+  db: Executor,
+  rows: readonly SnapshotRow[],
+  keepMs: number,
+  replaceWithinMs = 0,
+  fences: Fences | null = null,
+): Promise<void> {
   if (rows.length === 0) return;
   const col = <T>(f: (r: SnapshotRow) => T) => rows.map(f);
+  const held = fences
+    ? sql`JOIN unnest(${`{${fences.devices.join(',')}}`}::int4[], ${`{${fences.fences.join(',')}}`}::int8[]) AS f(d, fence) ON f.d = t.device_id
+          JOIN device_leases l ON l.device_id = t.device_id AND l.fence = f.fence AND l.instance_id = ${fences.owner}::uuid
+          WHERE ${fenceCondition({ owner: fences.owner, devices: [], fences: [] })}`
+    : sql``;
   await sql`
     WITH s AS (
-      SELECT * FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
+      SELECT t.* FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
                            ${col((r) => r.state)}::jsonb[]) AS t(device_id, at_ms, seq, state)
+      ${held}
     ), pruned AS (
       DELETE FROM engine_snapshots e USING s
       WHERE e.device_id = s.device_id

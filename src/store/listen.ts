@@ -9,7 +9,7 @@ export type NotificationHandler = (payload: string) => void;
 
 export class Notifications {
   private readonly handlers = new Map<string, NotificationHandler[]>();
-  private readonly connected: Array<() => void> = [];
+  private readonly connected: Array<(client: pg.Client) => void> = [];
   private client: pg.Client | null = null;
   private stopped = true;
   private retry: NodeJS.Timeout | null = null;
@@ -27,8 +27,11 @@ export class Notifications {
     this.handlers.set(channel, list);
   }
 
-  /** Called each time the connection is (re)established and listening. */
-  onConnect(callback: () => void): void {
+  /**
+   * Called each time the connection is (re)established and listening, with the connection
+   * (for a statement that must run on it; never keep it).
+   */
+  onConnect(callback: (client: pg.Client) => void): void {
     this.connected.push(callback);
   }
 
@@ -69,7 +72,7 @@ export class Notifications {
         return;
       }
       this.client = c;
-      for (const cb of this.connected) cb();
+      for (const cb of this.connected) cb(c);
     } catch {
       this.reconnect(c);
     }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import { pgSafeJson, pgSafeText } from './text.ts';
 
@@ -99,12 +99,18 @@ function quarantineInsert(rows: readonly QuarantineRow[]) {
  * stored fails the whole statement (unique_violation); ON CONFLICT's speculative
  * insertion costs about twice as much per row, so it is kept for the slow path.
  */
-export async function insertNew(db: Executor, rows: readonly ReadingRow[], quarantine: readonly QuarantineRow[]): Promise<void> {
+export async function insertNew(
+  db: Executor,
+  rows: readonly ReadingRow[],
+  quarantine: readonly QuarantineRow[],
+  /** A condition evaluated once before any row (the device leases' fence: it raises when one moved). */
+  guard?: RawBuilder<unknown>,
+): Promise<void> {
   if (rows.length === 0) {
     if (quarantine.length > 0) await quarantineInsert(quarantine).execute(db);
     return;
   }
-  const insert = sql`INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score) ${readingsSelect(columns(rows))}`;
+  const insert = sql`INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score) ${readingsSelect(columns(rows))} ${guard ? sql`WHERE ${guard}` : sql``}`;
   // A data-modifying WITH runs to completion even though nothing reads it.
   await (quarantine.length > 0 ? sql`WITH q AS (${quarantineInsert(quarantine)}) ${insert}` : insert).execute(db);
 }

@@ -20,7 +20,7 @@ export async function startService(
   env: Record<string, string> = {},
   logStream?: { write(line: string): void },
 ): Promise<RunningService> {
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, MASTER_KEY_FILE: TEST_KEY_FILE, ...env });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATABASE_URL: databaseUrl, MASTER_KEY_FILE: TEST_KEY_FILE, ...env });
   const app = await buildApp({ config, db, databaseUrl, logStream });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
