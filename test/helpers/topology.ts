@@ -189,11 +189,17 @@ export interface HaproxyServer {
   readonly mllpPort: number | null;
 }
 
+export interface ServerStats {
+  readonly status: string;
+  readonly sessions: number;
+  readonly total: number;
+}
+
 export interface Haproxy {
   readonly port: number;
   readonly mllpPort: number | null;
-  /** `status` (UP, DOWN, UP 1/2, ...) and current sessions of each server of `backend`, by HAProxy's stats. */
-  servers(backend?: 'service' | 'mllp'): Promise<Record<string, { status: string; sessions: number }>>;
+  /** Each server of `backend` by HAProxy's stats: `status` (UP, DOWN, UP 1/2, ...), sessions open now and in all. */
+  servers(backend?: 'service' | 'mllp'): Promise<Record<string, ServerStats>>;
   /** A command of HAProxy's runtime API (`show servers state`, `show stat`, ...). */
   command(line: string): Promise<string>;
   stop(): Promise<void>;
@@ -257,17 +263,17 @@ function runtimeApi(socket: string, line: string): Promise<string> {
   });
 }
 
-/** `show stat` (CSV): each server of `backend`, its status and current sessions. */
-function serverStats(csv: string, backend: string): Record<string, { status: string; sessions: number }> {
+/** `show stat` (CSV): each server of `backend`, its status and sessions. */
+function serverStats(csv: string, backend: string): Record<string, ServerStats> {
   const [header, ...rows] = csv.trim().split('\n');
   const columns = (header ?? '').replace(/^# /, '').split(',');
   const at = (name: string) => columns.indexOf(name);
-  const out: Record<string, { status: string; sessions: number }> = {};
+  const out: Record<string, ServerStats> = {};
   for (const row of rows) {
     const f = row.split(',');
     const sv = f[at('svname')];
     if (f[at('pxname')] !== backend || sv === undefined || sv === 'BACKEND' || sv === 'FRONTEND') continue;
-    out[sv] = { status: f[at('status')] ?? '', sessions: Number(f[at('scur')] ?? 0) };
+    out[sv] = { status: f[at('status')] ?? '', sessions: Number(f[at('scur')] ?? 0), total: Number(f[at('stot')] ?? 0) };
   }
   return out;
 }
