@@ -206,8 +206,9 @@ export interface Haproxy {
 }
 
 /**
- * HAProxy with deploy/haproxy/config.ts's sections for these servers on 127.0.0.1, checked
- * every 500 ms (down after 2 failures, up after 2 successes), its runtime API on a socket.
+ * HAProxy with deploy/haproxy/config.ts's sections for these servers on 127.0.0.1, its
+ * runtime API on a socket. Checked every 500 ms, down after 3 failures (a check slowed by a
+ * loaded machine does not take an instance out), up after 2 successes.
  */
 export async function startHaproxy(servers: readonly HaproxyServer[], opts: { mllp: boolean }): Promise<Haproxy> {
   const dir = workDir('telemetry-haproxy-');
@@ -219,7 +220,7 @@ export async function startHaproxy(servers: readonly HaproxyServer[], opts: { ml
       httpBind: `127.0.0.1:${port}`,
       mllp: mllpPort === null ? null : { bind: `127.0.0.1:${mllpPort}`, allow: ['127.0.0.0/8'] },
       instances: servers.map((s) => ({ name: s.name, host: '127.0.0.1', httpPort: s.httpPort, mllpPort: s.mllpPort })),
-      check: { interMs: 500, fall: 2, rise: 2 },
+      check: { interMs: 500, fall: 3, rise: 2 },
       statsSocket: socket,
       statsPage: null,
       maxconn: 2000,

@@ -150,7 +150,7 @@ describe('HAProxy and PgBouncer in front of three instances', () => {
     const states = await topo.haproxy.servers();
     expect(Object.fromEntries(Object.entries(states).map(([n, s]) => [n, s.sessions]))).toEqual({ s1: 1, s2: 1, s3: 1 });
     expect(await socketsPerInstance()).toEqual({ s1: 1, s2: 1, s3: 1 });
-  });
+  }, 120_000);
 
   it('serves HTTP ingest, MLLP and a clinician\'s session through it, whichever instance answers', async () => {
     const res = await postReadings(readings('LB-HTTP', 0, 10));
@@ -184,7 +184,7 @@ describe('HAProxy and PgBouncer in front of three instances', () => {
 
     // Per-instance figures are for Prometheus, scraping each instance.
     expect((await fetch(`${topo.httpUrl}/metrics`)).status).toBe(403);
-  });
+  }, 120_000);
 
   it('after SIGTERM the instance drains (1001), HAProxy takes it out and new gateways go to the others', async () => {
     expect((await socketsPerInstance()).s1).toBe(1);
@@ -205,7 +205,7 @@ describe('HAProxy and PgBouncer in front of three instances', () => {
     const sockets = await socketsPerInstance();
     expect(Object.keys(sockets).sort()).toEqual(['s2', 's3']);
     expect(sockets.s2! + sockets.s3!).toBe(feeders.length);
-  });
+  }, 120_000);
 
   it('after SIGKILL, its gateways reconnect through HAProxy to the last instance and resend; nothing is lost', async () => {
     const onS2 = (await socketsPerInstance()).s2!;
@@ -228,7 +228,7 @@ describe('HAProxy and PgBouncer in front of three instances', () => {
     const mllp = await MllpClient.connect(topo.mllpPort!);
     expect(seg(await mllp.send(CRT_D), 'MSA')?.slice(1, 3)).toEqual(['AA', 'BSX-000042']);
     mllp.end();
-  });
+  }, 120_000);
 
   it('stored every reading sent once, whichever instance took it and however often it was sent', async () => {
     for (const f of feeders) f.close();
@@ -242,5 +242,5 @@ describe('HAProxy and PgBouncer in front of three instances', () => {
     // The IDCO messages, over MLLP through HAProxy: 4 readings of the pacemaker, 15 of the CRT-D.
     expect(await stored('STJ-7788123')).toEqual({ n: 4, distinct_n: 4 });
     expect(await stored('BSX-112233')).toEqual({ n: 15, distinct_n: 15 });
-  });
+  }, 120_000);
 });
