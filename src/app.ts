@@ -73,7 +73,10 @@ declare module 'fastify' {
 export interface AppDeps {
   readonly config: Config;
   readonly db: Db;
-  /** Connection string, for the LISTEN connection that hears revocations. */
+  /**
+   * Connection string of the LISTEN connection that hears revocations and other instances'
+   * changes: a session of its own, so PostgreSQL directly, not a transaction pool.
+   */
   readonly databaseUrl: string;
   /** Where log lines go (default stdout); tests read them back. */
   readonly logStream?: { write(line: string): void };

@@ -36,7 +36,9 @@ export async function startService(config: Config): Promise<Running> {
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
-  const app = await buildApp({ config, db: database.db, databaseUrl: database.url });
+  // LISTEN needs a session of its own: straight to PostgreSQL when the pool goes through
+  // a transaction-pooling PgBouncer (DATABASE_LISTEN_URL).
+  const app = await buildApp({ config, db: database.db, databaseUrl: config.databaseListenUrl ?? database.url });
   let closing: Promise<never> | null = null;
   const steps: Array<() => Promise<void> | void> = [];
   const shutdown = (signal: string): Promise<never> =>

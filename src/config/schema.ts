@@ -18,6 +18,11 @@ export interface Config {
   readonly trustProxy: string | number | null;
   /** null: run an embedded PostgreSQL under dataDir. */
   readonly databaseUrl: string | null;
+  /**
+   * The LISTEN connection's: PostgreSQL directly when DATABASE_URL goes through a
+   * transaction pool (LISTEN lives on a session). null: the same as the pool's.
+   */
+  readonly databaseListenUrl: string | null;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -157,6 +162,12 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     issues.push({ variable: 'DATABASE_URL', problem: 'must start with postgres:// or postgresql://' });
   }
+  const databaseListenUrl = str('DATABASE_LISTEN_URL');
+  if (databaseListenUrl !== null && !/^postgres(ql)?:\/\//.test(databaseListenUrl)) {
+    issues.push({ variable: 'DATABASE_LISTEN_URL', problem: 'must start with postgres:// or postgresql://' });
+  } else if (databaseListenUrl !== null && databaseUrl === null) {
+    issues.push({ variable: 'DATABASE_LISTEN_URL', problem: 'only with DATABASE_URL: the embedded PostgreSQL is listened to directly' });
+  }
   const rateLimit = int('GATEWAY_RATE_LIMIT');
   const mllpPortRaw = str('MLLP_PORT');
   let mllpPort: number | null = null;
@@ -192,6 +203,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     port: int('PORT'),
     trustProxy,
     databaseUrl,
+    databaseListenUrl,
     dataDir,
     embeddedPgPort: int('EMBEDDED_PG_PORT'),
     logLevel: (str('LOG_LEVEL') ?? 'info') as Config['logLevel'],

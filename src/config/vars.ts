@@ -25,6 +25,7 @@ export const VARS = {
   PORT: { kind: 'int', def: 3000, min: 0, max: 65535, doc: 'HTTP and WebSocket port (0 = any free port)' },
   TRUST_PROXY: { kind: 'string', def: null, doc: 'behind a reverse proxy: its addresses or CIDRs, comma-separated (or the number of proxy hops), whose X-Forwarded-For gives the client address the sign-in limit counts; unset = trust no proxy' },
   DATABASE_URL: { kind: 'string', def: null, doc: 'PostgreSQL connection string; unset = embedded PostgreSQL' },
+  DATABASE_LISTEN_URL: { kind: 'string', def: null, doc: 'connection string of the one LISTEN connection (notifications from other instances); it must reach PostgreSQL directly, never through a transaction-pooling PgBouncer; unset = DATABASE_URL' },
   DATA_DIR: { kind: 'string', def: './data/pg', doc: 'embedded PostgreSQL data directory (kept across restarts)' },
   EMBEDDED_PG_PORT: { kind: 'int', def: 54329, min: 1, max: 65535, doc: 'port of the embedded PostgreSQL' },
   LOG_LEVEL: { kind: 'string', def: 'info', doc: 'pino log level', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },

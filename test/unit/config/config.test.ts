@@ -31,6 +31,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ INGEST_MAX_QUEUED_ROWS: '200', INGEST_MAX_BATCH: '100' }).ingest.maxQueuedRows).toBe(200);
   });
 
+  it('reads DATABASE_LISTEN_URL (the LISTEN connection, PostgreSQL directly) only beside DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@pgbouncer:6432/t' }).databaseListenUrl).toBeNull();
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@pgbouncer:6432/t', DATABASE_LISTEN_URL: 'postgresql://u@postgres:5432/t' });
+    expect(c.databaseListenUrl).toBe('postgresql://u@postgres:5432/t');
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@pgbouncer:6432/t', DATABASE_LISTEN_URL: 'mysql://x' })).toThrow(/DATABASE_LISTEN_URL: must start with postgres/);
+    expect(() => loadConfig({ DATABASE_LISTEN_URL: 'postgres://u@postgres:5432/t' })).toThrow(/DATABASE_LISTEN_URL: only with DATABASE_URL/);
+  });
+
   it('requires the idle timeout to exceed the ping interval', () => {
     expect(() => loadConfig({ INGEST_PING_MS: '5000', INGEST_IDLE_MS: '5000' })).toThrow(/INGEST_IDLE_MS/);
   });
