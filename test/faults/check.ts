@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createCohort, type CohortOptions, type SimulationSummary } from '../../simulators/index.ts';
-import { compareAlerts, type AlertComparison } from '../helpers/in-order-alerts.ts';
+import { compareAlerts, inOrderScores, type AlertComparison } from '../helpers/in-order-alerts.ts';
 
 // What a fault scenario checks against the database, and the one line it prints.
 
@@ -171,3 +171,32 @@ export function alertVerdict(a: AlertComparison) {
   };
 }
 export const SAME_ALERTS = { onlyStored: [], onlyInOrder: [], triggers: [], unscored: 0, pending: 0 };
+
+/**
+ * Every stored reading's score against its score in an uninterrupted in-order run of the pure
+ * engine: a reading taken in by two states (two instances), or by a state that missed readings
+ * before it, is stored with another score. `mismatches` names the first few.
+ */
+export async function compareScores(url: string, options: CohortOptions): Promise<{ compared: number; mismatched: number; mismatches: string[] }> {
+  const expected = inOrderScores(options);
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => {});
+  await c.connect();
+  try {
+    const res = await c.query<{ serial: string; seq: string; score: number | null }>(
+      'SELECT d.serial, r.seq::text AS seq, r.score FROM readings r JOIN devices d ON d.id = r.device_id',
+    );
+    const mismatches: string[] = [];
+    let mismatched = 0;
+    for (const r of res.rows) {
+      const k = `${r.serial}:${r.seq}`;
+      const want = expected.get(k);
+      if (want !== undefined && r.score !== null && Math.round(r.score * 1000) === Math.round(want * 1000)) continue;
+      mismatched++;
+      if (mismatches.length < 10) mismatches.push(`${k} stored ${r.score} in order ${want}`);
+    }
+    return { compared: res.rows.length, mismatched, mismatches };
+  } finally {
+    await c.end();
+  }
+}

@@ -26,6 +26,8 @@ export class AckLedger {
   private readonly server: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 << 20 });
   private readonly sockets = new Set<WebSocket>();
+  /** The gateways' side of each relayed connection. */
+  private readonly gateways = new Set<WebSocket>();
 
   private constructor(
     private readonly port: number,
@@ -62,6 +64,7 @@ export class AckLedger {
     this.connections++;
     this.sockets.add(down);
     this.sockets.add(up);
+    this.gateways.add(down);
     const batches = new Map<string, Batch>();
     down.on('message', (data, isBinary) => {
       if (!isBinary) this.recordOutgoing(data.toString(), batches);
@@ -80,6 +83,7 @@ export class AckLedger {
     });
     down.on('close', () => {
       this.sockets.delete(down);
+      this.gateways.delete(down);
       up.terminate();
     });
     up.on('error', () => {});
@@ -107,6 +111,17 @@ export class AckLedger {
     batch.keys.forEach((k, i) => {
       if (!rejected.has(i)) this.acked.add(k);
     });
+  }
+
+  /**
+   * Cut every gateway's connection without a close frame, as a network blip would: the
+   * gateways reconnect (through a load balancer, maybe to another instance) and resend what
+   * was not acked. Returns how many were cut.
+   */
+  dropAll(): number {
+    const n = this.gateways.size;
+    for (const g of this.gateways) g.terminate();
+    return n;
   }
 
   async close(): Promise<void> {

@@ -19,22 +19,38 @@ export interface AlertView {
 
 const RANK = { low: 0, medium: 1, high: 2 } as const;
 
-export function inOrderAlerts(options: CohortOptions): AlertView[] {
+/** The pure engine over each device's readings in event-time order: `visit` sees every result. */
+function runInOrder(options: CohortOptions, visit: (device: string, seq: number, result: ReturnType<typeof processReading>) => void): void {
   const byDevice = new Map<string, Array<{ seq: number; at: number; metric: string; value: number }>>();
   for (const r of createCohort(options).readings()) {
     let list = byDevice.get(r.device);
     if (!list) byDevice.set(r.device, (list = []));
     list.push({ seq: r.seq, at: Date.parse(r.at), metric: r.metric, value: r.value });
   }
-  const out = new Map<string, AlertView>();
   for (const [device, list] of byDevice) {
     list.sort((a, b) => a.at - b.at || a.seq - b.seq);
     const state = newDeviceState();
-    for (const r of list) {
-      for (const d of processReading(state, r, DEFAULT_CONFIG).decisions) fold(out, device, d);
-    }
+    for (const r of list) visit(device, r.seq, processReading(state, r, DEFAULT_CONFIG));
   }
+}
+
+export function inOrderAlerts(options: CohortOptions): AlertView[] {
+  const out = new Map<string, AlertView>();
+  runInOrder(options, (device, _seq, result) => {
+    for (const d of result.decisions) fold(out, device, d);
+  });
   return sorted([...out.values()]);
+}
+
+/** Each reading's score (`device:seq`, three decimals as stored) in an uninterrupted in-order run. */
+export function inOrderScores(options: CohortOptions): Map<string, number> {
+  const out = new Map<string, number>();
+  runInOrder(options, (device, seq, result) => {
+    // A repeated transmission's reading is a duplicate: stored, and scored, once.
+    const k = `${device}:${seq}`;
+    if (!out.has(k)) out.set(k, Math.round(result.score * 1000) / 1000);
+  });
+  return out;
 }
 
 function fold(out: Map<string, AlertView>, device: string, d: AlertDecision): void {
