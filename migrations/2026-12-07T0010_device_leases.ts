@@ -30,6 +30,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
     )`.execute(db);
   await sql`CREATE INDEX device_leases_instance_idx ON device_leases (instance_id) WHERE instance_id IS NOT NULL`.execute(db);
+  // Each instance looks every few seconds for devices another asked it for: few, if any.
+  await sql`CREATE INDEX device_leases_wanted_idx ON device_leases (instance_id) WHERE wanted_by IS NOT NULL`.execute(db);
 
   // The fence of a write: raises (SQLSTATE TL001) unless `owner` is alive and holds each
   // device's lease under the given fence. The instance row is locked FOR KEY SHARE, so an
