@@ -175,11 +175,7 @@ export class ScoringService {
         throw new ServiceError('unavailable', 'a device of this batch is being handed over between instances', this.opts.retryAfterMs ?? 1000);
       }
     });
-    const done = taking.finally(() => {
-      for (const [, e] of list) if (e.rebuilding === done) e.rebuilding = null;
-    });
-    for (const [, e] of list) e.rebuilding = done;
-    return done;
+    return exclusive(list, taking);
   }
 
   /**
@@ -219,11 +215,7 @@ export class ScoringService {
       });
       for (const [id, e] of list) this.states.remove(id, e);
     };
-    const done = run().finally(() => {
-      for (const [, e] of list) if (e.rebuilding === done) e.rebuilding = null;
-    });
-    for (const [, e] of list) e.rebuilding = done;
-    return done;
+    return exclusive(list, run());
   }
 
   /** This instance was declared dead: no state of it may be written any more. */
@@ -451,4 +443,13 @@ function snapshotRows(list: ReadonlyArray<readonly [number, Entry]>): { rows: Sn
     taken.push(pair);
   }
   return { rows, taken };
+}
+
+/** Make `work` the entries' exclusive work (`rebuilding`): their batches wait for it. */
+function exclusive(list: ReadonlyArray<readonly [number, Entry]>, work: Promise<void>): Promise<void> {
+  const done = work.finally(() => {
+    for (const [, e] of list) if (e.rebuilding === done) e.rebuilding = null;
+  });
+  for (const [, e] of list) e.rebuilding = done;
+  return done;
 }
