@@ -12,6 +12,7 @@ import { installErrorHandlers } from './http/errors.ts';
 import { addErrorSecurityHeaders, installSecurityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './http/health.ts';
 import { UpgradeSockets } from './http/upgrades.ts';
+import { onWebSocketError } from './http/websocket.ts';
 import { GatewayAuthenticator } from './auth/gateways.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/routes.ts';
@@ -195,15 +196,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
 
   await app.register(websocket, {
     options: { maxPayload: config.ingest.maxFrameBytes, perMessageDeflate: false },
-    // A peer's protocol fault (a frame over maxPayload, invalid UTF-8, a bad opcode) is the
-    // peer's doing and ws has already sent it the close code: not an error of the service,
-    // and logging it at error level would let any client fill the error log.
-    errorHandler: (error, socket, req) => {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('WS_ERR_')) req.log.info({ err: { code, message: error.message } }, 'websocket peer protocol error');
-      else req.log.error({ err: error }, 'websocket handler error');
-      socket.terminate();
-    },
+    // A peer's protocol fault is logged at info, anything else as an error; the socket is cut.
+    errorHandler: (error, socket, req) => onWebSocketError(error, socket, req.log),
     // Shutdown: refuse new frames, commit and ack every batch already received
     // (and queued HTTP and MLLP messages), then close with 1001.
     preClose: async () => {

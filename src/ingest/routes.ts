@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { parseReadingsBody, type Limits } from './protocol.ts';
 import type { IngestService } from './service.ts';
 import { GatewaySession } from './session.ts';
+import { releaseUpgradeRequest } from '../http/websocket.ts';
 import type { GatewayHub } from './hub.ts';
 import { ackSchema, errorSchema, readingsBodySchema } from './schemas.ts';
 
@@ -44,6 +45,8 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
 
   app.get('/v1/ingest', { websocket: true, onRequest: requireGateway, schema: { hide: true } }, (socket, req) => {
     const session = new GatewaySession(socket, req.gateway!, deps.service, deps.limits, deps.metrics, req.log);
+    // A gateway's socket stays open for hours: nothing of its upgrade request is kept.
+    releaseUpgradeRequest(socket, req, req.log);
     if (deps.hub.add(session)) session.start();
   });
 
