@@ -56,7 +56,9 @@ export class GatewayHub {
   }
 
   gatewayIds(): number[] {
-    return [...new Set([...this.sessions].map((s) => s.gateway.gatewayId))];
+    const ids = new Set<number>();
+    for (const s of this.sessions) ids.add(s.gateway.gatewayId);
+    return [...ids];
   }
 
   closeGateway(gatewayId: number, code: number, reason: string): number {
