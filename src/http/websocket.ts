@@ -22,13 +22,13 @@ export function onWebSocketError(error: Error, socket: WebSocket, log: FastifyBa
  * over the request and its reply, and the HTTP response it made for the upgrade stays attached
  * to the TCP socket; together they keep the request, its headers, the reply and the response
  * alive for as long as the socket is open. The response is detached and the listener replaced
- * by one that does the same (`onWebSocketError`) with the logger only.
+ * by `onError`, which must do what the plugin's did (`onWebSocketError`) without the request.
  */
-export function releaseUpgradeRequest(socket: WebSocket, req: FastifyRequest, log: FastifyBaseLogger): void {
+export function releaseUpgradeRequest(socket: WebSocket, req: FastifyRequest, onError: (this: WebSocket, err: Error) => void): void {
   const tcp: Socket & { _httpMessage?: unknown } = req.raw.socket;
   const res = tcp._httpMessage;
   if (res instanceof ServerResponse) res.detachSocket(tcp);
   // The plugin's listener is the only one on the socket when the route's handler runs.
   socket.removeAllListeners('error');
-  socket.on('error', (err) => onWebSocketError(err, socket, log));
+  socket.on('error', onError);
 }

@@ -31,6 +31,12 @@ export class GatewayHub {
     this.tickMs = Math.max(1, Math.min(HEARTBEAT_TICK_MS, Math.floor(pingIntervalMs / 4)));
   }
 
+  /** A closed session leaves (one function for all of them). */
+  private readonly forget = (session: GatewaySession): void => {
+    this.sessions.delete(session);
+    this.metrics.socketsOpen.set(this.sessions.size);
+  };
+
   /** False when the hub is closed and turned the session away. */
   add(session: GatewaySession): boolean {
     // A gateway reconnecting while the service stops (its upgrade raced the close) is
@@ -43,10 +49,7 @@ export class GatewayHub {
     // The round's iterator reaches it: visited before the round ends, pinged within one interval.
     if (this.roundLeft > 0) this.roundLeft++;
     this.metrics.socketsOpen.set(this.sessions.size);
-    session.socket.once('close', () => {
-      this.sessions.delete(session);
-      this.metrics.socketsOpen.set(this.sessions.size);
-    });
+    session.onClosed = this.forget;
     if (this.timer === null) {
       // The first round starts one ping interval after the first socket, as every later one does.
       this.roundStarted = Date.now();

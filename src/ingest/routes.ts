@@ -46,7 +46,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps):
   app.get('/v1/ingest', { websocket: true, onRequest: requireGateway, schema: { hide: true } }, (socket, req) => {
     const session = new GatewaySession(socket, req.gateway!, deps.service, deps.limits, deps.metrics, req.log);
     // A gateway's socket stays open for hours: nothing of its upgrade request is kept.
-    releaseUpgradeRequest(socket, req, req.log);
+    releaseUpgradeRequest(socket, req, GatewaySession.socketError);
     if (deps.hub.add(session)) session.start();
   });
 

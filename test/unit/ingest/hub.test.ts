@@ -27,7 +27,10 @@ class FakeSocket extends EventEmitter {
 type FakeSession = GatewaySession & { socket: FakeSocket; joined: number };
 
 function session(): FakeSession {
-  return { socket: new FakeSocket(), gateway: { gatewayId: 1, siteId: 1 }, lastSeen: Date.now(), joined: Date.now(), close() {} } as unknown as FakeSession;
+  const s = { socket: new FakeSocket(), gateway: { gatewayId: 1, siteId: 1 }, lastSeen: Date.now(), joined: Date.now(), onClosed: null, close() {} } as unknown as FakeSession;
+  // As GatewaySession does: the hub hears of the close through onClosed.
+  s.socket.on('close', () => s.onClosed?.(s));
+  return s;
 }
 
 /** A session whose peer answers every ping. */
