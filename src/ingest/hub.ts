@@ -27,6 +27,8 @@ export class GatewayHub {
     private readonly metrics: Metrics,
     private readonly pingIntervalMs: number,
     private readonly idleTimeoutMs: number,
+    /** Sockets admitted at once (src/ingest/capacity.ts). */
+    private readonly maxSockets = Infinity,
   ) {
     this.tickMs = Math.max(1, Math.min(HEARTBEAT_TICK_MS, Math.floor(pingIntervalMs / 4)));
   }
@@ -36,6 +38,11 @@ export class GatewayHub {
     this.sessions.delete(session);
     this.metrics.socketsOpen.set(this.sessions.size);
   };
+
+  /** True when as many sockets are open as are admitted: a new upgrade is turned away. */
+  get full(): boolean {
+    return this.sessions.size >= this.maxSockets;
+  }
 
   /** False when the hub is closed and turned the session away. */
   add(session: GatewaySession): boolean {
