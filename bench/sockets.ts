@@ -9,9 +9,15 @@
 //      over loopback source addresses 127.0.0.2, 127.0.0.3, …, then left idle;
 //   4. memory again, the same timings while they are held (spread over at least one ping
 //      interval, so the heartbeat's pings to every socket are inside), memory once more.
-// Memory per socket is (held − baseline) / N, from the same run.
+// Memory per socket is (held − baseline) / N, from the same run. The service admits at most
+// INGEST_MAX_SOCKETS, lowered under its open-files limit: with too low a hard limit the run
+// says so and holds what is admitted.
+// Options: --samples rounds (200), --sample-ms between rounds (enough for 1.2 ping intervals),
+// --clients processes, --sources addresses, --concurrency upgrades in flight a client (50),
+// --settle s before measuring (5), --heap-snapshots dir (bench/heap-diff.ts compares them).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import WebSocket from 'ws';
@@ -44,8 +50,6 @@ const CONCURRENCY = Number(values.concurrency);
 const SETTLE_MS = Number(values.settle) * 1000;
 /** The service's INGEST_PING_MS (its default): the timings span at least this long. */
 const PING_MS = 30_000;
-/** Descriptors the service needs besides the gateway sockets (database pool, listeners, files, the probe). */
-const SERVICE_FDS_MARGIN = 200;
 /** Descriptors a client process keeps for itself. */
 const CLIENT_FDS_MARGIN = 100;
 const T0 = Date.UTC(2026, 0, 1);
@@ -89,11 +93,15 @@ function vmRssBytes(pid: number): number {
 
 const openFds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
 
-async function socketsOpen(port: number): Promise<number> {
+async function gauge(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = /^telemetry_ingest_sockets_open (\d+)/m.exec(text);
+  const m = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
 }
+
+const socketsOpen = (port: number) => gauge(port, 'telemetry_ingest_sockets_open');
+/** Gateway sockets the service admits at once. */
+const socketsMax = (port: number) => gauge(port, 'telemetry_ingest_sockets_max');
 
 /** With --heap-snapshots: the service writes one (SIGUSR2) and this waits until the file is complete. */
 async function heapSnapshot(pid: number): Promise<string | null> {
@@ -243,10 +251,11 @@ async function main() {
   });
   const probeKey = keys.pop()!;
   console.log(`idle sockets benchmark: ${int(ASKED)} sockets asked, ${database.where}; ${int(keys.length + 1)} gateway keys made in ${fmt((performance.now() - tk) / 1000)} s`);
+  console.log(`  machine: ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB, load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
 
   const inspectPort = await freePort();
   const nodeArgs = [`--inspect=127.0.0.1:${inspectPort}`, ...(SNAPSHOTS ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOTS}`] : [])];
-  const svc = await startBenchService(database.url, {}, nodeArgs, { openFiles: ASKED + 1000 });
+  const svc = await startBenchService(database.url, { INGEST_MAX_SOCKETS: String(ASKED + 1) }, nodeArgs, { openFiles: ASKED + 2000 });
   const pid = svc.child.pid!;
   const children: ChildProcess[] = [];
   let inspector: Inspector | null = null;
@@ -260,12 +269,14 @@ async function main() {
   const limits: string[] = [`bench process: ${limitText(ownLimit)}`];
   try {
     const serviceLimit = openFilesLimit(pid);
-    limits.push(`service (pid ${pid}): ${limitText(serviceLimit)}, asked ${int(ASKED + 1000)}`);
-    const room = (serviceLimit.soft ?? Infinity) - openFds(pid) - SERVICE_FDS_MARGIN;
-    if (room < ASKED) {
-      n = Math.max(0, room);
-      console.log(`  THE SERVICE CAN HOLD ${int(n)} SOCKETS ONLY, NOT ${int(ASKED)}: its open-files limit is ${limitText(serviceLimit)}`);
-      console.log(`  (a process may raise its soft limit up to the hard one only; raising the hard limit takes root with CAP_SYS_RESOURCE, or LimitNOFILE= in a systemd unit)`);
+    limits.push(`service (pid ${pid}): ${limitText(serviceLimit)}, asked ${int(ASKED + 2000)}`);
+    // The service admits INGEST_MAX_SOCKETS (asked: N and the probe), or fewer under its
+    // open-files limit (src/ingest/capacity.ts); it says how many.
+    const admitted = await socketsMax(svc.port);
+    if (admitted - 1 < ASKED) {
+      n = Math.max(0, admitted - 1);
+      console.log(`  THE SERVICE ADMITS ${int(n)} IDLE SOCKETS ONLY (and the probe's), NOT ${int(ASKED)}: its open-files limit is ${limitText(serviceLimit)}`);
+      console.log('  (a process may raise its soft limit up to the hard one only; raising the hard limit takes root with CAP_SYS_RESOURCE, LimitNOFILE= in a systemd unit or --ulimit nofile= for a container)');
     }
     inspector = await Inspector.connect(inspectPort);
     probe = await Probe.open(svc.port, probeKey);
@@ -336,7 +347,8 @@ async function main() {
   const base = mem[0]!;
   const held = mem.at(-1)!;
   const per = (f: (m: Memory) => number, m: Memory) => (f(m) - f(base)) / Math.max(1, m.sockets - base.sockets) / 1024;
-  console.log(`\nopen-files limits: ${limits.join('; ')}`);
+  console.log(`\nload average at the end: ${os.loadavg().map((l) => fmt(l, 2)).join(' ')} (${os.cpus().length} cores)`);
+  console.log(`open-files limits: ${limits.join('; ')}`);
   console.log(`loopback: ${int(ephemeralPorts())} ephemeral ports a source address; sockets opened in ${fmt(openSeconds)} s; ${lost} closed by the service while held`);
   console.log('\n| service | sockets open | RSS MiB (found) | RSS MiB (after full GC) | heap used MiB | heap total MiB | external MiB | open fds |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
