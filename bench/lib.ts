@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { startEmbedded } from '../src/store/embedded.ts';
-import { freePort, startServiceProcess, type ServiceProcess } from '../test/helpers/process.ts';
+import { freePort, startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../test/helpers/process.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/db.ts';
 
 // Shared plumbing of the benchmarks: a database, the service as a child process.
@@ -37,9 +37,14 @@ export async function benchDatabase(): Promise<TestDatabase & { where: string; d
 }
 
 /** The service as a child process over the given database (optionally CPU-profiled). */
-export function startBenchService(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+export function startBenchService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  options: ServiceProcessOptions = {},
+): Promise<ServiceProcess> {
   const dir = process.env.BENCH_CPU_PROFILE;
-  return startServiceProcess({ DATABASE_URL: databaseUrl, ...env }, dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
+  return startServiceProcess({ DATABASE_URL: databaseUrl, ...env }, [...nodeArgs, ...(dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])], undefined, options);
 }
 
 /** The service's resident memory, from its own /metrics. */

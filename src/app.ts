@@ -12,6 +12,7 @@ import { installErrorHandlers } from './http/errors.ts';
 import { addErrorSecurityHeaders, installSecurityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './http/health.ts';
 import { UpgradeSockets } from './http/upgrades.ts';
+import { onWebSocketError } from './http/websocket.ts';
 import { GatewayAuthenticator } from './auth/gateways.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/routes.ts';
@@ -26,6 +27,8 @@ import { sealPlaintext } from './crypto/seal.ts';
 import { indexNamesAtStart } from './patients/name-tokens.ts';
 import { IngestService } from './ingest/service.ts';
 import { GatewayHub } from './ingest/hub.ts';
+import { gatewaySocketCap, openFilesLimit, RESERVED_DESCRIPTORS } from './ingest/capacity.ts';
+import { VARS } from './config/vars.ts';
 import { CLOSE_HANDSHAKE_MS } from './ingest/session.ts';
 import { watchRevocations } from './ingest/revocation.ts';
 import { Notifications } from './store/listen.ts';
@@ -146,7 +149,20 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   metrics.sources.devicesInMemory = () => engine.scoring?.size ?? 0;
   metrics.sources.streamClients = () => streams.size;
   metrics.sources.unresolvedAlerts = unresolvedAlertCounts(db, feed, UNRESOLVED_ALERTS_MAX_AGE_MS);
-  const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs);
+  // Gateway sockets: INGEST_MAX_SOCKETS, or fewer when the open-files limit would run out first.
+  const openFiles = openFilesLimit();
+  const reserved = RESERVED_DESCRIPTORS + config.db.poolSize + (config.idco.mllpPort !== null ? config.idco.mllpMaxConnections : 0);
+  const socketCap = gatewaySocketCap(config.ingest.maxSockets, reserved, openFiles);
+  metrics.socketsMax.set(socketCap.max);
+  if (socketCap.byOpenFiles) {
+    // A warning when INGEST_MAX_SOCKETS was set above what the limit allows; for the default, news.
+    const level = config.ingest.maxSockets === VARS.INGEST_MAX_SOCKETS.def ? 'info' : 'warn';
+    app.log[level](
+      { maxSockets: socketCap.max, INGEST_MAX_SOCKETS: config.ingest.maxSockets, openFiles, reserved },
+      'the open-files limit admits fewer gateway sockets than INGEST_MAX_SOCKETS; raise it (ulimit -n, LimitNOFILE=) to hold more',
+    );
+  }
+  const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs, socketCap.max);
   const writer = new GroupCommitWriter(db, config.ingest, {
     flushed: (seconds) => {
       metrics.commitSeconds.observe(seconds);
@@ -198,15 +214,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
 
   await app.register(websocket, {
     options: { maxPayload: config.ingest.maxFrameBytes, perMessageDeflate: false },
-    // A peer's protocol fault (a frame over maxPayload, invalid UTF-8, a bad opcode) is the
-    // peer's doing and ws has already sent it the close code: not an error of the service,
-    // and logging it at error level would let any client fill the error log.
-    errorHandler: (error, socket, req) => {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('WS_ERR_')) req.log.info({ err: { code, message: error.message } }, 'websocket peer protocol error');
-      else req.log.error({ err: error }, 'websocket handler error');
-      socket.terminate();
-    },
+    // A peer's protocol fault is logged at info, anything else as an error; the socket is cut.
+    errorHandler: (error, socket, req) => onWebSocketError(error, socket, req.log),
     // Shutdown: refuse new frames, commit and ack every batch already received
     // (and queued HTTP and MLLP messages), then close with 1001.
     preClose: async () => {
@@ -231,7 +240,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   });
   await app.register(healthRoutes, { db, metrics, tls: tlsMaterial !== null });
   const requireGateway = gatewayAuthHook(auth, config.ingest.retryAfterMs);
-  await app.register(ingestRoutes, { service, auth, hub, metrics, requireGateway, limits: { maxBatchReadings: config.ingest.maxBatchReadings } });
+  await app.register(ingestRoutes, { service, auth, hub, metrics, requireGateway, limits: { maxBatchReadings: config.ingest.maxBatchReadings }, retryAfterMs: config.ingest.retryAfterMs });
   await app.register(idcoRoutes, { service, requireGateway, maxBytes: config.idco.maxMessageBytes, bounds: idcoBounds });
   // Clinician sessions; routes for people take requireUser(sessions, ...roles) as their guard.
   const sessions = new SessionStore(db, config.sessions);

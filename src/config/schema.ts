@@ -41,6 +41,8 @@ export interface Config {
     readonly retryAfterMs: number;
     readonly pingIntervalMs: number;
     readonly idleTimeoutMs: number;
+    /** Gateway WebSockets open at once, before the open-files limit is taken into account. */
+    readonly maxSockets: number;
     readonly futureToleranceMs: number;
     /** Per-gateway token bucket in readings/s; 0 turns it off. */
     readonly gatewayRateLimit: number;
@@ -219,6 +221,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
       retryAfterMs: int('INGEST_RETRY_AFTER_MS'),
       pingIntervalMs: int('INGEST_PING_MS'),
       idleTimeoutMs: int('INGEST_IDLE_MS'),
+      maxSockets: int('INGEST_MAX_SOCKETS'),
       futureToleranceMs: int('INGEST_FUTURE_TOLERANCE_MS'),
       gatewayRateLimit: rateLimit,
       gatewayRateBurst: int('GATEWAY_RATE_BURST'),

@@ -40,6 +40,7 @@ export const VARS = {
   INGEST_RETRY_AFTER_MS: { kind: 'int', def: 2000, min: 100, max: 600_000, doc: '`retryAfterMs` advised with `unavailable`' },
   INGEST_PING_MS: { kind: 'int', def: 30_000, min: 100, max: 600_000, doc: 'WebSocket ping interval' },
   INGEST_IDLE_MS: { kind: 'int', def: 60_000, min: 200, max: 3_600_000, doc: 'drop a gateway silent this long' },
+  INGEST_MAX_SOCKETS: { kind: 'int', def: 50_000, min: 1, max: 1_000_000, doc: 'gateway WebSockets one instance holds at once (about 4 KiB of memory each when idle); an upgrade beyond is answered 503 `unavailable` with Retry-After. Lowered at start (and logged) to what the open-files limit leaves after 1,024 + DB_POOL_SIZE + MLLP_MAX_CONNECTIONS (with MLLP on) descriptors for everything else' },
   INGEST_FUTURE_TOLERANCE_MS: { kind: 'int', def: 24 * 3600 * 1000, min: 0, max: 7 * 24 * 3600 * 1000, doc: 'how far ahead of the clock `at` may be' },
   GATEWAY_RATE_LIMIT: { kind: 'int', def: 200_000, min: 0, max: 100_000_000, doc: 'readings/s per gateway (token bucket shared by every instance); 0 = no limit' },
   GATEWAY_RATE_BURST: { kind: 'int', def: 400_000, min: 1, max: 100_000_000, doc: 'token bucket size per gateway, readings' },

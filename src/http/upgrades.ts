@@ -20,9 +20,14 @@ export class UpgradeSockets {
   private closing = false;
 
   constructor(server: Server, private readonly cutAfterMs: number) {
+    // One listener for every socket (`this` is the socket): gateways hold tens of thousands.
+    const open = this.open;
+    function forget(this: Duplex) {
+      open.delete(this);
+    }
     server.on('upgrade', (_req, socket: Duplex) => {
       this.open.add(socket);
-      socket.once('close', () => this.open.delete(socket));
+      socket.on('close', forget);
       if (this.closing) this.cutLater(socket);
     });
   }

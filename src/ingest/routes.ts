@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { parseReadingsBody, type Limits } from './protocol.ts';
 import type { IngestService } from './service.ts';
 import { GatewaySession } from './session.ts';
+import { releaseUpgradeRequest } from '../http/websocket.ts';
 import type { GatewayHub } from './hub.ts';
 import { ackSchema, errorSchema, readingsBodySchema } from './schemas.ts';
 
@@ -23,6 +24,8 @@ export interface IngestRouteDeps {
   readonly metrics: Metrics;
   readonly limits: Limits;
   readonly requireGateway: (req: FastifyRequest) => Promise<void>;
+  /** `retryAfterMs` advised when an upgrade is turned away. */
+  readonly retryAfterMs: number;
 }
 
 /** An onRequest hook: runs before the body is read, so an unauthorised sender costs no parsing. */
@@ -42,8 +45,16 @@ export function gatewayAuthHook(auth: GatewayAuthenticator, retryAfterMs: number
 export async function ingestRoutes(app: FastifyInstance, deps: IngestRouteDeps): Promise<void> {
   const requireGateway = deps.requireGateway;
 
-  app.get('/v1/ingest', { websocket: true, onRequest: requireGateway, schema: { hide: true } }, (socket, req) => {
+  // An instance holding as many gateway sockets as it admits turns an upgrade away (503,
+  // Retry-After) before the key is looked up: a reconnecting fleet costs it no queries.
+  const admit = async () => {
+    if (deps.hub.full) throw new ServiceError('unavailable', 'this instance holds as many gateway sockets as it admits; retry later', deps.retryAfterMs);
+  };
+
+  app.get('/v1/ingest', { websocket: true, onRequest: [admit, requireGateway], schema: { hide: true } }, (socket, req) => {
     const session = new GatewaySession(socket, req.gateway!, deps.service, deps.limits, deps.metrics, req.log);
+    // A gateway's socket stays open for hours: nothing of its upgrade request is kept.
+    releaseUpgradeRequest(socket, req, GatewaySession.socketError);
     if (deps.hub.add(session)) session.start();
   });
 

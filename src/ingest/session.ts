@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../errors.ts';
 import type { GatewayIdentity } from '../auth/gateways.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { onWebSocketError } from '../http/websocket.ts';
 import { parseMessage, type Limits } from './protocol.ts';
 import type { IngestService } from './service.ts';
 
@@ -17,12 +18,21 @@ const RESUME_AT = 16;
 // tiny bad frames answered at once made the server buffer replies without bound.
 export const MAX_UNREAD_REPLY_BYTES = 4 * 1024 * 1024;
 
+const kSession = Symbol('gateway session');
+type SessionSocket = WebSocket & { [kSession]: GatewaySession };
+
 /**
  * One gateway socket. Every frame is answered (ack, status or error) and a bad
  * frame never closes the socket; an unexpected fault closes only this one (1011).
+ *
+ * Tens of thousands of them may be open, mostly idle: the socket's listeners are functions
+ * shared by every session (`this` is the socket, which points back to its session), not
+ * closures made for each one.
  */
 export class GatewaySession {
   lastSeen = Date.now();
+  /** Called once the socket has closed (the hub forgets it). */
+  onClosed: ((session: GatewaySession) => void) | null = null;
   private readonly inflight = new Set<Promise<void>>();
   private draining = false;
   private retryAfterMs = 0;
@@ -34,16 +44,41 @@ export class GatewaySession {
     private readonly limits: Limits,
     private readonly metrics: Metrics,
     private readonly log: FastifyBaseLogger,
-  ) {}
+  ) {
+    (socket as SessionSocket)[kSession] = this;
+    socket.on('close', GatewaySession.socketClosed);
+  }
 
+  /** Read frames and pongs. */
   start(): void {
-    this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    this.socket.on('pong', () => {
-      this.lastSeen = Date.now();
-    });
-    // ws emits 'error' before closing on protocol faults (e.g. 1009 too big);
-    // without a listener it would be thrown.
-    this.socket.on('error', (err) => this.log.info({ err: { message: err.message } }, 'gateway socket error'));
+    this.socket.on('message', GatewaySession.socketMessage);
+    this.socket.on('pong', GatewaySession.socketPong);
+    // Sockets not upgraded through the ingest route (tests) have no 'error' listener yet.
+    if (this.socket.listenerCount('error') === 0) this.socket.on('error', GatewaySession.socketError);
+  }
+
+  /**
+   * The socket's one 'error' listener, in place of @fastify/websocket's (see
+   * `releaseUpgradeRequest`): ws emits 'error' before closing on protocol faults (e.g. 1009
+   * too big), and without a listener it would be thrown.
+   */
+  static socketError(this: WebSocket, err: Error): void {
+    const session = (this as SessionSocket)[kSession];
+    onWebSocketError(err, this, session.log);
+    session.log.info({ err: { message: err.message } }, 'gateway socket error');
+  }
+
+  private static socketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    (this as SessionSocket)[kSession].onMessage(data, isBinary);
+  }
+
+  private static socketPong(this: WebSocket): void {
+    (this as SessionSocket)[kSession].lastSeen = Date.now();
+  }
+
+  private static socketClosed(this: WebSocket): void {
+    const session = (this as SessionSocket)[kSession];
+    session.onClosed?.(session);
   }
 
   /**

@@ -64,6 +64,11 @@ export function createMetrics() {
     help: 'Gateway WebSockets open now',
     registers: [registry],
   });
+  const socketsMax = new Gauge({
+    name: 'telemetry_ingest_sockets_max',
+    help: 'Gateway WebSockets this instance admits at once (INGEST_MAX_SOCKETS, or less under the open-files limit)',
+    registers: [registry],
+  });
   const queuedRows = new Gauge({
     name: 'telemetry_ingest_queued_rows',
     help: 'Rows waiting for the next group commit',
@@ -164,7 +169,7 @@ export function createMetrics() {
   for (const outcome of ENGINE_READING_OUTCOMES) engineReadings.inc({ outcome }, 0);
 
   return {
-    registry, sources, readings, batchErrors, commitSeconds, commitFailures, socketsOpen, queuedRows,
+    registry, sources, readings, batchErrors, commitSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
     httpSeconds, httpInFlight,
     alertsOpened, alertsEscalated, alertsAcknowledged, alertsResolved, alertsUnresolved, streamClients,
     engineDevices, engineDecisions, engineReadings,

@@ -35,13 +35,17 @@ export async function activeGatewayByKeyHash(db: Db, hash: Buffer) {
     .executeTakeFirst();
 }
 
-/** Ids of the given gateways that are now revoked. */
+/**
+ * Ids of the given gateways that are now revoked. The ids go as one array parameter: a list of
+ * tens of thousands of parameters (one a connected gateway) costs the event loop to build and
+ * fails past PostgreSQL's 65,535.
+ */
 export async function revokedAmong(db: Db, ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('gateways')
     .select('id')
-    .where('id', 'in', ids)
+    .where(sql<boolean>`id = ANY(${ids}::int[])`)
     .where('revoked_at', 'is not', null)
     .execute();
   return rows.map((r) => r.id);
