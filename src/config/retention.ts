@@ -38,7 +38,7 @@ export function retentionProblem(retentionMonths: number, snapshotEveryDays: num
   if (retentionMonths === 0) return null;
   const min = minRetentionMonths(snapshotEveryDays);
   if (retentionMonths >= min) return null;
-  return `${retentionMonths} months is shorter than the anomaly engine needs: a late reading replays its device from a snapshot ` +
+  return `${retentionMonths} month${retentionMonths === 1 ? '' : 's'} is shorter than the anomaly engine needs: a late reading replays its device from a snapshot ` +
     `up to ${ENGINE_SNAPSHOT_KEEP_DAYS + snapshotEveryDays} event days old (${ENGINE_SNAPSHOT_KEEP_DAYS} days of snapshots kept, ` +
     `ENGINE_SNAPSHOT_DAYS=${snapshotEveryDays} between two), so at least ${min} months must be kept; set ${min} or more, or 0 to keep everything`;
 }
