@@ -201,7 +201,7 @@ async function restore(db: Db, config: Config, file: string, into: string | unde
     say(`${read} rows read, ${restored} restored`);
   }
   // Rows of a month without a partition went to DEFAULT: give the month its own.
-  await attachMonth(db, month, addMonths(month, 1), 5000);
+  await attachMonth(db, month, addMonths(month, 1), 5000, true);
   console.log(`${restored} readings restored into readings` + (read > restored ? `; ${read - restored} skipped (their device and seq are stored again since)` : ''));
   return 0;
 }

@@ -176,7 +176,7 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
     let moved = 0;
     for (const m of steps.has('create') ? plan.create : []) {
       try {
-        const r = await attachMonth(db, m.from.getTime(), m.to.getTime(), lockTimeoutMs);
+        const r = await attachMonth(db, m.from.getTime(), m.to.getTime(), lockTimeoutMs, m.rowsFromDefault > 0);
         if (r.created) created.push(m.name);
         moved += r.moved;
         say(`created ${m.name} [${m.from.toISOString()}, ${m.to.toISOString()})${r.moved > 0 ? `, ${r.moved} rows moved in from readings_default` : ''}`);

@@ -89,26 +89,36 @@ export async function monthsInDefault(db: Executor): Promise<Array<{ month: numb
 const lit = (ms: number) => sql.lit(new Date(ms).toISOString());
 
 /**
- * Give a month a partition of its own: a table like `readings`, holding the month's rows
- * moved out of DEFAULT, attached to `readings`. CREATE TABLE … PARTITION OF would wait for
- * every statement on `readings` to end (it locks the whole table); ATTACH locks `readings`
- * only against other schema changes, and DEFAULT (which it scans) against everything, for
- * the few milliseconds the move takes. Returns the rows moved; false if the month has a
- * partition already.
+ * Give a month a partition of its own: a table like `readings`, attached to it, holding the
+ * month's rows moved out of DEFAULT when `fromDefault` says there are some. Returns the rows
+ * moved; `created` false if the month has a partition already.
+ *
+ * An empty month (one ahead) is attached without stopping anyone: CREATE TABLE … PARTITION OF
+ * would wait for every statement on `readings` to end (it locks the whole table), where ATTACH
+ * locks `readings` only against other schema changes, and DEFAULT (which it scans) for the
+ * moment of the scan. Moving rows is another matter: a statement planned before the attach
+ * knows only the old partitions, and run after the move would find the rows neither in
+ * DEFAULT nor anywhere it looks. So a move locks `readings` whole, for the time it takes
+ * (the rows that fall into DEFAULT are few).
  */
-export async function attachMonth(db: Db, start: number, end: number, lockTimeoutMs: number): Promise<{ created: boolean; moved: number }> {
+export async function attachMonth(
+  db: Db, start: number, end: number, lockTimeoutMs: number, fromDefault: boolean,
+): Promise<{ created: boolean; moved: number }> {
   const name = partitionName(start);
   return db.transaction().execute(async (trx) => {
     await sql`SELECT set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`.execute(trx);
+    if (fromDefault) await sql`LOCK TABLE readings IN ACCESS EXCLUSIVE MODE`.execute(trx);
     const exists = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       WHERE i.inhparent = 'public.readings'::regclass AND c.relname = ${name}`.execute(trx);
     if (exists.rows[0]!.n > 0) return { created: false, moved: 0 };
     await sql`LOCK TABLE ${sql.id(DEFAULT_PARTITION)} IN ACCESS EXCLUSIVE MODE`.execute(trx);
     await sql`CREATE TABLE ${sql.id(name)} (LIKE readings INCLUDING DEFAULTS)`.execute(trx);
-    const moved = await sql`
+    // Without the lock on `readings` a row of the month found in DEFAULT stays there, and the
+    // ATTACH below fails (and the next run moves it under the lock).
+    const moved = fromDefault ? await sql`
       WITH m AS (DELETE FROM ${sql.id(DEFAULT_PARTITION)} WHERE at >= ${lit(start)}::timestamptz AND at < ${lit(end)}::timestamptz RETURNING *)
-      INSERT INTO ${sql.id(name)} SELECT * FROM m`.execute(trx);
+      INSERT INTO ${sql.id(name)} SELECT * FROM m`.execute(trx) : { numAffectedRows: 0n };
     await sql`
       ALTER TABLE readings ATTACH PARTITION ${sql.id(name)}
       FOR VALUES FROM (${lit(start)}) TO (${lit(end)})`.execute(trx);
