@@ -68,7 +68,7 @@ export async function runPartitionsCommand(db: Db, config: Config, positionals: 
       return 0;
     case 'create': {
       const ahead = count(opts.ahead, '--ahead', 1, 120) ?? config.partitions.aheadMonths;
-      const report = await runMaintenance(db, { ...base, aheadMonths: ahead, steps: ['create'] });
+      const report = await runMaintenance(db, { ...base, aheadMonths: ahead, steps: ['create'], maxMoveRows: Infinity });
       if (report === null) return busy();
       console.log(report.created.length === 0
         ? `every month up to ${ahead} ahead has its partition; nothing created`
@@ -128,6 +128,7 @@ async function retain(db: Db, base: MaintenanceOptions, opts: PartitionsOptions)
     for (const p of plan.detach) {
       lines.push(`would detach ${p.name} [${day(p.from)}, ${day(p.to)}), about ${p.rowsEstimate ?? '?'} rows, ${mib(p.bytes)}, archive it to ${settings.archiveDir} and drop it`);
     }
+    for (const m of plan.leftInDefault) lines.push(`${m.name}: ${m.rowsFromDefault} rows wait in readings_default (partitions create moves them)`);
     for (const t of plan.unfinished) lines.push(`would archive and drop archive.${t.name} (detached by an earlier run), about ${t.rowsEstimate ?? '?'} rows`);
     if (plan.postponed) lines.push(`would keep ${plan.postponed.names.join(', ')}: ${plan.postponed.reason}`);
     if (plan.quarantine) lines.push(`would delete ${plan.quarantine.rows} quarantine rows received before ${plan.quarantine.before.toISOString()}`);
@@ -139,7 +140,7 @@ async function retain(db: Db, base: MaintenanceOptions, opts: PartitionsOptions)
   if (report === null) return busy();
   const parts = [
     `${report.archived.length} month${report.archived.length === 1 ? '' : 's'} archived and dropped` +
-      (report.archived.length > 0 ? ` (${report.archived.map((a) => `${a.name}: ${a.rows} rows in ${a.file}`).join('; ')})` : ''),
+      (report.archived.length > 0 ? ` (${report.archived.map((a) => (a.file ? `${a.name}: ${a.rows} rows in ${a.file}` : `${a.name}: empty, no file`)).join('; ')})` : ''),
     `${report.quarantineDeleted} quarantine rows deleted`,
   ];
   if (report.postponed) parts.push(`kept ${report.postponed.names.join(', ')}: ${report.postponed.reason}`);

@@ -6,7 +6,7 @@ import { retentionProblem } from '../config/retention.ts';
 import type { Db } from '../store/db.ts';
 import { pendingDevices, pendingOf, snapshotBefore } from '../store/engine-history.ts';
 import {
-  attachMonth, DEFAULT_PARTITION, deleteQuarantineChunk, detachedMonths, detachMonth, dropDetached, forgetArchivedKeys, monthOfName, monthsInDefault,
+  attachMonth, DEFAULT_PARTITION, deleteQuarantineChunk, detachedMonths, detachedRowCount, detachMonth, dropDetached, forgetArchivedKeys, monthOfName, monthsInDefault,
   partitionName, quarantineCountBefore, readingPartitions, vacuumAnalyze, withMaintenanceLock, type ArchivedTable, type PartitionRow,
 } from '../store/partitions.ts';
 import { writeArchive } from './archive.ts';
@@ -39,7 +39,17 @@ export interface MaintenanceOptions extends RetentionSettings {
    * rows); both when unset.
    */
   readonly steps?: ReadonlyArray<'create' | 'retain'>;
+  /**
+   * A month with more rows than this waiting in DEFAULT is left there and reported: moving
+   * rows locks `readings` whole for as long as it takes (src/store/partitions.ts), which
+   * the service does not do on its own for more than a few seconds' worth.
+   * `partitions create` moves any number. Default DEFAULT_MAX_MOVE_ROWS.
+   */
+  readonly maxMoveRows?: number;
 }
+
+/** Rows of one month the service moves out of DEFAULT by itself (about a second's work). */
+export const DEFAULT_MAX_MOVE_ROWS = 50_000;
 
 const DAY = 86_400_000;
 const QUARANTINE_CHUNK = 5000;
@@ -65,6 +75,8 @@ export interface MonthToCreate {
 export interface MaintenancePlan {
   readonly now: Date;
   readonly create: MonthToCreate[];
+  /** Months with more rows in DEFAULT than `maxMoveRows`: left there. */
+  readonly leftInDefault: MonthToCreate[];
   /** Months wholly before the retention's cutoff, to detach, archive and drop. */
   readonly detach: PartitionRow[];
   /** Months detached by an earlier run and not finished (archived, dropped) yet. */
@@ -102,14 +114,23 @@ export async function planMaintenance(db: Db, opts: MaintenanceOptions): Promise
   const existing = new Set(partitions.map((p) => p.name));
 
   const create = new Map<string, MonthToCreate>();
+  const leftInDefault: MonthToCreate[] = [];
+  const maxMove = opts.maxMoveRows ?? DEFAULT_MAX_MOVE_ROWS;
   const month = (start: number, rows: number): MonthToCreate =>
     ({ name: partitionName(start), from: new Date(start), to: new Date(addMonths(start, 1)), rowsFromDefault: rows });
-  if (existing.has('readings_default')) {
-    for (const m of await monthsInDefault(db)) create.set(partitionName(m.month), month(m.month, m.rows));
+  if (existing.has(DEFAULT_PARTITION)) {
+    for (const m of await monthsInDefault(db)) {
+      if (m.rows > maxMove) leftInDefault.push(month(m.month, m.rows));
+      else create.set(partitionName(m.month), month(m.month, m.rows));
+    }
   }
-  for (let i = 0; i <= opts.aheadMonths; i++) {
-    const start = addMonths(now, i);
-    if (!existing.has(partitionName(start)) && !create.has(partitionName(start))) create.set(partitionName(start), month(start, 0));
+  // Every month from the oldest one with a partition to `aheadMonths` ahead: a late reading
+  // of a month in between then has its month, not DEFAULT.
+  const starts = [...partitions.flatMap((p) => (p.from ? [p.from.getTime()] : [])), ...[...create.values()].map((m) => m.from.getTime())];
+  const waiting = new Set(leftInDefault.map((m) => m.name));
+  for (let start = Math.min(addMonths(now, 0), ...starts); start <= addMonths(now, opts.aheadMonths); start = addMonths(start, 1)) {
+    const name = partitionName(start);
+    if (!existing.has(name) && !create.has(name) && !waiting.has(name)) create.set(name, month(start, 0));
   }
 
   let cutoff: Date | null = null;
@@ -144,7 +165,7 @@ export async function planMaintenance(db: Db, opts: MaintenanceOptions): Promise
   return {
     now: new Date(now),
     create: [...create.values()].sort((a, b) => a.from.getTime() - b.from.getTime()),
-    detach, unfinished, postponed, cutoff, quarantine,
+    leftInDefault, detach, unfinished, postponed, cutoff, quarantine,
   };
 }
 
@@ -152,7 +173,10 @@ export interface MaintenanceReport {
   readonly created: string[];
   /** Rows moved out of DEFAULT into the months created. */
   readonly movedFromDefault: number;
-  readonly archived: Array<{ name: string; rows: number; file: string }>;
+  /** Months left in DEFAULT, too many rows to move unasked (`partitions create` moves them). */
+  readonly leftInDefault: Array<{ name: string; rows: number }>;
+  /** `file` is null for a month that was empty (dropped without one). */
+  readonly archived: Array<{ name: string; rows: number; file: string | null }>;
   readonly postponed: MaintenancePlan['postponed'];
   readonly quarantineDeleted: number;
   /** Steps that failed (a lock not granted in time, say); the next run tries again. */
@@ -224,15 +248,21 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
         failures.push(`quarantine retention: ${message(err)}`);
       }
     }
-    return { created, movedFromDefault: moved, archived, postponed: retain ? plan.postponed : null, quarantineDeleted, failures };
+    const leftInDefault = steps.has('create') ? plan.leftInDefault.map((m) => ({ name: m.name, rows: m.rowsFromDefault })) : [];
+    return { created, movedFromDefault: moved, leftInDefault, archived, postponed: retain ? plan.postponed : null, quarantineDeleted, failures };
   });
 }
 
 /** Archive a detached month to a file, forget its keys, drop it. */
 async function archiveAndDrop(
   db: Db, name: string, opts: MaintenanceOptions, say: (line: string) => void,
-): Promise<{ name: string; rows: number; file: string }> {
+): Promise<{ name: string; rows: number; file: string | null }> {
   if (monthOfName(name) === null) throw new Error(`"${name}" is not a month partition`);
+  if ((await detachedRowCount(db, name)) === 0) {
+    await dropDetached(db, name);
+    say(`${name}: empty, dropped without an archive file`);
+    return { name, rows: 0, file: null };
+  }
   let shown = 0;
   const file = await writeArchive(db, name, opts.archiveDir, new Date((opts.now ?? Date.now)()), (rows) => {
     opts.signal?.throwIfAborted();

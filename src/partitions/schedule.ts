@@ -28,6 +28,9 @@ export function startPartitionMaintenance(db: Db, config: Config, log: FastifyBa
     const report = await runMaintenance(db, opts);
     if (report === null) log.info('partitions: maintenance skipped, another instance is running it');
     else if (report.failures.length > 0 && !abort.signal.aborted) log.warn({ failures: report.failures }, 'partitions: maintenance steps failed; retried on the next run');
+    if (report && report.leftInDefault.length > 0) {
+      log.warn({ months: report.leftInDefault }, 'partitions: months with many rows wait in readings_default; `npm run admin -- partitions create` moves them');
+    }
     return report;
   };
   const onError = (err: unknown) => {

@@ -59,10 +59,11 @@ describe('npm run admin -- partitions', () => {
     expect(typeof json[0]!.size).toBe('number');
   });
 
-  it('creates the months ahead, and a month for the rows waiting in DEFAULT', async () => {
+  it('creates the months ahead, a month for the rows waiting in DEFAULT, and the months between', async () => {
     const r = await admin('partitions', 'create', '--ahead', '5');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`created 3 partitions (${OLD}, ${partitionName(m(4))}, ${partitionName(m(5))}); 8 rows moved out of readings_default`);
+    const made = [-8, -7, -6, -5, -4, -3, -2, -1, 4, 5].map((k) => partitionName(m(k)));
+    expect(r.stdout).toContain(`created 10 partitions (${made.join(', ')}); 8 rows moved out of readings_default`);
     expect(r.stderr).toContain(`created ${OLD} [`);
     const names = (await readingPartitions(tdb.db)).map((p) => p.name);
     expect(names).toContain(partitionName(m(5)));
@@ -99,7 +100,9 @@ describe('npm run admin -- partitions', () => {
   it('archives and drops the months past the retention', async () => {
     const r = await admin('partitions', 'retain', '--months', '3');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`1 month archived and dropped (${OLD}: 8 rows in ${archiveDir}/${OLD}.`);
+    // Month -8 with its readings; months -7 to -4, empty, without a file.
+    expect(r.stdout).toContain(`5 months archived and dropped (${OLD}: 8 rows in ${archiveDir}/${OLD}.`);
+    expect(r.stdout).toContain(`${partitionName(m(-4))}: empty, no file)`);
     expect(r.stderr).toContain(`${OLD}: 8 reading keys forgotten`);
     file = fs.readdirSync(archiveDir).filter((f) => f.endsWith('.csv.gz')).map((f) => path.join(archiveDir, f))[0]!;
     expect(path.basename(file)).toMatch(new RegExp(`^${OLD}\\.\\d{8}T\\d{6}Z\\.csv\\.gz$`));

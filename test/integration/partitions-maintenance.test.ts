@@ -69,13 +69,22 @@ describe('partition maintenance', () => {
     }
   });
 
-  it('gives the months that fell into DEFAULT partitions of their own, and makes months ahead', async () => {
+  it('leaves a month with more rows in DEFAULT than it moves unasked, and says so', async () => {
     // The migration ran on an empty database: this month and three ahead only.
     expect(await partOf(-8)).toEqual(['readings_default']);
+    const plan = await planMaintenance(tdb.db, options({ maxMoveRows: 11 }));
+    expect(plan.leftInDefault.map((x) => [x.name, x.rowsFromDefault])).toEqual([-10, -8, -6, -3, -1].map((k) => [partitionName(m(k)), 12]));
+    expect(plan.create).toEqual([]);
+    const report = await runMaintenance(tdb.db, options({ maxMoveRows: 11 }));
+    expect([report!.created, report!.leftInDefault.length, await partOf(-8)]).toEqual([[], 5, ['readings_default']]);
+  });
+
+  it('gives the months that fell into DEFAULT partitions of their own, fills the months between, and makes months ahead', async () => {
     const report = await runMaintenance(tdb.db, options({ aheadMonths: 5 }));
     expect(report!.failures).toEqual([]);
-    expect(report!.created).toEqual([...[-10, -8, -6, -3, -1].map((k) => partitionName(m(k))), partitionName(m(4)), partitionName(m(5))]);
+    expect(report!.created).toEqual([...[-10, -9, -8, -7, -6, -5, -4, -3, -2, -1, 4, 5].map((k) => partitionName(m(k)))]);
     expect(report!.movedFromDefault).toBe(60);
+    expect(report!.leftInDefault).toEqual([]);
     for (const k of MONTHS) expect(await partOf(k)).toEqual([partitionName(m(k))]);
     expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM readings_default`)).toBe(0);
     // A second run has nothing to do.
@@ -93,13 +102,13 @@ describe('partition maintenance', () => {
     await sql`INSERT INTO engine_pending (device_id, at, seq) VALUES (1, ${new Date(m(-6) + 2 * DAY)}, 1)`.execute(tdb.db);
     let plan = await planMaintenance(tdb.db, options({ retentionMonths: 3 }));
     expect(plan.detach.map((p) => p.name)).toEqual([]);
-    expect(plan.postponed).toEqual({ names: [-10, -8, -6].map((k) => partitionName(m(k))), reason: 'device 1 has late readings waiting for a replay from its first reading' });
+    expect(plan.postponed).toEqual({ names: [-10, -9, -8, -7, -6, -5, -4].map((k) => partitionName(m(k))), reason: 'device 1 has late readings waiting for a replay from its first reading' });
     // With a snapshot in month -8, months before it may go.
     const state = JSON.stringify({ engine: { version: STATE_VERSION } });
     await sql`INSERT INTO engine_snapshots (device_id, at, seq, state) VALUES (1, ${new Date(m(-8) + 3 * DAY)}, 0, ${state}::jsonb)`.execute(tdb.db);
     plan = await planMaintenance(tdb.db, options({ retentionMonths: 3 }));
-    expect(plan.detach.map((p) => p.name)).toEqual([partitionName(m(-10))]);
-    expect(plan.postponed!.names).toEqual([-8, -6].map((k) => partitionName(m(k))));
+    expect(plan.detach.map((p) => p.name)).toEqual([-10, -9].map((k) => partitionName(m(k))));
+    expect(plan.postponed!.names).toEqual([-8, -7, -6, -5, -4].map((k) => partitionName(m(k))));
     await sql`DELETE FROM engine_pending`.execute(tdb.db);
     await sql`DELETE FROM engine_snapshots`.execute(tdb.db);
   });
@@ -107,11 +116,14 @@ describe('partition maintenance', () => {
   it('detaches, archives and drops the months wholly past the retention, and leaves the rest', async () => {
     const report = await runMaintenance(tdb.db, options({ retentionMonths: 3 }));
     expect(report!.failures).toEqual([]);
-    // Months -10, -8 and -6 end before the first of month -3; month -3 is kept whole.
+    // Months -10 to -4 end before the first of month -3; month -3 is kept whole. The empty
+    // months between are dropped without a file.
+    expect(report!.archived.map((a) => [a.name, a.rows, a.file === null])).toEqual(
+      [-10, -9, -8, -7, -6, -5, -4].map((k) => [partitionName(m(k)), [-10, -8, -6].includes(k) ? 12 : 0, ![-10, -8, -6].includes(k)]));
     const gone = [-10, -8, -6].map((k) => partitionName(m(k)));
-    expect(report!.archived.map((a) => [a.name, a.rows])).toEqual(gone.map((g) => [g, 12]));
+    expect(fs.readdirSync(archiveDir).filter((f) => f.endsWith('.csv.gz')).map((f) => f.split('.')[0]).sort()).toEqual(gone);
     const names = (await readingPartitions(tdb.db)).map((p) => p.name);
-    for (const g of gone) expect(names).not.toContain(g);
+    for (const k of [-10, -9, -8, -7, -6, -5, -4]) expect(names).not.toContain(partitionName(m(k)));
     for (const k of [-3, -1, 0]) expect(names).toContain(partitionName(m(k)));
     expect(await detachedMonths(tdb.db)).toEqual([]);
     expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM readings`)).toBe(36);
@@ -121,11 +133,11 @@ describe('partition maintenance', () => {
     expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM reading_keys WHERE at < ${new Date(m(-3))}`)).toBe(0);
 
     // Each file holds its month, exactly, with a manifest beside it.
-    for (const a of report!.archived) {
+    for (const a of report!.archived.filter((x) => x.file !== null)) {
       const k = [-10, -8, -6][gone.indexOf(a.name)]!;
-      const manifest = JSON.parse(fs.readFileSync(a.file.replace(/\.csv\.gz$/, '.json'), 'utf8')) as { rows: number; from: string; to: string; sha256: string };
+      const manifest = JSON.parse(fs.readFileSync(a.file!.replace(/\.csv\.gz$/, '.json'), 'utf8')) as { rows: number; from: string; to: string; sha256: string };
       expect([manifest.rows, manifest.from, manifest.to]).toEqual([12, new Date(m(k)).toISOString(), new Date(m(k + 1)).toISOString()]);
-      const lines = gunzipSync(fs.readFileSync(a.file)).toString('utf8').trimEnd().split('\n');
+      const lines = gunzipSync(fs.readFileSync(a.file!)).toString('utf8').trimEnd().split('\n');
       expect(lines[0]).toBe('device_id,seq,at,metric,value,gateway_id,received_at,score');
       const expected = monthRows(k).map((r) => [r.deviceId, r.seq, new Date(r.at).toISOString().replace('Z', '000Z'), r.metricId, r.value, r.gatewayId]);
       expect(lines.slice(1).map((l) => l.split(',').slice(0, 6).map((v, i) => (i === 2 ? v : Number(v))))).toEqual(expected);
