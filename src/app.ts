@@ -43,6 +43,7 @@ import { alertRoutes } from './alerts/routes.ts';
 import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
 import { reportRoutes } from './alerts/report-routes.ts';
 import { startEscalation } from './alerts/escalation.ts';
+import { startPartitionMaintenance } from './partitions/schedule.ts';
 import { alertStreamRoutes, STREAM_DEFAULTS, StreamClients } from './alerts/stream.ts';
 import { dashboardPlugin } from './dashboard/plugin.ts';
 import { patientRoutes } from './patients/routes.ts';
@@ -251,6 +252,9 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(reportRoutes, { db, sessions });
   const escalation = startEscalation({ db, feed, periodMs: config.alerts.escalationMs, checkMs: config.alerts.escalationCheckMs, log: app.log });
   app.addHook('onClose', () => escalation.stop());
+  // Monthly partitions of readings: months made ahead, retention of readings and quarantine.
+  const partitions = startPartitionMaintenance(db, config, app.log);
+  app.addHook('onClose', () => partitions.stop());
   await app.register(alertStreamRoutes, {
     clients: streams, db, sessions, feed, notifications, ...STREAM_DEFAULTS,
     pollMs: config.alerts.streamPollMs,

@@ -17,6 +17,7 @@ import { formatTable } from './table.ts';
 import { KEYS_USAGE, keysNew, keysRotate, keysStatus } from './keys.ts';
 import { DEVICE_USAGE, DeviceUsageError, runDeviceCommand } from './devices.ts';
 import { DEVICE_EVENT_USAGE, DeviceEventUsageError, runDeviceEventCommand } from './device-events.ts';
+import { PARTITIONS_USAGE, PartitionsUsageError, runPartitionsCommand } from './partitions.ts';
 import { openVault } from '../crypto/open.ts';
 import { openIdentities } from '../patients/sealed.ts';
 import { indexUnindexedNames, NAME_INDEX_VERSION } from '../patients/name-tokens.ts';
@@ -60,6 +61,7 @@ const USAGE = `Usage: npm run admin -- <command>
 ${DEVICE_USAGE}
 ${DEVICE_EVENT_USAGE}
 ${KEYS_USAGE}
+${PARTITIONS_USAGE}
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
   export-key generate                      print a new random export key (EXPORT_KEY) on stdout;
@@ -99,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
       replaces: { type: 'string' },
       leads: { type: 'string' },
       metrics: { type: 'string' },
+      ahead: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      months: { type: 'string' },
+      'quarantine-days': { type: 'string' },
+      into: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -264,6 +271,10 @@ async function main(argv: string[]): Promise<number> {
           at: values.at, replaces: values.replaces, leads: values.leads, metrics: values.metrics, json: values.json,
         });
       default: {
+        const partitions = await runPartitionsCommand(db, config, positionals, {
+          json: values.json, ahead: values.ahead, dryRun: values['dry-run'], months: values.months, quarantineDays: values['quarantine-days'], into: values.into,
+        });
+        if (partitions !== null) return partitions;
         const code = await runDeviceCommand(db, positionals, { site, json: values.json });
         if (code !== null) return code;
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);
@@ -301,7 +312,7 @@ async function readPassword(): Promise<string> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const usage = err instanceof UsageError || err instanceof DeviceUsageError || err instanceof DeviceEventUsageError;
+    const usage = err instanceof UsageError || err instanceof DeviceUsageError || err instanceof DeviceEventUsageError || err instanceof PartitionsUsageError;
     if (usage) console.error(`usage: npm run admin -- ${err.message}\n\n${USAGE}`);
     else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(usage ? 2 : 1);

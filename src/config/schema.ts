@@ -3,6 +3,7 @@ import { EXPORT_KEY_MIN_LENGTH, exportKeyProblem } from './export-key.ts';
 import { VARS, type IntVar, type StrVar } from './vars.ts';
 import { parseTls, type TlsConfig } from './tls.ts';
 import { parseKeys, type KeysConfig } from './keys.ts';
+import { retentionProblem } from './retention.ts';
 
 export { EXPORT_KEY_MIN_LENGTH };
 // Every setting the service reads, with its default and its check. The README's
@@ -114,6 +115,17 @@ export interface Config {
     readonly shift: 'days' | 'seconds';
   };
   readonly shutdownGraceMs: number;
+  /** Monthly partitions of `readings` and the retention of readings and quarantine (docs/partitions.md). */
+  readonly partitions: {
+    /** Months made ahead of the current one. */
+    readonly aheadMonths: number;
+    /** Whole months kept before the current one; 0 = keep everything. */
+    readonly retentionMonths: number;
+    /** Where dropped months are archived. */
+    readonly archiveDir: string;
+    /** Quarantine rows kept this many days; 0 = keep everything. */
+    readonly quarantineRetentionDays: number;
+  };
 }
 
 export interface ConfigIssue {
@@ -266,6 +278,12 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
     keys: parseKeys(str('MASTER_KEY_FILE'), env.NODE_ENV === 'production', resolvePath, issues),
     export: { key: exportKey, minCell: int('EXPORT_MIN_CELL'), shift: str('EXPORT_SHIFT') === 'seconds' ? 'seconds' : 'days' },
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS'),
+    partitions: {
+      aheadMonths: int('READINGS_PARTITIONS_AHEAD'),
+      retentionMonths: int('READINGS_RETENTION_MONTHS'),
+      archiveDir: resolvePath(str('READINGS_ARCHIVE_DIR') ?? './data/archive'),
+      quarantineRetentionDays: int('QUARANTINE_RETENTION_DAYS'),
+    },
   };
   // A batch and its quarantine rows must fit in the queue, or full batches could never be stored.
   if (config.ingest.maxQueuedRows < 2 * config.ingest.maxBatchReadings) {
@@ -281,6 +299,8 @@ export function parseEnv(env: NodeJS.ProcessEnv, resolvePath: (p: string) => str
   if (config.alerts.escalationCheckMs >= config.alerts.escalationMs) {
     issues.push({ variable: 'ALERT_ESCALATION_CHECK_MS', problem: 'must be shorter than ALERT_ESCALATION_MINUTES' });
   }
+  const retention = retentionProblem(config.partitions.retentionMonths, config.engine.snapshotEveryDays);
+  if (retention !== null) issues.push({ variable: 'READINGS_RETENTION_MONTHS', problem: retention });
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config);
 }

@@ -84,4 +84,8 @@ export const VARS = {
   EXPORT_SHIFT: { kind: 'string', def: 'days', choices: ['days', 'seconds'], doc: 'date shift of the export: `days` (contract v1: whole days, time of day kept) or `seconds` (whole seconds within ±180 days, so events the service stamped at one instant never line up across subjects; times of day are not kept)' },
   MASTER_KEY_FILE: { kind: 'string', def: null, doc: 'file of the master keys that wrap the data keys sealing patients\' identifiers and comments (`<id> <base64 32 bytes>` a line, the last one current; mode 0600); unset = `./data/master.keys`, made at first start, refused when NODE_ENV=production' },
   SHUTDOWN_GRACE_MS: { kind: 'int', def: 10_000, min: 0, max: 600_000, doc: 'time to flush and ack on shutdown' },
+  READINGS_PARTITIONS_AHEAD: { kind: 'int', def: 3, min: 1, max: 24, doc: 'months of `readings` partitions made ahead of the current one, at start and daily (docs/partitions.md)' },
+  READINGS_RETENTION_MONTHS: { kind: 'int', def: 0, min: 0, max: 1200, doc: 'whole months of readings kept before the current one; older months are detached, archived to READINGS_ARCHIVE_DIR and dropped, at start and daily; 0 = keep everything. Shorter than the anomaly engine needs (3 with the default ENGINE_SNAPSHOT_DAYS) is refused at start' },
+  READINGS_ARCHIVE_DIR: { kind: 'string', def: './data/archive', doc: 'where retention writes each month it drops, as gzip CSV with a JSON manifest (`npm run admin -- partitions restore` reads one back)' },
+  QUARANTINE_RETENTION_DAYS: { kind: 'int', def: 0, min: 0, max: 36_500, doc: 'quarantined readings received longer ago than this many days are deleted, at start and daily, in chunks; 0 = keep everything' },
 } as const satisfies Record<string, Var>;

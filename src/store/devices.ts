@@ -65,8 +65,8 @@ export interface LastReading {
 }
 
 /**
- * The newest gateway reading per device, with its gateway and arrival, by the primary key:
- * one index probe each. An explanted device (or one replaced by a generator change) is no
+ * The newest gateway reading per device, with its gateway and arrival: one probe of
+ * `reading_keys` each, then one of the month that holds it. An explanted device (or one replaced by a generator change) is no
  * longer monitored.
  */
 export async function lastReadings(db: Db, graceMs: number, late?: { readonly lateMs: number; readonly graceMs: number }): Promise<LastReading[]> {
@@ -76,8 +76,12 @@ export async function lastReadings(db: Db, graceMs: number, late?: { readonly la
     SELECT d.id AS device_id, d.site_id, r.seq, r.at, r.metric, r.value, r.gateway_id, r.received_at,
            (r.received_at > now() - ${secs(graceMs)} ${stillLate}) AS recent
     FROM devices d
+    CROSS JOIN LATERAL (SELECT seq, at FROM reading_keys WHERE device_id = d.id ORDER BY seq DESC LIMIT 1) k
+    -- LIMIT 1 keeps this a lookup per device (in the month of k.at); joined flat, the planner
+    -- may hash-join every month of readings instead.
     CROSS JOIN LATERAL (
-      SELECT seq, at, metric, value, gateway_id, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
+      SELECT seq, at, metric, value, gateway_id, received_at FROM readings
+      WHERE device_id = d.id AND at = k.at AND seq = k.seq LIMIT 1
     ) r
     WHERE NOT EXISTS (SELECT 1 FROM device_events x WHERE x.device_id = d.id AND x.kind = 'explant')`.execute(db);
   return res.rows;

@@ -70,7 +70,7 @@ export interface StoredReading {
 export async function readingsAfter(db: Executor, deviceId: number, from: Position | null): Promise<StoredReading[]> {
   const res = await sql<{ seq: number; at: Date; metric: number; value: number; score: number | null; received: number }>`
     SELECT seq, at, metric, value, score, extract(epoch FROM received_at)::float8 * 1000 AS received FROM readings
-    WHERE device_id = ${deviceId} ${from ? sql`AND (at, seq) > (${ts(from.at)}, ${from.seq}::int8)` : sql``}
+    WHERE device_id = ${deviceId} ${from ? sql`AND at >= ${ts(from.at)} AND (at, seq) > (${ts(from.at)}, ${from.seq}::int8)` : sql``}
     ORDER BY at, seq`.execute(db);
   return res.rows.map((r) => ({ seq: r.seq, at: r.at.getTime(), metric: r.metric, value: r.value, score: r.score, received: r.received }));
 }
@@ -102,7 +102,8 @@ export async function applyReplay(
       await sql`
         UPDATE readings r SET score = u.score
         FROM unnest(${scores.map((s) => s.seq)}::int8[], ${scores.map((s) => s.score)}::float4[]) AS u(seq, score)
-        WHERE r.device_id = ${deviceId} AND r.seq = u.seq`.execute(trx);
+        JOIN reading_keys k ON k.device_id = ${deviceId} AND k.seq = u.seq
+        WHERE r.device_id = ${deviceId} AND r.at = k.at AND r.seq = k.seq`.execute(trx);
     }
     const events = await applyEffects(trx, effects);
     // Cleared only if no earlier late reading arrived meanwhile (that one needs its own replay).
@@ -187,6 +188,8 @@ export async function loadHistories(db: Executor, ids: readonly number[]): Promi
     SELECT s.device_id, r.seq, r.at, r.metric, r.value, r.score, extract(epoch FROM r.received_at)::float8 * 1000 AS received
     FROM unnest(${wanted}::int4[], ${after.map((a) => a?.at ?? null)}::float8[], ${after.map((a) => a?.seq ?? null)}::int8[]) AS s(device_id, at_ms, seq)
     JOIN readings r ON r.device_id = s.device_id
+      -- A plain bound on at as well: the months before the snapshot are not read at all.
+      AND r.at >= coalesce(to_timestamp(s.at_ms / 1000), '-infinity')
       AND (s.at_ms IS NULL OR (r.at, r.seq) > (to_timestamp(s.at_ms / 1000), s.seq))
     ORDER BY s.device_id, r.at, r.seq`.execute(db);
   const lifecycles = await lifecycleOf(db, wanted);

@@ -20,7 +20,7 @@ export async function readingsBetween(
     SELECT seq::float8 AS seq, floor(extract(epoch FROM at) * 1000)::float8 AS at, metric, value,
            floor(extract(epoch FROM received_at) * 1000)::float8 AS received
     FROM readings WHERE device_id = ${deviceId} AND at < ${new Date(to)}
-    ${after ? sql`AND (at, seq) > (to_timestamp(${after.at}::float8 / 1000), ${after.seq}::int8)` : sql``}
+    ${after ? sql`AND at >= to_timestamp(${after.at}::float8 / 1000) AND (at, seq) > (to_timestamp(${after.at}::float8 / 1000), ${after.seq}::int8)` : sql``}
     ORDER BY at, seq LIMIT ${limit}`.execute(db);
   return res.rows;
 }

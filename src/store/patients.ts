@@ -151,7 +151,7 @@ export interface PatientDevice {
 export async function patientDevices(db: Executor, patientId: number): Promise<PatientDevice[]> {
   const res = await sql<PatientDevice>`
     SELECT d.id, d.serial, e.device_type, d.first_seen_at,
-           (SELECT r.at FROM readings r WHERE r.device_id = d.id ORDER BY r.seq DESC LIMIT 1) AS last_reading_at,
+           (SELECT k.at FROM reading_keys k WHERE k.device_id = d.id ORDER BY k.seq DESC LIMIT 1) AS last_reading_at,
            im.messages AS mismatch_messages, im.first_seen_at AS mismatch_first_at, im.last_seen_at AS mismatch_last_at
     FROM enrolments e JOIN devices d ON d.id = e.device_id
     LEFT JOIN identity_mismatches im ON im.device_id = d.id AND im.patient_id = e.patient_id AND im.source = 'idco'

@@ -2,7 +2,15 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import { pgSafeJson, pgSafeText } from './text.ts';
 
-// SQL of the ingest hot path: one statement per table per flush, arrays unnested.
+// SQL of the ingest hot path: one statement per flush, arrays unnested.
+//
+// A reading's identity, (device_id, seq), is the primary key of `reading_keys`, not of
+// `readings`: that table is partitioned by month of `at`, and PostgreSQL allows a unique key
+// on it only if the key holds `at` (docs/partitions.md). Every insert below writes the keys
+// first, in the same statement, so a key stored in any month fails the statement (or is
+// skipped by ON CONFLICT) as the old primary key of `readings` did. Keys first in both
+// statements: two flushes holding keys the other needs then wait on `reading_keys` alone,
+// in key order, and cannot deadlock.
 
 export interface ReadingRow {
   readonly deviceId: number;
@@ -79,7 +87,7 @@ function columns(rows: readonly ReadingRow[]) {
 }
 
 const readingsSelect = (c: ReturnType<typeof columns>) => sql`
-    SELECT d, s, to_timestamp(a / 1000), m, v, g, sc
+    SELECT d, s, to_timestamp(a / 1000) AS a, m, v, g, sc
     FROM unnest(${c.device}::int4[], ${c.seq}::int8[], ${c.at}::float8[],
                 ${c.metric}::int2[], ${c.value}::float8[], ${c.gateway}::int4[], ${c.score}::float4[]) AS t(d, s, a, m, v, g, sc)`;
 
@@ -110,9 +118,14 @@ export async function insertNew(
     if (quarantine.length > 0) await quarantineInsert(quarantine).execute(db);
     return;
   }
-  const insert = sql`INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score) ${readingsSelect(columns(rows))} ${guard ? sql`WHERE ${guard}` : sql``}`;
-  // A data-modifying WITH runs to completion even though nothing reads it.
-  await (quarantine.length > 0 ? sql`WITH q AS (${quarantineInsert(quarantine)}) ${insert}` : insert).execute(db);
+  // `(SELECT count(*) FROM k)` makes the readings wait for every key to be written (a
+  // data-modifying WITH that nothing reads runs after the main statement).
+  const q = quarantine.length > 0 ? sql`, q AS (${quarantineInsert(quarantine)})` : sql``;
+  await sql`
+    WITH t AS MATERIALIZED (${readingsSelect(columns(rows))} ${guard ? sql`WHERE ${guard}` : sql``}),
+    k AS (INSERT INTO reading_keys (device_id, seq, at) SELECT d, s, a FROM t RETURNING 1)${q}
+    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score)
+    SELECT d, s, a, m, v, g, sc FROM t WHERE (SELECT count(*) FROM k) > 0`.execute(db);
 }
 
 export function isUniqueViolation(err: unknown): boolean {
@@ -123,8 +136,10 @@ export function isUniqueViolation(err: unknown): boolean {
 export async function insertReadingsReturning(db: Executor, rows: readonly ReadingRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const res = await sql<{ device_id: number; seq: number }>`
-    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score) ${readingsSelect(columns(rows))}
-    ON CONFLICT DO NOTHING
+    WITH t AS MATERIALIZED (${readingsSelect(columns(rows))}),
+    k AS (INSERT INTO reading_keys (device_id, seq, at) SELECT d, s, a FROM t ON CONFLICT DO NOTHING RETURNING device_id, seq)
+    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score)
+    SELECT t.d, t.s, t.a, t.m, t.v, t.g, t.sc FROM t JOIN k ON k.device_id = t.d AND k.seq = t.s
     RETURNING device_id, seq`.execute(db);
   return new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
 }
@@ -134,10 +149,12 @@ export async function storedContent(
   db: Executor,
   keys: ReadonlyArray<{ deviceId: number; seq: number }>,
 ): Promise<Map<string, StoredContent>> {
+  // The key gives the reading's `at`, so each reading is looked up in its own month only.
   const res = await sql<{ device_id: number; seq: number; at: Date; metric: number; value: number }>`
-    SELECT r.device_id, r.seq, r.at, r.metric, r.value
-    FROM unnest(${keys.map((k) => k.deviceId)}::int4[], ${keys.map((k) => k.seq)}::int8[]) AS k(device_id, seq)
-    JOIN readings r ON r.device_id = k.device_id AND r.seq = k.seq`.execute(db);
+    SELECT k.device_id, k.seq, r.at, r.metric, r.value
+    FROM unnest(${keys.map((k) => k.deviceId)}::int4[], ${keys.map((k) => k.seq)}::int8[]) AS q(device_id, seq)
+    JOIN reading_keys k ON k.device_id = q.device_id AND k.seq = q.seq
+    JOIN readings r ON r.device_id = k.device_id AND r.at = k.at AND r.seq = k.seq`.execute(db);
   return new Map(
     res.rows.map((r) => [`${r.device_id}:${r.seq}`, { at: r.at.getTime(), metricId: r.metric, value: r.value }]),
   );
@@ -162,7 +179,7 @@ export async function lastSeqBySerial(db: Executor, siteId: number, serials: rea
     SELECT d.serial, r.seq, r.at
     FROM devices d
     CROSS JOIN LATERAL (
-      SELECT seq, at FROM readings WHERE device_id = d.id AND seq >= 0 ORDER BY seq DESC LIMIT 1
+      SELECT seq, at FROM reading_keys WHERE device_id = d.id AND seq >= 0 ORDER BY seq DESC LIMIT 1
     ) r
     WHERE d.serial = ANY(${serials}::text[]) AND d.site_id = ${siteId}`.execute(db);
   return new Map(res.rows.map((r) => [r.serial, { lastSeq: r.seq, lastAt: r.at }]));

@@ -30,8 +30,12 @@ export async function quietDevices(db: Executor, siteIds: readonly number[] | nu
     FROM devices d
     JOIN sites s ON s.id = d.site_id
     LEFT JOIN enrolments en ON en.device_id = d.id
+    CROSS JOIN LATERAL (SELECT seq, at FROM reading_keys WHERE device_id = d.id ORDER BY seq DESC LIMIT 1) k
+    -- LIMIT 1 keeps this a lookup per device (in the month of k.at); joined flat, the planner
+    -- may hash-join every month of readings instead.
     CROSS JOIN LATERAL (
-      SELECT seq, at, metric, value, gateway_id, received_at FROM readings WHERE device_id = d.id ORDER BY seq DESC LIMIT 1
+      SELECT seq, at, metric, value, gateway_id, received_at FROM readings
+      WHERE device_id = d.id AND at = k.at AND seq = k.seq LIMIT 1
     ) r
     WHERE ${siteFilter('d.site_id', siteIds)} AND r.received_at < ${receivedBefore}
       AND NOT EXISTS (SELECT 1 FROM device_events x WHERE x.device_id = d.id AND x.kind = 'explant')`.execute(db);

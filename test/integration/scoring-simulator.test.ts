@@ -52,7 +52,7 @@ async function expectInOrderAlerts(options: CohortOptions): Promise<AlertView[]>
 }
 
 async function reset(): Promise<void> {
-  await sql`TRUNCATE readings, alerts, alert_events, alert_triggers, engine_snapshots, engine_pending, risk_changes, device_risk`.execute(tdb.db);
+  await sql`TRUNCATE readings, reading_keys, alerts, alert_events, alert_triggers, engine_snapshots, engine_pending, risk_changes, device_risk`.execute(tdb.db);
 }
 
 const cohortOf = (seed: number): CohortOptions => ({
