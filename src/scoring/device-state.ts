@@ -5,6 +5,7 @@ import { metricById } from '../domain/vocabulary.ts';
 import { hfStatus, processReading, type DeviceState, type EngineConfig, type LifecycleEvent, type RiskStatus } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { DecisionRow, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
+import type { SnapshotRow } from '../store/engine-history.ts';
 
 /** What is kept per device and snapshotted: the engine's state and the last risk status reported. */
 export interface Tracked {
@@ -105,6 +106,20 @@ export class DeviceStates {
       if (e && --e.inflight === 0) for (const w of e.idleWaiters.splice(0)) w();
     }
   }
+}
+
+/** Snapshot rows of the entries with a state to save, and those entries. */
+export function snapshotRows(list: ReadonlyArray<readonly [number, Entry]>): { rows: SnapshotRow[]; taken: Array<readonly [number, Entry]> } {
+  const rows: SnapshotRow[] = [];
+  const taken: Array<readonly [number, Entry]> = [];
+  for (const pair of list) {
+    const [deviceId, e] = pair;
+    const t = e.tracked;
+    if (!t || t.engine.lastAt === null || t.engine.lastSeq === null) continue;
+    rows.push({ deviceId, at: t.engine.lastAt, seq: t.engine.lastSeq, state: JSON.stringify(t) });
+    taken.push(pair);
+  }
+  return { rows, taken };
 }
 
 /** Resolves when no batch of the device is in flight. */

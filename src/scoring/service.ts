@@ -19,18 +19,18 @@
 // The state cache is device-state.ts, rebuilds and replays replays.ts, the per-device
 // configuration device-config.ts; this module scores and snapshots.
 import type { FastifyBaseLogger } from 'fastify';
-import { ServiceError } from '../errors.ts';
 import { comesAfter, type DeviceState, type EngineConfig } from '../engine/index.ts';
 import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
-import { saveSnapshots, type SnapshotRow } from '../store/engine-history.ts';
-import { releaseLeases, type Fences } from '../store/leases.ts';
+import { saveSnapshots } from '../store/engine-history.ts';
+import type { Fences } from '../store/leases.ts';
 import { DeviceConfigs } from './device-config.ts';
-import { DeviceStates, idle, takeIn, type Entry } from './device-state.ts';
+import { DeviceStates, snapshotRows, takeIn, type Entry } from './device-state.ts';
+import { Ownership } from './ownership.ts';
 import { Replays } from './replays.ts';
-import type { DeviceLeases, Wanted } from './leases.ts';
+import type { DeviceLeases } from './leases.ts';
 
 export type { Tracked } from './device-state.ts';
 
@@ -73,6 +73,8 @@ export class ScoringService {
   private readonly states = new DeviceStates();
   private readonly configs: DeviceConfigs;
   private readonly replays: Replays;
+  /** Device leases across instances; null when this process is alone. */
+  private readonly ownership: Ownership | null;
   private closed = false;
 
   constructor(
@@ -80,17 +82,21 @@ export class ScoringService {
     private readonly opts: ScoringOptions,
   ) {
     this.configs = new DeviceConfigs(db, opts.config, opts.log);
-    this.replays = new Replays(db, this.states, this.configs, { ...opts, fenceOf: (id, e) => this.fenceOf([[id, e]]), claim: (id, e) => this.claim(id, e) });
-    opts.leases?.handlers((wanted) => this.handOver(wanted), () => this.forgetAll());
+    this.ownership = opts.leases
+      ? new Ownership(db, this.states, opts.leases, { snapshotKeepDays: opts.snapshotKeepDays, retryAfterMs: opts.retryAfterMs ?? 1000 })
+      : null;
+    const own = this.ownership;
+    this.replays = new Replays(db, this.states, this.configs, {
+      ...opts,
+      ...(own ? { fenceOf: (id: number, e: Entry) => own.fenceOf([[id, e]]), claim: (id: number, e: Entry) => own.claim(id, e) } : {}),
+    });
   }
 
   /** The fences of these entries' leases (null without leases). */
   private fenceOf(list: ReadonlyArray<readonly [number, Entry]>): Fences | null {
-    const leases = this.opts.leases;
-    if (!leases) return null;
-    // A device whose lease is not held gets fence 0, which no lease has: the write is refused.
-    return { owner: leases.owner, devices: list.map(([id]) => id), fences: list.map(([, e]) => e.fence ?? 0) };
+    return this.ownership?.fenceOf(list) ?? null;
   }
+
 
   /** Devices tracked in memory. */
   get size(): number {
@@ -128,10 +134,10 @@ export class ScoringService {
       for (const [id, site] of devices) {
         const e = this.states.entry(id, site);
         if (e.rebuilding) waits.push(e.rebuilding);
-        else if (this.opts.leases && e.fence === null) unleased.push([id, e]);
+        else if (this.ownership && e.fence === null) unleased.push([id, e]);
         else if (!e.tracked) missing.push([id, e]);
       }
-      if (unleased.length > 0) waits.push(this.lease(unleased));
+      if (unleased.length > 0) waits.push(this.ownership!.lease(unleased));
       if (missing.length === 1) waits.push(this.replays.rebuild(missing[0]![0], missing[0]![1]));
       else if (missing.length > 1) waits.push(...this.replays.loadMany(missing));
       if (waits.length === 0) break;
@@ -157,77 +163,9 @@ export class ScoringService {
     );
   }
 
-  /**
-   * Take the leases of devices this instance does not hold (their states are then loaded
-   * from the database): at once when free, after their holder hands them over otherwise. A
-   * device not taken within the wait refuses the batch (`unavailable`: resent later).
-   */
-  private lease(list: ReadonlyArray<readonly [number, Entry]>): Promise<void> {
-    const leases = this.opts.leases!;
-    const taking = leases.acquire(list.map(([id]) => id)).then(({ got, blocked }) => {
-      for (const [id, e] of list) {
-        const fence = got.get(id);
-        if (fence === undefined) continue;
-        e.fence = fence;
-        e.tracked = null;
-      }
-      if (blocked.length > 0) {
-        throw new ServiceError('unavailable', 'a device of this batch is being handed over between instances', this.opts.retryAfterMs ?? 1000);
-      }
-    });
-    return exclusive(list, taking);
-  }
 
-  /**
-   * Another instance asked for these devices: let their batches in flight settle, save their
-   * states and release their leases in one transaction, and forget them here. A device whose
-   * state is busy (a rebuild) is handed over at the next request or periodic look.
-   */
-  private async handOver(wanted: readonly Wanted[]): Promise<void> {
-    const leases = this.opts.leases!;
-    const owned: Array<[number, Entry]> = [];
-    const stale: Wanted[] = [];
-    for (const w of wanted) {
-      const e = this.states.get(w.deviceId);
-      if (e && e.fence === w.fence) {
-        if (!e.rebuilding) owned.push([w.deviceId, e]);
-      } else stale.push(w); // nothing in memory under that fence
-    }
-    if (stale.length > 0) {
-      await releaseLeases(this.db, { owner: leases.owner, devices: stale.map((w) => w.deviceId), fences: stale.map((w) => w.fence) });
-    }
-    if (owned.length > 0) await this.release(owned);
-  }
 
-  /**
-   * Save these devices' states, release their leases, forget them. Batches of theirs wait
-   * meanwhile and then take the lease again (from whoever holds it by then).
-   */
-  private release(list: ReadonlyArray<readonly [number, Entry]>, replaceWithinMs = 0): Promise<void> {
-    const run = async () => {
-      await Promise.all(list.map(([, e]) => idle(e)));
-      await Promise.all(list.map(([, e]) => e.saving));
-      const fences = this.fenceOf(list);
-      await this.db.transaction().execute(async (trx) => {
-        const { rows, taken } = snapshotRows(list.filter(([, e]) => e.dirty));
-        if (rows.length > 0) await saveSnapshots(trx, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs, this.fenceOf(taken));
-        if (fences) await releaseLeases(trx, fences);
-      });
-      for (const [id, e] of list) this.states.remove(id, e);
-    };
-    return exclusive(list, run());
-  }
 
-  /** This instance was declared dead: no state of it may be written any more. */
-  private forgetAll(): void {
-    for (const [, e] of this.states) {
-      e.fence = null;
-      if (e.inflight === 0 && !e.rebuilding) {
-        e.tracked = null;
-        e.dirty = false;
-      }
-    }
-  }
 
   /**
    * Replay every device with late readings stored but not yet taken in: at start (a crash
@@ -239,17 +177,6 @@ export class ScoringService {
     return this.replays.recover();
   }
 
-  /** Whether this instance holds the device's lease, taking it if it is free (no waiting). */
-  private async claim(deviceId: number, e: Entry): Promise<boolean> {
-    const leases = this.opts.leases;
-    if (!leases || e.fence !== null) return true;
-    const fence = (await leases.acquire([deviceId], 0)).got.get(deviceId);
-    // A batch taking the lease meanwhile: its taking counts, this one is refused at its write.
-    if (fence === undefined || e.rebuilding) return false;
-    e.fence = fence;
-    e.tracked = null;
-    return true;
-  }
 
   /** Wait for every replay in progress (shutdown: after the writer has drained). */
   drain(): Promise<void> {
@@ -299,8 +226,8 @@ export class ScoringService {
     }
     if (idle.length === 0) return 0;
     // With leases, an idle device is handed back too: saved, released, forgotten.
-    if (this.opts.leases) {
-      await this.release(idle, this.opts.snapshotEveryDays * 86_400_000);
+    if (this.ownership) {
+      await this.ownership.release(idle, this.opts.snapshotEveryDays * 86_400_000);
       return idle.length;
     }
     // Off the periodic rhythm: replaces a snapshot of the last ENGINE_SNAPSHOT_DAYS, so the
@@ -431,25 +358,4 @@ export class ScoringService {
   }
 }
 
-/** Snapshot rows of the entries with a state to save, and those entries. */
-function snapshotRows(list: ReadonlyArray<readonly [number, Entry]>): { rows: SnapshotRow[]; taken: Array<readonly [number, Entry]> } {
-  const rows: SnapshotRow[] = [];
-  const taken: Array<readonly [number, Entry]> = [];
-  for (const pair of list) {
-    const [deviceId, e] = pair;
-    const t = e.tracked;
-    if (!t || t.engine.lastAt === null || t.engine.lastSeq === null) continue;
-    rows.push({ deviceId, at: t.engine.lastAt, seq: t.engine.lastSeq, state: JSON.stringify(t) });
-    taken.push(pair);
-  }
-  return { rows, taken };
-}
 
-/** Make `work` the entries' exclusive work (`rebuilding`): their batches wait for it. */
-function exclusive(list: ReadonlyArray<readonly [number, Entry]>, work: Promise<void>): Promise<void> {
-  const done = work.finally(() => {
-    for (const [, e] of list) if (e.rebuilding === done) e.rebuilding = null;
-  });
-  for (const [, e] of list) e.rebuilding = done;
-  return done;
-}
