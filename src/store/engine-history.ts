@@ -4,6 +4,7 @@ import { STATE_VERSION } from '../engine/index.ts';
 import { applyEffects, ts, type AlertEventRow, type EngineEffects, type Executor } from './engine-effects.ts';
 import { lifecycleOf, NO_LIFECYCLE, type DeviceLifecycle } from './lifecycle.ts';
 import { assertFences, fenceCondition, type Fences } from './leases.ts';
+import { numericArray } from './readings.ts';
 
 // A device's history for rebuilding its engine state: late readings pending a replay, the
 // snapshots of its state, the readings stored after one, and the replay's own transaction.
@@ -141,7 +142,7 @@ export async function saveSnapshots(
   if (rows.length === 0) return;
   const col = <T>(f: (r: SnapshotRow) => T) => rows.map(f);
   const held = fences
-    ? sql`JOIN unnest(${`{${fences.devices.join(',')}}`}::int4[], ${`{${fences.fences.join(',')}}`}::int8[]) AS f(d, fence) ON f.d = t.device_id
+    ? sql`JOIN unnest(${numericArray(fences.devices)}::int4[], ${numericArray(fences.fences)}::int8[]) AS f(d, fence) ON f.d = t.device_id
           JOIN device_leases l ON l.device_id = t.device_id AND l.fence = f.fence AND l.instance_id = ${fences.owner}::uuid
           WHERE ${fenceCondition({ owner: fences.owner, devices: [], fences: [] })}`
     : sql``;

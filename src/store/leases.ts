@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import type { Db } from './db.ts';
 import type { Executor } from './engine-effects.ts';
+import { numericArray } from './readings.ts';
 
 // SQL of device ownership across instances (migration 2026-12-07T0010): instance rows with
 // their expiry, device leases with their fence, and the fence every scored write carries.
@@ -25,11 +26,9 @@ export interface Fences {
   readonly fences: readonly number[];
 }
 
-const ids = (a: readonly number[]) => `{${a.join(',')}}`;
-
 /** A condition that is true, or raises TL001, as device_leases_held says. */
 export function fenceCondition(f: Fences): RawBuilder<unknown> {
-  return sql`(SELECT device_leases_held(${f.owner}::uuid, ${ids(f.devices)}::int4[], ${ids(f.fences)}::int8[]))`;
+  return sql`(SELECT device_leases_held(${f.owner}::uuid, ${numericArray(f.devices)}::int4[], ${numericArray(f.fences)}::int8[]))`;
 }
 
 export async function assertFences(db: Executor, f: Fences): Promise<void> {
@@ -67,7 +66,7 @@ export async function acquireLeases(db: Db, owner: string, devices: readonly num
   const sorted = [...devices].sort((a, b) => a - b);
   const res = await sql<{ device_id: number; fence: string }>`
     INSERT INTO device_leases AS l (device_id, instance_id)
-    SELECT d, ${owner}::uuid FROM unnest(${ids(sorted)}::int4[]) AS d ORDER BY d
+    SELECT d, ${owner}::uuid FROM unnest(${numericArray(sorted)}::int4[]) AS d ORDER BY d
     ON CONFLICT (device_id) DO UPDATE
       SET instance_id = excluded.instance_id, fence = l.fence + 1, wanted_by = NULL, updated_at = clock_timestamp()
       WHERE l.instance_id IS NULL OR l.instance_id = excluded.instance_id
@@ -96,7 +95,7 @@ export async function requestHandoff(db: Db, owner: string, devices: readonly nu
   const res = await sql<{ instance_id: string }>`
     WITH asked AS (
       UPDATE device_leases SET wanted_by = ${owner}::uuid
-      WHERE device_id = ANY(${ids(devices)}::int4[]) AND instance_id IS NOT NULL AND instance_id <> ${owner}::uuid
+      WHERE device_id = ANY(${numericArray(devices)}::int4[]) AND instance_id IS NOT NULL AND instance_id <> ${owner}::uuid
       RETURNING instance_id
     )
     SELECT i AS instance_id, pg_notify(${LEASE_WANTED_CHANNEL}, i::text) IS NULL FROM (SELECT DISTINCT instance_id FROM asked) AS x(i)`.execute(db);
@@ -119,7 +118,7 @@ export async function releaseLeases(db: Executor, f: Fences): Promise<void> {
   await sql`
     WITH released AS (
       UPDATE device_leases l SET instance_id = NULL, updated_at = clock_timestamp()
-      FROM unnest(${ids(f.devices)}::int4[], ${ids(f.fences)}::int8[]) AS u(d, f)
+      FROM unnest(${numericArray(f.devices)}::int4[], ${numericArray(f.fences)}::int8[]) AS u(d, f)
       WHERE l.device_id = u.d AND l.fence = u.f AND l.instance_id = ${f.owner}::uuid
       RETURNING l.wanted_by
     )
@@ -149,6 +148,6 @@ export async function holders(db: Db, owner: string, devices: readonly number[])
   if (devices.length === 0) return new Map();
   const res = await sql<{ device_id: number; instance_id: string }>`
     SELECT device_id, instance_id FROM device_leases
-    WHERE device_id = ANY(${ids(devices)}::int4[]) AND instance_id IS NOT NULL AND instance_id <> ${owner}::uuid`.execute(db);
+    WHERE device_id = ANY(${numericArray(devices)}::int4[]) AND instance_id IS NOT NULL AND instance_id <> ${owner}::uuid`.execute(db);
   return new Map(res.rows.map((r) => [r.device_id, r.instance_id]));
 }
