@@ -206,7 +206,7 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   const quarantine = batches.flatMap((b) => b.quarantine);
   const withEffects = batches.some((b) => b.effects && hasEffects(b.effects));
   const fences = mergeFences(batches);
-  const fast = classify(batches, unique, unique);
+  const fast = classify(batches, unique, unique, unique);
   if (fast.conflicts.length === 0 && !withEffects) {
     try {
       await insertNew(db, uniqueRows, quarantine, fences ? fenceCondition(fences) : undefined);
@@ -221,9 +221,9 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
     const missing = uniqueRows.filter((r) => !inserted.has(key(r)));
     const stored = missing.length > 0 ? await storedContent(trx, missing) : new Map<string, StoredContent>();
     for (const k of inserted) stored.set(k, unique.get(k)!);
-    const { results, conflicts } = classify(batches, inserted, stored);
+    const { results, conflicts } = classify(batches, inserted, stored, unique);
     await insertQuarantine(trx, [...quarantine, ...conflicts]);
-    const events = withEffects ? await applyEffects(trx, storedEffects(batches, inserted)) : [];
+    const events = withEffects ? await applyEffects(trx, storedEffects(batches, inserted, unique)) : [];
     return { results, events };
   });
 }
@@ -250,13 +250,13 @@ function mergeFences(batches: readonly WriteBatch[]): Fences | null {
  * The effects of rows this group actually stored: a decision, risk change or ended silence
  * whose reading turned out to be stored already (a resend) was applied with that reading.
  */
-function storedEffects(batches: readonly WriteBatch[], inserted: ReadonlySet<string>): EngineEffects {
+function storedEffects(batches: readonly WriteBatch[], inserted: ReadonlySet<string>, first: ReadonlyMap<string, ReadingRow>): EngineEffects {
   const all = batches.map((b) => b.effects ?? NO_EFFECTS);
   const stored = (deviceId: number, seq: number) => inserted.has(`${deviceId}:${seq}`);
   return {
     decisions: all.flatMap((e) => e.decisions.filter((d) => stored(d.deviceId, d.decision.trigger.seq))),
     risks: all.flatMap((e) => e.risks.filter((r) => stored(r.deviceId, r.seq))),
-    late: all.flatMap((e) => e.late.filter((l) => stored(l.deviceId, l.seq))),
+    late: all.flatMap((e) => e.late.filter((l) => storedUnscored(l, inserted, first))),
     silences: all.flatMap((e) => (e.silences ?? []).filter((s) => stored(s.deviceId, s.silence.toSeq))),
   };
 }
@@ -266,17 +266,29 @@ interface Classified {
   readonly conflicts: QuarantineRow[];
 }
 
+/**
+ * Whether a late reading's own unscored row was stored: only then does its device owe a replay.
+ * A copy of a reading the state took in, arriving in the same group as the original (a resend
+ * racing its first send), shares its key; the scored original is what was stored.
+ */
+function storedUnscored(l: ReadingKey, inserted: { has(key: string): boolean }, first: ReadonlyMap<string, ReadingRow>): boolean {
+  const k = key(l);
+  return inserted.has(k) && first.get(k)?.score === null;
+}
+
 /** Each row: inserted (first of its key, if the key was inserted), duplicate, or conflict. */
 function classify(
   batches: readonly WriteBatch[],
   inserted: { has(key: string): boolean },
   stored: ReadonlyMap<string, StoredContent>,
+  /** The first row of each key in the group: the one written. */
+  first: ReadonlyMap<string, ReadingRow>,
 ): Classified {
   const conflictRows: QuarantineRow[] = [];
   const claimed = new Set<string>();
   const results = batches.map((b) => {
     const lateInserted: ReadingKey[] = [];
-    for (const l of b.effects?.late ?? []) if (inserted.has(key(l))) lateInserted.push(l);
+    for (const l of b.effects?.late ?? []) if (storedUnscored(l, inserted, first)) lateInserted.push(l);
     let ins = 0;
     let dup = 0;
     const conflicts: Array<{ index: number; message: string }> = [];
