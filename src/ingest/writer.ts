@@ -1,21 +1,20 @@
 import type { Db } from '../store/db.ts';
 import {
-  insertNew,
   insertQuarantine,
-  insertReadingsReturning,
-  isUniqueViolation,
   storedContent,
+  writeReadings,
   type QuarantineRow,
   type ReadingRow,
   type StoredContent,
 } from '../store/readings.ts';
 import { ServiceError } from '../errors.ts';
-import { applyEffects, hasEffects, NO_EFFECTS, type AlertEventRow, type EngineEffects, type ReadingKey } from '../store/engine-effects.ts';
-import { assertFences, fenceCondition, isLeaseLost, type Fences } from '../store/leases.ts';
+import { applyEffects, effectItems, NO_EFFECTS, type AlertEventRow, type EngineEffects, type Executor, type ReadingKey } from '../store/engine-effects.ts';
+import { fenceCondition, isLeaseLost, type Fences } from '../store/leases.ts';
 
-// Group commit: batches from every socket queue here and are written together,
-// one transaction per flush, so one fsync covers thousands of readings. A batch's
-// promise settles only after its flush has committed (or failed as a whole).
+// Group commit: batches from every socket queue here and are written together, one
+// statement per flush (a transaction only when the engine decided alerts), so one fsync
+// covers thousands of readings. A batch's promise settles only after its flush has
+// committed (or failed as a whole).
 
 export interface WriteBatch {
   readonly rows: readonly ReadingRow[];
@@ -184,9 +183,14 @@ export interface GroupResult {
   readonly events: AlertEventRow[];
 }
 
-/** Write one group in one transaction, with the engine's effects of the rows it stores. */
+/**
+ * Write one group: its readings, quarantine rows, and the engine's risk changes, past silences
+ * and late readings as ONE autocommit statement (store/readings.ts writeReadings); only a group
+ * with alert decisions takes a transaction, whose first statement is that same one, followed by
+ * the decisions. Effects are written only for readings this group stored.
+ */
 export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<GroupResult> {
-  // A key may appear twice within a group; the database sees each key once.
+  // A key may appear twice within a group; the database sees each key once, the first copy.
   const unique = new Map<string, ReadingRow>();
   for (const b of batches) {
     for (const r of b.rows) {
@@ -197,33 +201,39 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   // Key order: concurrent groups then take their unique-index locks in the same
   // order, so two flushes holding keys the other needs cannot deadlock.
   const uniqueRows = [...unique.values()].sort((a, b) => a.deviceId - b.deviceId || a.seq - b.seq);
-
-  // Fast path: nothing was stored before, so every key is ours, and the group is
-  // one statement. A resend (some keys already stored) fails it as a whole and
-  // takes the slow path, which asks which keys.
-  // Engine effects are rare (alerts, risk changes, late readings); without them the
-  // group stays one autocommit statement.
   const quarantine = batches.flatMap((b) => b.quarantine);
-  const withEffects = batches.some((b) => b.effects && hasEffects(b.effects));
   const fences = mergeFences(batches);
-  const fast = classify(batches, unique, unique, unique);
-  if (fast.conflicts.length === 0 && !withEffects) {
-    try {
-      await insertNew(db, uniqueRows, quarantine, fences ? fenceCondition(fences) : undefined);
-      return { results: fast.results, events: [] };
-    } catch (e) {
-      if (!isUniqueViolation(e)) throw e;
+  const all = batches.map((b) => b.effects ?? NO_EFFECTS);
+  // A late reading owes a replay only if its own unscored row is the one written.
+  const late = all.flatMap((e) => e.late.filter((l) => unique.get(key(l))?.score === null));
+  const effects = { risks: all.flatMap((e) => e.risks), late, silences: all.flatMap((e) => e.silences ?? []) };
+  const items = (inserted: Parameters<typeof effectItems>[1]) => effectItems(effects, inserted);
+  const decisions = all.flatMap((e) => e.decisions);
+
+  const write = async (ex: Executor) => {
+    const { notInserted } = await writeReadings(ex, uniqueRows, quarantine, { guard: fences ? fenceCondition(fences) : undefined, items });
+    // Stored by a flush that committed while this one ran: its content is visible now.
+    const unseen = [...notInserted].filter(([, c]) => c === null).map(([k]) => unique.get(k)!);
+    if (unseen.length > 0) for (const [k, c] of await storedContent(ex, unseen)) notInserted.set(k, c);
+    const inserted = { has: (k: string) => unique.has(k) && !notInserted.has(k) };
+    const stored = new Map<string, StoredContent>();
+    for (const [k, r] of unique) {
+      const before = notInserted.get(k);
+      if (before) stored.set(k, before);
+      else if (before === undefined) stored.set(k, r); // inserted by this group: its first copy
     }
+    const classified = classify(batches, inserted, stored, unique);
+    await insertQuarantine(ex, classified.conflicts);
+    return { ...classified, inserted };
+  };
+  if (decisions.length === 0) {
+    const { results } = await write(db);
+    return { results, events: [] };
   }
   return db.transaction().execute(async (trx) => {
-    if (fences) await assertFences(trx, fences);
-    const inserted = await insertReadingsReturning(trx, uniqueRows);
-    const missing = uniqueRows.filter((r) => !inserted.has(key(r)));
-    const stored = missing.length > 0 ? await storedContent(trx, missing) : new Map<string, StoredContent>();
-    for (const k of inserted) stored.set(k, unique.get(k)!);
-    const { results, conflicts } = classify(batches, inserted, stored, unique);
-    await insertQuarantine(trx, [...quarantine, ...conflicts]);
-    const events = withEffects ? await applyEffects(trx, storedEffects(batches, inserted, unique)) : [];
+    const { results, inserted } = await write(trx);
+    const applied = decisions.filter((d) => inserted.has(key({ deviceId: d.deviceId, seq: d.decision.trigger.seq })));
+    const events = applied.length > 0 ? await applyEffects(trx, { decisions: applied, risks: [], late: [] }) : [];
     return { results, events };
   });
 }
@@ -244,21 +254,6 @@ function mergeFences(batches: readonly WriteBatch[]): Fences | null {
     });
   }
   return owner === null ? null : { owner, devices: [...byDevice.keys()], fences: [...byDevice.values()] };
-}
-
-/**
- * The effects of rows this group actually stored: a decision, risk change or ended silence
- * whose reading turned out to be stored already (a resend) was applied with that reading.
- */
-function storedEffects(batches: readonly WriteBatch[], inserted: ReadonlySet<string>, first: ReadonlyMap<string, ReadingRow>): EngineEffects {
-  const all = batches.map((b) => b.effects ?? NO_EFFECTS);
-  const stored = (deviceId: number, seq: number) => inserted.has(`${deviceId}:${seq}`);
-  return {
-    decisions: all.flatMap((e) => e.decisions.filter((d) => stored(d.deviceId, d.decision.trigger.seq))),
-    risks: all.flatMap((e) => e.risks.filter((r) => stored(r.deviceId, r.seq))),
-    late: all.flatMap((e) => e.late.filter((l) => storedUnscored(l, inserted, first))),
-    silences: all.flatMap((e) => (e.silences ?? []).filter((s) => stored(s.deviceId, s.silence.toSeq))),
-  };
 }
 
 interface Classified {

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import type { AlertDecision, AlertKind, Priority, RiskStatus, SilenceEpisode } from '../engine/index.ts';
 import { foldIntoDigest } from './conditions.ts';
@@ -138,47 +138,88 @@ async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionR
   return row ? { cursor: row.cursor, alertId: row.alert_id, type: row.type, kind: d.kind, priority: row.priority } : null;
 }
 
-async function recordRisks(trx: Executor, risks: readonly RiskChangeRow[]): Promise<void> {
+/**
+ * The effects that go into their readings' own statement (store/readings.ts writeReadings) as
+ * WITH items: risk changes, past silences and late readings, each kept only when its reading's
+ * key is in `stored` (a relation of (device_id, seq): the keys that statement inserted), so an
+ * effect of a reading stored before (a resend) is not applied twice. Late readings must be
+ * filtered by the caller to those whose own unscored row is written.
+ */
+export function effectItems(e: Pick<EngineEffects, 'risks' | 'late' | 'silences'>, stored: RawBuilder<unknown>): RawBuilder<unknown>[] {
+  return [
+    ...(e.late.length > 0 ? [lateItems(e.late, stored)] : []),
+    ...(e.risks.length > 0 ? [riskItems(e.risks, stored)] : []),
+    ...(e.silences && e.silences.length > 0 ? [silenceItems(e.silences, stored)] : []),
+  ];
+}
+
+/** A statement of WITH items alone (every data-modifying item runs). */
+const run = (items: RawBuilder<unknown>, trx: Executor) => sql`WITH ${items} SELECT 1`.execute(trx);
+
+const keptBy = (stored: RawBuilder<unknown> | null, seq: RawBuilder<unknown>) =>
+  stored ? sql`JOIN ${stored} f ON f.device_id = x.device_id AND f.seq = ${seq}` : sql``;
+
+function riskItems(risks: readonly RiskChangeRow[], stored: RawBuilder<unknown> | null): RawBuilder<unknown> {
   const col = <T>(f: (r: RiskChangeRow) => T) => risks.map(f);
-  await sql`
-    WITH r AS (
-      SELECT * FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
-                           ${col((r) => r.status)}::text[], ${col((r) => r.previous)}::text[], ${col((r) => r.score)}::float4[],
-                           ${col((r) => r.statusChanged)}::bool[], ${col((r) => r.insufficient)}::bool[])
-        AS t(device_id, at_ms, seq, status, previous, score, status_changed, insufficient)
-    ), ins AS (
+  return sql`
+    rr AS (
+      SELECT x.* FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
+                             ${col((r) => r.status)}::text[], ${col((r) => r.previous)}::text[], ${col((r) => r.score)}::float4[],
+                             ${col((r) => r.statusChanged)}::bool[], ${col((r) => r.insufficient)}::bool[])
+        AS x(device_id, at_ms, seq, status, previous, score, status_changed, insufficient)
+      ${keptBy(stored, sql`x.seq`)}
+    ), rc AS (
       INSERT INTO risk_changes (device_id, at, seq, status, previous, score)
-      SELECT device_id, to_timestamp(at_ms / 1000), seq, status, previous, score FROM r WHERE status_changed
+      SELECT device_id, to_timestamp(at_ms / 1000), seq, status, previous, score FROM rr WHERE status_changed
       ON CONFLICT DO NOTHING
-    )
-    INSERT INTO device_risk (device_id, status, score, at, seq, insufficient_data)
-    SELECT DISTINCT ON (device_id) device_id, status, score, to_timestamp(at_ms / 1000), seq, insufficient
-    FROM r ORDER BY device_id, at_ms DESC, seq DESC
-    ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, score = excluded.score, at = excluded.at, seq = excluded.seq,
-      insufficient_data = excluded.insufficient_data
-    WHERE (excluded.at, excluded.seq) >= (device_risk.at, device_risk.seq)`.execute(trx);
+    ), dr AS (
+      INSERT INTO device_risk (device_id, status, score, at, seq, insufficient_data)
+      SELECT DISTINCT ON (device_id) device_id, status, score, to_timestamp(at_ms / 1000), seq, insufficient
+      FROM rr ORDER BY device_id, at_ms DESC, seq DESC
+      ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, score = excluded.score, at = excluded.at, seq = excluded.seq,
+        insufficient_data = excluded.insufficient_data
+      WHERE (excluded.at, excluded.seq) >= (device_risk.at, device_risk.seq)
+    )`;
+}
+
+async function recordRisks(trx: Executor, risks: readonly RiskChangeRow[]): Promise<void> {
+  await run(riskItems(risks, null), trx);
 }
 
 /** Idempotent by the reading that ended each silence: a replay proposing it again adds nothing. */
-async function recordSilences(trx: Executor, silences: readonly SilenceRow[]): Promise<void> {
+function silenceItems(silences: readonly SilenceRow[], stored: RawBuilder<unknown> | null): RawBuilder<unknown> {
   const col = <T>(f: (r: SilenceRow) => T) => silences.map(f);
-  await sql`
-    INSERT INTO connectivity_episodes (device_id, from_at, from_seq, to_at, to_seq, limit_hours)
-    SELECT device_id, to_timestamp(from_ms / 1000), from_seq, to_timestamp(to_ms / 1000), to_seq, limit_hours
-    FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.silence.fromAt)}::float8[], ${col((r) => r.silence.fromSeq)}::int8[],
-                ${col((r) => r.silence.toAt)}::float8[], ${col((r) => r.silence.toSeq)}::int8[], ${col((r) => r.silence.limitHours)}::float4[])
-      AS t(device_id, from_ms, from_seq, to_ms, to_seq, limit_hours)
-    ON CONFLICT (device_id, to_seq) DO NOTHING`.execute(trx);
+  return sql`
+    se AS (
+      INSERT INTO connectivity_episodes (device_id, from_at, from_seq, to_at, to_seq, limit_hours)
+      SELECT x.device_id, to_timestamp(x.from_ms / 1000), x.from_seq, to_timestamp(x.to_ms / 1000), x.to_seq, x.limit_hours
+      FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.silence.fromAt)}::float8[], ${col((r) => r.silence.fromSeq)}::int8[],
+                  ${col((r) => r.silence.toAt)}::float8[], ${col((r) => r.silence.toSeq)}::int8[], ${col((r) => r.silence.limitHours)}::float4[])
+        AS x(device_id, from_ms, from_seq, to_ms, to_seq, limit_hours)
+      ${keptBy(stored, sql`x.to_seq`)}
+      ON CONFLICT (device_id, to_seq) DO NOTHING
+    )`;
+}
+
+async function recordSilences(trx: Executor, silences: readonly SilenceRow[]): Promise<void> {
+  await run(silenceItems(silences, null), trx);
 }
 
 /** Mark devices for a replay from before each position (the earliest one kept per device). */
+function lateItems(late: readonly ReadingKey[], stored: RawBuilder<unknown> | null): RawBuilder<unknown> {
+  return sql`
+    lt AS (
+      INSERT INTO engine_pending (device_id, at, seq)
+      SELECT DISTINCT ON (x.device_id) x.device_id, to_timestamp(x.at_ms / 1000), x.seq
+      FROM unnest(${late.map((l) => l.deviceId)}::int4[], ${late.map((l) => l.at)}::float8[], ${late.map((l) => l.seq)}::int8[])
+        AS x(device_id, at_ms, seq)
+      ${keptBy(stored, sql`x.seq`)}
+      ORDER BY x.device_id, x.at_ms, x.seq
+      ON CONFLICT (device_id) DO UPDATE SET at = excluded.at, seq = excluded.seq
+      WHERE (excluded.at, excluded.seq) < (engine_pending.at, engine_pending.seq)
+    )`;
+}
+
 export async function recordLate(trx: Executor, late: readonly ReadingKey[]): Promise<void> {
-  await sql`
-    INSERT INTO engine_pending (device_id, at, seq)
-    SELECT DISTINCT ON (device_id) device_id, to_timestamp(at_ms / 1000), seq
-    FROM unnest(${late.map((l) => l.deviceId)}::int4[], ${late.map((l) => l.at)}::float8[], ${late.map((l) => l.seq)}::int8[])
-      AS t(device_id, at_ms, seq)
-    ORDER BY device_id, at_ms, seq
-    ON CONFLICT (device_id) DO UPDATE SET at = excluded.at, seq = excluded.seq
-    WHERE (excluded.at, excluded.seq) < (engine_pending.at, engine_pending.seq)`.execute(trx);
+  await run(lateItems(late, null), trx);
 }

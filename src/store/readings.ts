@@ -101,47 +101,61 @@ function quarantineInsert(rows: readonly QuarantineRow[]) {
                          ${rows.map((r) => text(r.message))}::text[], ${rows.map((r) => pgSafeJson(r.raw))}::jsonb[])`;
 }
 
-/**
- * Insert readings none of which should exist yet, and quarantine rows, as ONE
- * autocommit statement: atomic, and one round trip per group commit. A key already
- * stored fails the whole statement (unique_violation); ON CONFLICT's speculative
- * insertion costs about twice as much per row, so it is kept for the slow path.
- */
-export async function insertNew(
-  db: Executor,
-  rows: readonly ReadingRow[],
-  quarantine: readonly QuarantineRow[],
-  /** A condition evaluated once before any row (the device leases' fence: it raises when one moved). */
-  guard?: RawBuilder<unknown>,
-): Promise<void> {
-  if (rows.length === 0) {
-    if (quarantine.length > 0) await quarantineInsert(quarantine).execute(db);
-    return;
-  }
-  // `(SELECT count(*) FROM k)` makes the readings wait for every key to be written (a
-  // data-modifying WITH that nothing reads runs after the main statement).
-  const q = quarantine.length > 0 ? sql`, q AS (${quarantineInsert(quarantine)})` : sql``;
-  await sql`
-    WITH t AS MATERIALIZED (${readingsSelect(columns(rows))} ${guard ? sql`WHERE ${guard}` : sql``}),
-    k AS (INSERT INTO reading_keys (device_id, seq, at) SELECT d, s, a FROM t RETURNING 1)${q}
-    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score)
-    SELECT d, s, a, m, v, g, sc FROM t WHERE (SELECT count(*) FROM k) > 0`.execute(db);
-}
-
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
 }
 
-/** Insert, skipping keys already stored; returns the keys inserted (`device:seq`). */
-export async function insertReadingsReturning(db: Executor, rows: readonly ReadingRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const res = await sql<{ device_id: number; seq: number }>`
-    WITH t AS MATERIALIZED (${readingsSelect(columns(rows))}),
-    k AS (INSERT INTO reading_keys (device_id, seq, at) SELECT d, s, a FROM t ON CONFLICT DO NOTHING RETURNING device_id, seq)
-    INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score)
-    SELECT t.d, t.s, t.a, t.m, t.v, t.g, t.sc FROM t JOIN k ON k.device_id = t.d AND k.seq = t.s
-    RETURNING device_id, seq`.execute(db);
-  return new Set(res.rows.map((r) => `${r.device_id}:${r.seq}`));
+export interface Written {
+  /**
+   * The keys (`device:seq`) this statement did not insert, with what was stored under each
+   * before it (a resend, or a seq reused with other content); null when the key was stored
+   * by a transaction that committed while this statement ran (look it up again). Every other
+   * key of the rows was inserted.
+   */
+  readonly notInserted: Map<string, StoredContent | null>;
+}
+
+/**
+ * Insert readings (keys already stored are skipped) and quarantine rows as ONE statement,
+ * reading back in the same statement what is stored under the keys it skipped: one round trip
+ * per group commit, resends included. `guard` is evaluated once before any row (the device
+ * leases' fence: it raises when one moved). `items` gives further WITH items of the statement,
+ * which may read the relation it is given, the keys this statement inserted: the engine's effects
+ * are written only with the readings they came from (store/engine-effects.ts effectItems).
+ */
+export async function writeReadings(
+  db: Executor,
+  rows: readonly ReadingRow[],
+  quarantine: readonly QuarantineRow[],
+  opts: {
+    readonly guard?: RawBuilder<unknown> | undefined;
+    /** Given the relation of keys inserted, (device_id, seq): more WITH items. */
+    readonly items?: (inserted: RawBuilder<unknown>) => readonly RawBuilder<unknown>[];
+  } = {},
+): Promise<Written> {
+  if (rows.length === 0) {
+    if (quarantine.length > 0) await quarantineInsert(quarantine).execute(db);
+    return { notInserted: new Map() };
+  }
+  const more = [...(quarantine.length > 0 ? [sql`q AS (${quarantineInsert(quarantine)})`] : []), ...(opts.items?.(sql`k`) ?? [])];
+  // The statement's snapshot predates its own inserts: the lookup finds only keys stored
+  // before it, and the anti-join keeps it to the rows not inserted (few: resends).
+  const res = await sql<{ d: number; s: number; at: Date | null; metric: number | null; value: number | null }>`
+    WITH t AS MATERIALIZED (${readingsSelect(columns(rows))} ${opts.guard ? sql`WHERE ${opts.guard}` : sql``}),
+    k AS (INSERT INTO reading_keys (device_id, seq, at) SELECT d, s, a FROM t ON CONFLICT DO NOTHING RETURNING device_id, seq),
+    r AS (INSERT INTO readings (device_id, seq, at, metric, value, gateway_id, score)
+          SELECT t.d, t.s, t.a, t.m, t.v, t.g, t.sc FROM t JOIN k ON k.device_id = t.d AND k.seq = t.s)
+    ${more.length > 0 ? sql`, ${sql.join(more, sql`, `)}` : sql``}
+    SELECT t.d, t.s, rd.at, rd.metric, rd.value
+    FROM t
+    LEFT JOIN reading_keys rk ON rk.device_id = t.d AND rk.seq = t.s
+    LEFT JOIN readings rd ON rd.device_id = rk.device_id AND rd.at = rk.at AND rd.seq = rk.seq
+    WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.device_id = t.d AND k.seq = t.s)`.execute(db);
+  const notInserted = new Map<string, StoredContent | null>();
+  for (const r of res.rows) {
+    notInserted.set(`${r.d}:${r.s}`, r.at === null ? null : { at: r.at.getTime(), metricId: r.metric!, value: r.value! });
+  }
+  return { notInserted };
 }
 
 /** What is stored under each key, for telling a duplicate from a seq_conflict. */

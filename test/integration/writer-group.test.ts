@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { writeGroup, type WriteBatch } from '../../src/ingest/writer.ts';
 import type { ReadingRow } from '../../src/store/readings.ts';
-import { NO_EFFECTS, type EngineEffects } from '../../src/store/engine-effects.ts';
+import { NO_EFFECTS, type DecisionRow, type EngineEffects, type RiskChangeRow } from '../../src/store/engine-effects.ts';
 
 // The group commit's bookkeeping on a real database: which rows count as inserted,
 // duplicate, conflicting or late, and which of the engine's effects are written with them.
@@ -17,7 +17,7 @@ afterAll(async () => {
   await tdb?.drop();
 });
 beforeEach(async () => {
-  await sql`TRUNCATE readings, reading_keys, engine_pending, quarantine, device_risk, risk_changes`.execute(tdb.db);
+  await sql`TRUNCATE readings, reading_keys, engine_pending, quarantine, device_risk, risk_changes, alert_triggers, alert_events, alerts CASCADE`.execute(tdb.db);
 });
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -30,7 +30,7 @@ function batch(rows: ReadingRow[], effects: EngineEffects = NO_EFFECTS): WriteBa
     indexes: rows.map((_, i) => i),
     raws: rows.map((r) => ({ seq: r.seq })),
     quarantine: [],
-    context: { gatewayId: 1, siteId: 1, source: 'ws', batchId: null },
+    context: { gatewayId: null, siteId: null, source: 'ws', batchId: null },
     effects,
   };
 }
@@ -62,5 +62,50 @@ describe('late readings in a group commit', () => {
     const { results } = await writeGroup(tdb.db, [batch([lateRow], late(lateRow))]);
     expect(results[0]).toMatchObject({ inserted: 0, duplicates: 1, lateInserted: [] });
     expect(await pending()).toEqual([]);
+  });
+});
+
+const risk = (r: ReadingRow): RiskChangeRow =>
+  ({ deviceId: r.deviceId, at: r.at, seq: r.seq, status: 'High', previous: 'Low', score: 0.9, statusChanged: true, insufficient: false });
+const decision = (r: ReadingRow): DecisionRow => ({
+  deviceId: r.deviceId,
+  decision: {
+    kind: 'shock_delivered', priority: 'high', action: 'open', score: 1, summary: 'a shock', evidence: { shocks: 1 },
+    trigger: { seq: r.seq, metric: 'shocks', value: 1, at: r.at },
+  },
+});
+
+describe('effects and conflicts in one group commit', () => {
+  let deviceId: number;
+  beforeAll(async () => {
+    await sql`INSERT INTO sites (code, name) VALUES ('wg', 'Writer group') ON CONFLICT DO NOTHING`.execute(tdb.db);
+    deviceId = (await sql<{ id: number }>`INSERT INTO devices (serial, site_id) SELECT 'WG-1', id FROM sites WHERE code = 'wg' RETURNING id`.execute(tdb.db)).rows[0]!.id;
+  });
+
+  it('writes a risk change with its new reading, not again with a resend of it, and quarantines a reused seq', async () => {
+    const first = row(deviceId, 10, 0.9);
+    await writeGroup(tdb.db, [batch([first], { ...NO_EFFECTS, risks: [risk(first)] })]);
+    await sql`UPDATE device_risk SET status = 'Low'`.execute(tdb.db);
+    const fresh = row(deviceId, 11, 0.8);
+    const { results } = await writeGroup(tdb.db, [
+      // A resend proposing the same change again (its reading is stored: nothing written).
+      batch([first], { ...NO_EFFECTS, risks: [risk(first)] }),
+      batch([fresh, row(deviceId, 10, 0.9, 99)]),
+    ]);
+    expect(results[0]).toMatchObject({ inserted: 0, duplicates: 1, conflicts: [] });
+    expect(results[1]).toMatchObject({ inserted: 1, duplicates: 0, conflicts: [{ index: 1 }] });
+    expect((await sql<{ status: string }>`SELECT status FROM device_risk`.execute(tdb.db)).rows).toEqual([{ status: 'Low' }]);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM risk_changes`.execute(tdb.db)).rows[0]!.n).toBe(1);
+    expect((await sql<{ code: string }>`SELECT code FROM quarantine`.execute(tdb.db)).rows).toEqual([{ code: 'seq_conflict' }]);
+  });
+
+  it('applies a decision of a reading it stored, in the same transaction, and skips one whose reading was stored before', async () => {
+    const shock = row(deviceId, 20, 1);
+    const first = await writeGroup(tdb.db, [batch([row(deviceId, 19, 0.1)]), batch([shock], { ...NO_EFFECTS, decisions: [decision(shock)] })]);
+    expect(first.events).toMatchObject([{ type: 'opened', kind: 'shock_delivered' }]);
+    const again = await writeGroup(tdb.db, [batch([shock], { ...NO_EFFECTS, decisions: [decision(shock)] })]);
+    expect(again.events).toEqual([]);
+    expect(again.results[0]).toMatchObject({ inserted: 0, duplicates: 1 });
+    expect((await sql<{ occurrences: number }>`SELECT occurrences FROM alerts`.execute(tdb.db)).rows).toEqual([{ occurrences: 1 }]);
   });
 });
