@@ -165,8 +165,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   }
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs, socketCap.max);
   const writer = new GroupCommitWriter(db, config.ingest, {
-    flushed: (seconds) => {
-      metrics.commitSeconds.observe(seconds);
+    flushed: (seconds, path) => {
+      metrics.commitSeconds.observe({ path }, seconds);
       metrics.queuedRows.set(writer.pendingRows);
     },
     failed: (err) => {

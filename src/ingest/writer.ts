@@ -47,7 +47,7 @@ export interface WriterOptions {
 }
 
 export interface WriterObserver {
-  flushed(seconds: number): void;
+  flushed(seconds: number, path: GroupResult['path']): void;
   failed(err: unknown): void;
   /** Alert events committed by a flush, in cursor order. */
   alertEvents?(events: readonly AlertEventRow[]): void;
@@ -153,8 +153,8 @@ export class GroupCommitWriter {
     this.inflight++;
     const started = process.hrtime.bigint();
     writeGroup(this.db, group.map((p) => p.batch))
-      .then(({ results, events }) => {
-        this.observer.flushed(Number(process.hrtime.bigint() - started) / 1e9);
+      .then(({ results, events, path }) => {
+        this.observer.flushed(Number(process.hrtime.bigint() - started) / 1e9, path);
         if (events.length > 0) this.observer.alertEvents?.(events);
         group.forEach((p, i) => p.resolve(results[i]!));
       })
@@ -181,6 +181,8 @@ export interface GroupResult {
   /** One per batch, in order. */
   readonly results: WriteResult[];
   readonly events: AlertEventRow[];
+  /** One autocommit statement, or a transaction (alert decisions to apply). */
+  readonly path: 'statement' | 'transaction';
 }
 
 /**
@@ -228,13 +230,13 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   };
   if (decisions.length === 0) {
     const { results } = await write(db);
-    return { results, events: [] };
+    return { results, events: [], path: 'statement' };
   }
   return db.transaction().execute(async (trx) => {
     const { results, inserted } = await write(trx);
     const applied = decisions.filter((d) => inserted.has(key({ deviceId: d.deviceId, seq: d.decision.trigger.seq })));
     const events = applied.length > 0 ? await applyEffects(trx, { decisions: applied, risks: [], late: [] }) : [];
-    return { results, events };
+    return { results, events, path: 'transaction' as const };
   });
 }
 
