@@ -8,7 +8,7 @@ import {
   type StoredContent,
 } from '../store/readings.ts';
 import { ServiceError } from '../errors.ts';
-import { applyEffects, effectItems, NO_EFFECTS, type AlertEventRow, type EngineEffects, type Executor, type ReadingKey } from '../store/engine-effects.ts';
+import { applyDecisions, effectItems, NO_EFFECTS, type AlertEventRow, type EngineEffects, type Executor, type ReadingKey } from '../store/engine-effects.ts';
 import { fenceCondition, isLeaseLost, type Fences } from '../store/leases.ts';
 
 // Group commit: batches from every socket queue here and are written together, one
@@ -235,7 +235,7 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   return db.transaction().execute(async (trx) => {
     const { results, inserted } = await write(trx);
     const applied = decisions.filter((d) => inserted.has(key({ deviceId: d.deviceId, seq: d.decision.trigger.seq })));
-    const events = applied.length > 0 ? await applyEffects(trx, { decisions: applied, risks: [], late: [] }) : [];
+    const events = await applyDecisions(trx, applied);
     return { results, events, path: 'transaction' as const };
   });
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './db.ts';
 import type { AlertDecision, AlertKind, Priority, RiskStatus, SilenceEpisode } from '../engine/index.ts';
-import { foldIntoDigest } from './conditions.ts';
+import { FOLDABLE_KINDS, foldIntoDigest } from './conditions.ts';
 
 // SQL of the engine's side effects: alerts raised and updated, risk changes, past silences
 // (connectivity episodes), late readings marked for a replay. A device's history for a rebuild (pending replays, snapshots, stored
@@ -74,8 +74,10 @@ export const ts = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000)`;
  * smaller cursor committed later.
  */
 export async function lockAlertEvents(db: Executor): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(7226637)`.execute(db);
+  await sql`SELECT pg_advisory_xact_lock(${sql.lit(ALERT_EVENTS_LOCK)})`.execute(db);
 }
+
+const ALERT_EVENTS_LOCK = 7226637;
 
 /**
  * Apply the engine's decisions and risk changes and record past silences and late readings,
@@ -86,32 +88,68 @@ export async function applyEffects(trx: Executor, effects: EngineEffects): Promi
   if (effects.late.length > 0) await recordLate(trx, effects.late);
   if (effects.risks.length > 0) await recordRisks(trx, effects.risks);
   if (effects.silences && effects.silences.length > 0) await recordSilences(trx, effects.silences);
-  if (effects.decisions.length === 0) return [];
-  await lockAlertEvents(trx);
+  return applyDecisions(trx, effects.decisions);
+}
+
+/**
+ * Apply alert decisions in their order, under the alert events' lock. Decisions about
+ * different alerts (device and kind) do not depend on each other, so they go as layers, one
+ * statement each: the first decision of every (device, kind), then the second, and so on. A
+ * decision that a patient's known condition may fold depends on what the decisions before it
+ * opened; when any device of the group has a condition not ended, they go one by one.
+ */
+export async function applyDecisions(trx: Executor, decisions: readonly DecisionRow[]): Promise<AlertEventRow[]> {
+  if (decisions.length === 0) return [];
+  const foldable = [...new Set(decisions.filter((d) => isFoldable(d.decision.kind)).map((d) => d.deviceId))];
+  const res = await sql<{ conditions: boolean }>`
+    SELECT pg_advisory_xact_lock(${sql.lit(ALERT_EVENTS_LOCK)}) IS NULL AS locked,
+           ${foldable.length > 0
+             ? sql`EXISTS (SELECT 1 FROM known_conditions k JOIN enrolments e ON e.patient_id = k.patient_id
+                           WHERE e.device_id = ANY(${foldable}::int4[]) AND k.ended_at IS NULL)`
+             : sql`false`} AS conditions`.execute(trx);
   const events: AlertEventRow[] = [];
-  for (const d of effects.decisions) {
-    const e = await applyDecision(trx, d);
-    if (e) events.push(e);
+  if (res.rows[0]!.conditions) {
+    for (const d of decisions) {
+      if (await foldIntoDigest(trx, d.deviceId, d.decision)) continue;
+      events.push(...(await applyLayer(trx, [d])));
+    }
+    return events;
   }
+  const layers: DecisionRow[][] = [];
+  const seen = new Map<string, number>();
+  for (const d of decisions) {
+    const k = `${d.deviceId}:${d.decision.kind}`;
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    (layers[n] ??= []).push(d);
+  }
+  for (const layer of layers) events.push(...(await applyLayer(trx, layer)));
   return events;
 }
 
-async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionRow): Promise<AlertEventRow | null> {
-  // A known condition of this kind: counted in its weekly digest instead of opening.
-  if (await foldIntoDigest(trx, deviceId, d)) return null;
-  const t = d.trigger;
-  const trigger = JSON.stringify({ seq: t.seq, metric: t.metric, value: t.value, at: new Date(t.at).toISOString() });
+const isFoldable = (kind: AlertKind) => (FOLDABLE_KINDS as readonly string[]).includes(kind);
+
+/** Decisions about distinct alerts (device and kind), in one statement; their events in decision order. */
+async function applyLayer(trx: Executor, layer: readonly DecisionRow[]): Promise<AlertEventRow[]> {
+  const col = <T>(f: (r: DecisionRow, i: number) => T) => layer.map(f);
+  const triggers = col(({ decision: { trigger: t } }) => JSON.stringify({ seq: t.seq, metric: t.metric, value: t.value, at: new Date(t.at).toISOString() }));
   // Rank of a priority, for "raise only": low < medium < high.
   const rank = (p: ReturnType<typeof sql>) => sql`array_position(ARRAY['low','medium','high'], ${p})`;
-  // Runs under lockAlertEvents, so the NOT EXISTS check cannot race another writer.
-  const res = await sql<{ cursor: number; alert_id: number; type: 'opened' | 'updated'; priority: Priority }>`
-    WITH a AS (
+  // Runs under the alert events' lock, so the NOT EXISTS check cannot race another writer.
+  const res = await sql<{ cursor: number; alert_id: number; type: 'opened' | 'updated'; priority: Priority; kind: AlertKind }>`
+    WITH x AS (
+      SELECT * FROM unnest(${col((_, i) => i)}::int4[], ${col((r) => r.deviceId)}::int4[], ${col((r) => r.decision.kind)}::text[],
+                           ${col((r) => r.decision.priority)}::text[], ${col((r) => r.decision.trigger.at)}::float8[],
+                           ${col((r) => r.decision.trigger.seq)}::int8[], ${triggers}::jsonb[], ${col((r) => r.decision.score)}::float8[],
+                           ${col((r) => r.decision.summary)}::text[], ${col((r) => JSON.stringify(r.decision.evidence))}::jsonb[])
+        AS x(ord, device_id, kind, priority, at_ms, seq, trigger, score, summary, evidence)
+    ), a AS (
       INSERT INTO alerts (device_id, site_id, kind, priority, opened_at, last_seen_at, trigger, score, summary, evidence)
-      SELECT ${deviceId}, d.site_id, ${d.kind}, ${d.priority}, ${ts(t.at)}, ${ts(t.at)}, ${trigger}::jsonb,
-             ${d.score}, ${d.summary}, ${JSON.stringify(d.evidence)}::jsonb
-      FROM devices d
-      WHERE d.id = ${deviceId} AND NOT EXISTS (
-        SELECT 1 FROM alert_triggers WHERE device_id = ${deviceId} AND kind = ${d.kind} AND seq = ${t.seq}::int8)
+      SELECT x.device_id, d.site_id, x.kind, x.priority, to_timestamp(x.at_ms / 1000), to_timestamp(x.at_ms / 1000),
+             x.trigger, x.score, x.summary, x.evidence
+      FROM x JOIN devices d ON d.id = x.device_id
+      WHERE NOT EXISTS (SELECT 1 FROM alert_triggers t WHERE t.device_id = x.device_id AND t.kind = x.kind AND t.seq = x.seq)
+      ORDER BY x.ord
       ON CONFLICT (device_id, kind) WHERE status <> 'resolved' DO UPDATE SET
         occurrences = alerts.occurrences + 1,
         priority = CASE WHEN ${rank(sql`excluded.priority`)} > ${rank(sql`alerts.priority`)}
@@ -125,17 +163,19 @@ async function applyDecision(trx: Executor, { deviceId, decision: d }: DecisionR
         evidence = CASE WHEN excluded.last_seen_at >= alerts.last_seen_at THEN excluded.evidence ELSE alerts.evidence END,
         score = CASE WHEN excluded.last_seen_at >= alerts.last_seen_at THEN excluded.score ELSE alerts.score END,
         updated_at = now()
-      RETURNING id, (xmax = 0) AS opened, priority, occurrences
+      RETURNING id, device_id, kind, (xmax = 0) AS opened, priority, occurrences
     ), applied AS (
-      INSERT INTO alert_triggers (device_id, kind, seq, alert_id) SELECT ${deviceId}, ${d.kind}, ${t.seq}::int8, id FROM a
+      INSERT INTO alert_triggers (device_id, kind, seq, alert_id) SELECT a.device_id, a.kind, x.seq, a.id FROM a JOIN x USING (device_id, kind)
+    ), ev AS (
+      INSERT INTO alert_events (alert_id, type, data)
+      SELECT a.id, CASE WHEN a.opened THEN 'opened' ELSE 'updated' END,
+             jsonb_build_object('priority', a.priority, 'occurrences', a.occurrences, 'trigger', x.trigger)
+      FROM a JOIN x USING (device_id, kind)
+      ORDER BY x.ord
+      RETURNING cursor, alert_id, type, data->>'priority' AS priority
     )
-    INSERT INTO alert_events (alert_id, type, data)
-    SELECT id, CASE WHEN opened THEN 'opened' ELSE 'updated' END,
-           jsonb_build_object('priority', priority, 'occurrences', occurrences, 'trigger', ${trigger}::jsonb)
-    FROM a
-    RETURNING cursor, alert_id, type, data->>'priority' AS priority`.execute(trx);
-  const row = res.rows[0];
-  return row ? { cursor: row.cursor, alertId: row.alert_id, type: row.type, kind: d.kind, priority: row.priority } : null;
+    SELECT ev.cursor, ev.alert_id, ev.type, ev.priority, a.kind FROM ev JOIN a ON a.id = ev.alert_id ORDER BY ev.cursor`.execute(trx);
+  return res.rows.map((r) => ({ cursor: r.cursor, alertId: r.alert_id, type: r.type, kind: r.kind, priority: r.priority }));
 }
 
 /**

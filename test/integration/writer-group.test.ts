@@ -67,10 +67,10 @@ describe('late readings in a group commit', () => {
 
 const risk = (r: ReadingRow): RiskChangeRow =>
   ({ deviceId: r.deviceId, at: r.at, seq: r.seq, status: 'High', previous: 'Low', score: 0.9, statusChanged: true, insufficient: false });
-const decision = (r: ReadingRow): DecisionRow => ({
+const decision = (r: ReadingRow, kind: DecisionRow['decision']['kind'] = 'shock_delivered', priority: 'low' | 'high' = 'high'): DecisionRow => ({
   deviceId: r.deviceId,
   decision: {
-    kind: 'shock_delivered', priority: 'high', action: 'open', score: 1, summary: 'a shock', evidence: { shocks: 1 },
+    kind, priority, action: 'open', score: 1, summary: `${kind} at ${r.seq}`, evidence: { seq: r.seq },
     trigger: { seq: r.seq, metric: 'shocks', value: 1, at: r.at },
   },
 });
@@ -107,5 +107,26 @@ describe('effects and conflicts in one group commit', () => {
     expect(again.events).toEqual([]);
     expect(again.results[0]).toMatchObject({ inserted: 0, duplicates: 1 });
     expect((await sql<{ occurrences: number }>`SELECT occurrences FROM alerts`.execute(tdb.db)).rows).toEqual([{ occurrences: 1 }]);
+  });
+
+  it('applies several decisions about one alert in their order, with those about other alerts', async () => {
+    const a = row(deviceId, 30, 1);
+    const b = row(deviceId, 31, 1);
+    const c = row(deviceId, 32, 1);
+    const { events } = await writeGroup(tdb.db, [
+      batch([a, b], { ...NO_EFFECTS, decisions: [decision(a, 'battery', 'low'), decision(a), decision(b, 'battery', 'high')] }),
+      batch([c], { ...NO_EFFECTS, decisions: [decision(c, 'battery', 'low')] }),
+    ]);
+    const battery = events.filter((e) => e.kind === 'battery');
+    expect(battery.map((e) => [e.type, e.priority])).toEqual([['opened', 'low'], ['updated', 'high'], ['updated', 'high']]);
+    expect(events.filter((e) => e.kind === 'shock_delivered').map((e) => e.type)).toEqual(['opened']);
+    expect(events.map((e) => e.cursor)).toEqual([...events.map((e) => e.cursor)].sort((x, y) => x - y));
+    const alerts = (await sql<{ kind: string; occurrences: number; priority: string; summary: string }>`
+      SELECT kind, occurrences, priority, summary FROM alerts ORDER BY kind`.execute(tdb.db)).rows;
+    expect(alerts).toEqual([
+      { kind: 'battery', occurrences: 3, priority: 'high', summary: 'battery at 32' },
+      { kind: 'shock_delivered', occurrences: 1, priority: 'high', summary: 'shock_delivered at 30' },
+    ]);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_triggers`.execute(tdb.db)).rows[0]!.n).toBe(4);
   });
 });
