@@ -17,17 +17,16 @@
 // its lease (leases.ts); every write of its state carries the lease's fence.
 //
 // The state cache is device-state.ts, rebuilds and replays replays.ts, the per-device
-// configuration device-config.ts; this module scores and snapshots.
+// configuration device-config.ts, snapshots and eviction state-saver.ts; this module scores.
 import type { FastifyBaseLogger } from 'fastify';
 import { comesAfter, type DeviceState, type EngineConfig } from '../engine/index.ts';
-import { dayOf } from '../engine/time.ts';
 import type { Db } from '../store/db.ts';
 import type { EngineMetrics } from '../observability/metrics.ts';
 import type { AlertEventRow, DecisionRow, EngineEffects, ReadingKey, RiskChangeRow, SilenceRow } from '../store/engine-effects.ts';
-import { saveSnapshots } from '../store/engine-history.ts';
 import type { Fences } from '../store/leases.ts';
 import { DeviceConfigs } from './device-config.ts';
-import { DeviceStates, snapshotRows, takeIn, type Entry } from './device-state.ts';
+import { DeviceStates, takeIn, type Entry } from './device-state.ts';
+import { StateSaver } from './state-saver.ts';
 import { Ownership } from './ownership.ts';
 import { Replays } from './replays.ts';
 import type { DeviceLeases } from './leases.ts';
@@ -73,9 +72,9 @@ export class ScoringService {
   private readonly states = new DeviceStates();
   private readonly configs: DeviceConfigs;
   private readonly replays: Replays;
+  private readonly saver: StateSaver;
   /** Device leases across instances; null when this process is alone. */
   private readonly ownership: Ownership | null;
-  private closed = false;
 
   constructor(
     private readonly db: Db,
@@ -85,6 +84,7 @@ export class ScoringService {
     this.ownership = opts.leases
       ? new Ownership(db, this.states, opts.leases, { snapshotKeepDays: opts.snapshotKeepDays, retryAfterMs: opts.retryAfterMs ?? 1000 })
       : null;
+    this.saver = new StateSaver(db, this.states, this.ownership, opts);
     const own = this.ownership;
     this.replays = new Replays(db, this.states, this.configs, {
       ...opts,
@@ -198,99 +198,21 @@ export class ScoringService {
   }
 
   /** Save a snapshot of every device due one (all changed devices when `all`). */
-  async snapshot(all = false): Promise<number> {
-    const due: Array<[number, Entry]> = [];
-    for (const [deviceId, e] of this.states) {
-      const t = e.tracked;
-      if (!t || !e.dirty || e.inflight > 0 || e.rebuilding) continue;
-      const { lastAt, firstAt } = t.engine;
-      if (lastAt === null) continue;
-      const day = dayOf(lastAt);
-      if (!all && e.snapshotDay !== null && day - e.snapshotDay < this.opts.snapshotEveryDays) continue;
-      if (!all && e.snapshotDay === null && firstAt !== null && day - dayOf(firstAt) < this.opts.snapshotEveryDays) continue;
-      due.push([deviceId, e]);
-    }
-    return this.save(due);
+  snapshot(all = false): Promise<number> {
+    return this.saver.snapshot(all);
   }
 
   /**
    * Forget the state of every device that scored nothing for `idleMs` (wall clock), after a
-   * snapshot of its current state: its next reading loads it again from that snapshot (one
-   * batched load, nothing to replay), so memory follows the devices sending now, not every
-   * device ever seen. Returns how many were forgotten.
+   * snapshot of its current state (state-saver.ts). Returns how many were forgotten.
    */
-  async evictIdle(idleMs: number, now = Date.now()): Promise<number> {
-    const idle: Array<[number, Entry]> = [];
-    for (const [deviceId, e] of this.states) {
-      if (e.inflight === 0 && !e.rebuilding && now - e.usedAt >= idleMs) idle.push([deviceId, e]);
-    }
-    if (idle.length === 0) return 0;
-    // With leases, an idle device is handed back too: saved, released, forgotten.
-    if (this.ownership) {
-      await this.ownership.release(idle, this.opts.snapshotEveryDays * 86_400_000);
-      return idle.length;
-    }
-    // Off the periodic rhythm: replaces a snapshot of the last ENGINE_SNAPSHOT_DAYS, so the
-    // table keeps about one per period per device however often devices go idle.
-    await this.save(idle.filter(([, e]) => e.dirty), this.opts.snapshotEveryDays * 86_400_000);
-    let n = 0;
-    for (const [deviceId, e] of idle) if (now - e.usedAt >= idleMs && this.states.evict(deviceId, e)) n++;
-    return n;
-  }
-
-  /** Snapshot the given devices' current states; an entry that took in nothing meanwhile is clean. */
-  private async save(list: ReadonlyArray<readonly [number, Entry]>, replaceWithinMs = 0): Promise<number> {
-    const { rows, taken: takenPairs } = snapshotRows(list);
-    const taken = takenPairs.map(([, e]) => e);
-    if (rows.length === 0) return 0;
-    const saving = saveSnapshots(this.db, rows, this.opts.snapshotKeepDays * 86_400_000, replaceWithinMs, this.fenceOf(takenPairs));
-    // A late reading may arrive while this is written: its replay waits for the write and
-    // then deletes what it made stale (applyReplay), so no snapshot lacking it survives.
-    const settled = saving.then(() => undefined, () => undefined);
-    for (const e of taken) e.saving = settled;
-    try {
-      await saving;
-    } finally {
-      for (const e of taken) if (e.saving === settled) e.saving = null;
-    }
-    rows.forEach((r, i) => {
-      taken[i]!.snapshotDay = dayOf(r.at);
-      // A reading taken in meanwhile keeps the entry dirty.
-      if (taken[i]!.tracked?.engine.lastSeq === r.seq && taken[i]!.tracked?.engine.lastAt === r.at) taken[i]!.dirty = false;
-    });
-    return rows.length;
+  evictIdle(idleMs: number, now = Date.now()): Promise<number> {
+    return this.saver.evictIdle(idleMs, now);
   }
 
   close(): void {
-    this.closed = true;
     this.replays.close();
-    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-  }
-
-  private snapshotTimer: NodeJS.Timeout | null = null;
-
-  /**
-   * Event time can run far ahead of the wall clock (a backlog, a simulation): a device due a
-   * snapshot gets one within moments rather than at the next periodic tick, so a replay
-   * starts from a recent state.
-   */
-  private snapshotSoonIfDue(deviceIds: readonly number[]): void {
-    if (this.snapshotTimer || this.closed) return;
-    const every = this.opts.snapshotEveryDays;
-    const due = deviceIds.some((id) => {
-      const e = this.states.get(id);
-      const at = e?.tracked?.engine.lastAt;
-      const since = e?.snapshotDay ?? (e?.tracked?.engine.firstAt != null ? dayOf(e.tracked.engine.firstAt) : null);
-      return at != null && since !== null && dayOf(at) - since >= every;
-    });
-    if (!due) return;
-    this.snapshotTimer = setTimeout(() => {
-      this.snapshotTimer = null;
-      this.snapshot().catch((err: unknown) => {
-        if (!this.closed) this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot failed; retried later');
-      });
-    }, 200);
-    this.snapshotTimer.unref();
+    this.saver.close();
   }
 
   /**
@@ -333,7 +255,7 @@ export class ScoringService {
       m.engineReadings.inc({ outcome: 'scored' }, scored.scores.length - scored.effects.late.length);
       m.engineReadings.inc({ outcome: 'late' }, lateInserted.length);
     }
-    this.snapshotSoonIfDue(scored.deviceIds);
+    this.saver.soonIfDue(scored.deviceIds);
     const replay = new Set(lateInserted.map((l) => l.deviceId));
     // Mark before releasing: a snapshot must not be taken of a device owing a replay.
     for (const id of replay) {
