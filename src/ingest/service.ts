@@ -16,7 +16,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import { isRejection, MAX_SEQ, validateReading, type ValidReading } from './protocol.ts';
 import { DeviceRegistry } from './devices.ts';
 import { GatewayBudgets } from './gateway-budget.ts';
-import type { GroupCommitWriter, WriteBatch, WriteResult } from './writer.ts';
+import type { GroupCommitWriter } from './writer.ts';
+import type { WriteBatch, WriteResult } from './group-write.ts';
 import type { ScoringService } from '../scoring/service.ts';
 import type { ReadingRow } from '../store/readings.ts';
 

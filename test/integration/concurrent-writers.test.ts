@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { writeGroup, type WriteBatch } from '../../src/ingest/writer.ts';
+import { writeGroup, type WriteBatch } from '../../src/ingest/group-write.ts';
 import type { ReadingRow } from '../../src/store/readings.ts';
 
 let tdb: TestDatabase;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
-import { writeGroup } from '../../src/ingest/writer.ts';
+import { writeGroup } from '../../src/ingest/group-write.ts';
 import type { ReadingRow } from '../../src/store/readings.ts';
 import { partitionName, readingPartitions } from '../../src/store/partitions.ts';
 import { addMonths } from '../../src/partitions/maintenance.ts';

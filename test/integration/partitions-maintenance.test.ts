@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startService } from '../helpers/service.ts';
-import { writeGroup, type WriteBatch } from '../../src/ingest/writer.ts';
+import { writeGroup, type WriteBatch } from '../../src/ingest/group-write.ts';
 import type { ReadingRow } from '../../src/store/readings.ts';
 import { detachedMonths, detachMonth, partitionName, readingPartitions } from '../../src/store/partitions.ts';
 import { addMonths, planMaintenance, runMaintenance, type MaintenanceOptions } from '../../src/partitions/maintenance.ts';

@@ -7,7 +7,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { createDb, type DbHandle } from '../../src/store/db.ts';
 import { createMigrator, migrateToLatest } from '../../src/store/migrate.ts';
-import { writeGroup, type WriteBatch } from '../../src/ingest/writer.ts';
+import { writeGroup, type WriteBatch } from '../../src/ingest/group-write.ts';
 import type { ReadingRow } from '../../src/store/readings.ts';
 import { readingPartitions } from '../../src/store/partitions.ts';
 

@@ -1,0 +1,164 @@
+import type { Db } from '../store/db.ts';
+import { insertQuarantine, storedContent, writeReadings, type QuarantineRow, type ReadingRow, type StoredContent } from '../store/readings.ts';
+import { applyDecisions, effectItems, NO_EFFECTS, type AlertEventRow, type EngineEffects, type Executor, type ReadingKey } from '../store/engine-effects.ts';
+import { fenceCondition, type Fences } from '../store/leases.ts';
+
+// One group commit's write (writer.ts queues the batches and calls it): which rows are new,
+// resent or conflicting, and which of the engine's effects go with the rows stored.
+
+export interface WriteBatch {
+  readonly rows: readonly ReadingRow[];
+  /** Per row: its index in the gateway's batch, for seq_conflict reports. */
+  readonly indexes: readonly number[];
+  /** Per row: the reading as sent, kept in quarantine if it conflicts. */
+  readonly raws: readonly unknown[];
+  readonly quarantine: readonly QuarantineRow[];
+  readonly context: Omit<QuarantineRow, 'idx' | 'code' | 'message' | 'raw'>;
+  /** The engine's decisions and risk changes for these rows, written in the same transaction. */
+  readonly effects?: EngineEffects;
+  /** The device leases the rows were scored under: refused whole if one has moved (scoring/leases.ts). */
+  readonly fences?: Fences | null;
+}
+
+export interface WriteResult {
+  readonly inserted: number;
+  readonly duplicates: number;
+  readonly conflicts: ReadonlyArray<{ index: number; message: string }>;
+  /** Rows stored out of their device's event-time order (see src/scoring). */
+  readonly lateInserted: readonly ReadingKey[];
+}
+
+const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
+
+export interface GroupResult {
+  /** One per batch, in order. */
+  readonly results: WriteResult[];
+  readonly events: AlertEventRow[];
+  /** One autocommit statement, or a transaction (alert decisions to apply). */
+  readonly path: 'statement' | 'transaction';
+}
+
+/**
+ * Write one group: its readings, quarantine rows, and the engine's risk changes, past silences
+ * and late readings as ONE autocommit statement (store/readings.ts writeReadings); only a group
+ * with alert decisions takes a transaction, whose first statement is that same one, followed by
+ * the decisions. Effects are written only for readings this group stored.
+ */
+export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<GroupResult> {
+  // A key may appear twice within a group; the database sees each key once, the first copy.
+  const unique = new Map<string, ReadingRow>();
+  for (const b of batches) {
+    for (const r of b.rows) {
+      const k = key(r);
+      if (!unique.has(k)) unique.set(k, r);
+    }
+  }
+  // Key order: concurrent groups then take their unique-index locks in the same
+  // order, so two flushes holding keys the other needs cannot deadlock.
+  const uniqueRows = [...unique.values()].sort((a, b) => a.deviceId - b.deviceId || a.seq - b.seq);
+  const quarantine = batches.flatMap((b) => b.quarantine);
+  const fences = mergeFences(batches);
+  const all = batches.map((b) => b.effects ?? NO_EFFECTS);
+  // A late reading owes a replay only if its own unscored row is the one written.
+  const late = all.flatMap((e) => e.late.filter((l) => unique.get(key(l))?.score === null));
+  const effects = { risks: all.flatMap((e) => e.risks), late, silences: all.flatMap((e) => e.silences ?? []) };
+  const items = (inserted: Parameters<typeof effectItems>[1]) => effectItems(effects, inserted);
+  const decisions = all.flatMap((e) => e.decisions);
+
+  const write = async (ex: Executor) => {
+    const { notInserted } = await writeReadings(ex, uniqueRows, quarantine, { guard: fences ? fenceCondition(fences) : undefined, items });
+    // Stored by a flush that committed while this one ran: its content is visible now.
+    const unseen = [...notInserted].filter(([, c]) => c === null).map(([k]) => unique.get(k)!);
+    if (unseen.length > 0) for (const [k, c] of await storedContent(ex, unseen)) notInserted.set(k, c);
+    const inserted = { has: (k: string) => unique.has(k) && !notInserted.has(k) };
+    const stored = new Map<string, StoredContent>();
+    for (const [k, r] of unique) {
+      const before = notInserted.get(k);
+      if (before) stored.set(k, before);
+      else if (before === undefined) stored.set(k, r); // inserted by this group: its first copy
+    }
+    const classified = classify(batches, inserted, stored, unique);
+    await insertQuarantine(ex, classified.conflicts);
+    return { ...classified, inserted };
+  };
+  if (decisions.length === 0) {
+    const { results } = await write(db);
+    return { results, events: [], path: 'statement' };
+  }
+  return db.transaction().execute(async (trx) => {
+    const { results, inserted } = await write(trx);
+    const applied = decisions.filter((d) => inserted.has(key({ deviceId: d.deviceId, seq: d.decision.trigger.seq })));
+    const events = await applyDecisions(trx, applied);
+    return { results, events, path: 'transaction' as const };
+  });
+}
+
+/** The fences of every batch of the group, one per device (a device under two fences cannot hold both). */
+function mergeFences(batches: readonly WriteBatch[]): Fences | null {
+  let owner: string | null = null;
+  const byDevice = new Map<number, number>();
+  for (const b of batches) {
+    const f = b.fences;
+    if (!f) continue;
+    owner ??= f.owner;
+    if (f.owner !== owner) return { owner, devices: [-1], fences: [0] }; // refused: re-registered meanwhile
+    f.devices.forEach((d, i) => {
+      const fence = f.fences[i]!;
+      const had = byDevice.get(d);
+      byDevice.set(d, had === undefined || had === fence ? fence : 0);
+    });
+  }
+  return owner === null ? null : { owner, devices: [...byDevice.keys()], fences: [...byDevice.values()] };
+}
+
+interface Classified {
+  readonly results: WriteResult[];
+  readonly conflicts: QuarantineRow[];
+}
+
+/**
+ * Whether a late reading's own unscored row was stored: only then does its device owe a replay.
+ * A copy of a reading the state took in, arriving in the same group as the original (a resend
+ * racing its first send), shares its key; the scored original is what was stored.
+ */
+function storedUnscored(l: ReadingKey, inserted: { has(key: string): boolean }, first: ReadonlyMap<string, ReadingRow>): boolean {
+  const k = key(l);
+  return inserted.has(k) && first.get(k)?.score === null;
+}
+
+/** Each row: inserted (first of its key, if the key was inserted), duplicate, or conflict. */
+function classify(
+  batches: readonly WriteBatch[],
+  inserted: { has(key: string): boolean },
+  stored: ReadonlyMap<string, StoredContent>,
+  /** The first row of each key in the group: the one written. */
+  first: ReadonlyMap<string, ReadingRow>,
+): Classified {
+  const conflictRows: QuarantineRow[] = [];
+  const claimed = new Set<string>();
+  const results = batches.map((b) => {
+    const lateInserted: ReadingKey[] = [];
+    for (const l of b.effects?.late ?? []) if (storedUnscored(l, inserted, first)) lateInserted.push(l);
+    let ins = 0;
+    let dup = 0;
+    const conflicts: Array<{ index: number; message: string }> = [];
+    b.rows.forEach((r, i) => {
+      const k = key(r);
+      if (inserted.has(k) && !claimed.has(k)) {
+        claimed.add(k);
+        ins++;
+        return;
+      }
+      const s = stored.get(k);
+      if (s && s.at === r.at && s.metricId === r.metricId && s.value === r.value) {
+        dup++;
+        return;
+      }
+      const message = `seq ${r.seq} of this device is already stored with different content`;
+      conflicts.push({ index: b.indexes[i]!, message });
+      conflictRows.push({ ...b.context, idx: b.indexes[i]!, code: 'seq_conflict', message, raw: b.raws[i] });
+    });
+    return { inserted: ins, duplicates: dup, conflicts, lateInserted };
+  });
+  return { results, conflicts: conflictRows };
+}
