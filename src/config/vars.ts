@@ -33,7 +33,7 @@ export const VARS = {
   INGEST_MAX_FRAME_BYTES: { kind: 'int', def: MiB, min: 1024, max: 64 * MiB, doc: 'largest WebSocket frame; bigger closes the socket with 1009' },
   INGEST_MAX_BODY_BYTES: { kind: 'int', def: MiB, min: 1024, max: 64 * MiB, doc: 'largest HTTP body; bigger is answered 413' },
   INGEST_MAX_BATCH: { kind: 'int', def: 5000, min: 1, max: 5000, doc: 'most readings in one batch (the protocol allows 5,000)' },
-  INGEST_FLUSH_ROWS: { kind: 'int', def: 1000, min: 1, max: 100_000, doc: 'group commit: rows that trigger a flush' },
+  INGEST_FLUSH_ROWS: { kind: 'int', def: 2000, min: 1, max: 100_000, doc: 'group commit: rows that trigger a flush' },
   INGEST_FLUSH_MS: { kind: 'int', def: 4, min: 0, max: 1000, doc: 'group commit: longest wait before a flush, ms' },
   INGEST_MAX_QUEUED_ROWS: { kind: 'int', def: 100_000, min: 100, max: 10_000_000, doc: 'queued rows before new batches get `unavailable`' },
   INGEST_WRITERS: { kind: 'int', def: 2, min: 1, max: 16, doc: 'flushes in flight at once' },
