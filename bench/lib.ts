@@ -49,9 +49,24 @@ export function startBenchService(
 
 /** The service's resident memory, from its own /metrics. */
 export async function serviceRssMiB(port: number): Promise<number> {
+  return (await serviceGauges(port)).rssMiB;
+}
+
+/**
+ * The service's resident memory and its event loop's delay since the previous scrape of
+ * /metrics (prom-client resets the delay histogram at every scrape: scrape once to start).
+ */
+export async function serviceGauges(port: number): Promise<{ rssMiB: number; loopP99Ms: number; loopMaxMs: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = /^process_resident_memory_bytes (\d+(\.\d+)?(e\+\d+)?)/m.exec(text);
-  return m ? Number(m[1]) / 2 ** 20 : NaN;
+  const gauge = (name: string) => {
+    const m = new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+  return {
+    rssMiB: gauge('process_resident_memory_bytes') / 2 ** 20,
+    loopP99Ms: gauge('nodejs_eventloop_lag_p99_seconds') * 1000,
+    loopMaxMs: gauge('nodejs_eventloop_lag_max_seconds') * 1000,
+  };
 }
 
 export function percentile(sorted: Float64Array, p: number): number {

@@ -2,7 +2,7 @@
 // addresses, driven either as fast as acks come back (capacity) or at a fixed rate (paced).
 import fs from 'node:fs';
 import WebSocket from 'ws';
-import { percentile, serviceRssMiB } from '../lib.ts';
+import { percentile, serviceGauges } from '../lib.ts';
 import type { Frame, Workload } from './workload.ts';
 
 /** Loopback source addresses the sockets are spread over (127.0.0.1 … 127.0.0.N). */
@@ -35,6 +35,9 @@ export interface RealisticResult {
   /** The bench process's own CPU over the phase, ms (it shares the machine). */
   benchCpuMs: number;
   rssMiB: number;
+  /** The service's event-loop delay over the phase, p99 and max, ms. */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 interface Gateway {
@@ -129,6 +132,7 @@ export class Fleet {
     let batches = 0;
     let readings = 0;
     let missed = 0;
+    await serviceGauges(port); // resets the service's event-loop delay histogram
     const cpu0 = processCpuMs(servicePid);
     const bench0 = process.cpuUsage();
     const start = performance.now();
@@ -167,13 +171,14 @@ export class Fleet {
     const b = process.cpuUsage(bench0);
     const sorted = Float64Array.from(this.tally.latencies).sort();
     const t = this.tally;
+    const gauges = await serviceGauges(port);
     return {
       label, batches, readings, seconds: elapsed,
       // Acked batches only: a batch answered `unavailable` was not taken.
       batchesPerSec: t.latencies.length / elapsed, readingsPerSec: readings / elapsed,
       accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, errors: t.errors, missed,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN,
-      serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: await serviceRssMiB(port),
+      serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: gauges.rssMiB, loopP99Ms: gauges.loopP99Ms, loopMaxMs: gauges.loopMaxMs,
     };
   }
 
