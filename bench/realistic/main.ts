@@ -43,6 +43,9 @@ async function serviceCounters(port: number): Promise<string> {
     `engine decisions ${int(sum(/^telemetry_engine_decisions_total/))}`,
     `late readings ${int(sum(/^telemetry_engine_readings_total\{outcome="late"/))}`,
     `alerts opened ${int(sum(/^telemetry_alerts_opened_total/))}`,
+    // Garbage collection pauses of the service (prom-client's histogram, over the whole run).
+    `GC ${int(sum(/^nodejs_gc_duration_seconds_count/))} pauses, ${fmt(sum(/^nodejs_gc_duration_seconds_sum/), 2)} s, ` +
+      `${int(sum(/^nodejs_gc_duration_seconds_count/) - sum(/^nodejs_gc_duration_seconds_bucket\{.*le="0\.1"/))} over 100 ms`,
   ].join(', ');
 }
 
