@@ -78,6 +78,8 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
       else if (before === undefined) stored.set(k, r); // inserted by this group: its first copy
     }
     const classified = classify(batches, inserted, stored, unique);
+    // Outside a transaction the readings have committed by now: if this fails, the group is
+    // answered `unavailable` and its resend finds the same conflicts (and duplicates) again.
     await insertQuarantine(ex, classified.conflicts);
     return { ...classified, inserted };
   };
