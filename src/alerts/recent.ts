@@ -32,6 +32,12 @@ export class RecentChanges {
     return this.last;
   }
 
+  /** Drop the cache; the next refresh starts it again from the newest change. */
+  forget(): void {
+    this.base = null;
+    this.changes = [];
+  }
+
   /** Fetch what committed since the last fetch (coalesces concurrent calls). */
   refresh(): Promise<void> {
     if (this.running) {
@@ -73,8 +79,10 @@ export class RecentChanges {
   private async fetch(): Promise<void> {
     if (this.base === null) {
       // Start from now: clients further back read the database.
-      this.last = await lastAlertEventCursor(this.db);
-      this.base = this.last;
+      const last = await lastAlertEventCursor(this.db);
+      this.changes = [];
+      this.last = last;
+      this.base = last;
       return;
     }
     for (;;) {

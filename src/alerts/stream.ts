@@ -227,6 +227,13 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
   let closing = false;
   const wakeAll = () => {
     if (closing) return;
+    // No client: keep no cache (its refresh is a join over the new alert events, at every
+    // commit with a decision). The first client to come reads the database until the cache
+    // starts again from the newest change, as at start.
+    if (clients.size === 0) {
+      recent.forget();
+      return;
+    }
     recent.refresh().then(
       () => {
         for (const c of clients.keys()) c.kick();
