@@ -227,13 +227,8 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
   let closing = false;
   const wakeAll = () => {
     if (closing) return;
-    // No client: keep no cache (its refresh is a join over the new alert events, at every
-    // commit with a decision). The first client to come reads the database until the cache
-    // starts again from the newest change, as at start.
-    if (clients.size === 0) {
-      recent.forget();
-      return;
-    }
+    // No client, no cache (its refresh joins every new alert event): the next starts it anew.
+    if (clients.size === 0) return void recent.forget();
     recent.refresh().then(
       () => {
         for (const c of clients.keys()) c.kick();
