@@ -71,13 +71,9 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
     const unseen = [...notInserted].filter(([, c]) => c === null).map(([k]) => unique.get(k)!);
     if (unseen.length > 0) for (const [k, c] of await storedContent(ex, unseen)) notInserted.set(k, c);
     const inserted = { has: (k: string) => unique.has(k) && !notInserted.has(k) };
-    const stored = new Map<string, StoredContent>();
-    for (const [k, r] of unique) {
-      const before = notInserted.get(k);
-      if (before) stored.set(k, before);
-      else if (before === undefined) stored.set(k, r); // inserted by this group: its first copy
-    }
-    const classified = classify(batches, inserted, stored, unique);
+    // What the database holds under a key: this group's first copy if it inserted it.
+    const stored = (k: string): StoredContent | undefined => (notInserted.has(k) ? notInserted.get(k) ?? undefined : unique.get(k));
+    const classified = classify(batches, inserted, stored, late);
     // Outside a transaction the readings have committed by now: if this fails, the group is
     // answered `unavailable` and its resend finds the same conflicts (and duplicates) again.
     await insertQuarantine(ex, classified.conflicts);
@@ -118,29 +114,21 @@ interface Classified {
   readonly conflicts: QuarantineRow[];
 }
 
-/**
- * Whether a late reading's own unscored row was stored: only then does its device owe a replay.
- * A copy of a reading the state took in, arriving in the same group as the original (a resend
- * racing its first send), shares its key; the scored original is what was stored.
- */
-function storedUnscored(l: ReadingKey, inserted: { has(key: string): boolean }, first: ReadonlyMap<string, ReadingRow>): boolean {
-  const k = key(l);
-  return inserted.has(k) && first.get(k)?.score === null;
-}
-
 /** Each row: inserted (first of its key, if the key was inserted), duplicate, or conflict. */
 function classify(
   batches: readonly WriteBatch[],
   inserted: { has(key: string): boolean },
-  stored: ReadonlyMap<string, StoredContent>,
-  /** The first row of each key in the group: the one written. */
-  first: ReadonlyMap<string, ReadingRow>,
+  stored: (key: string) => StoredContent | undefined,
+  /** The group's late readings whose key's first copy is the unscored row (see writeGroup). */
+  late: readonly ReadingKey[],
 ): Classified {
   const conflictRows: QuarantineRow[] = [];
   const claimed = new Set<string>();
+  const owed = new Set(late.map(key));
   const results = batches.map((b) => {
-    const lateInserted: ReadingKey[] = [];
-    for (const l of b.effects?.late ?? []) if (storedUnscored(l, inserted, first)) lateInserted.push(l);
+    // A late reading owes its device a replay only if its own unscored row was stored: a copy
+    // of a reading the state took in, racing its scored original in this group, was not.
+    const lateInserted = (b.effects?.late ?? []).filter((l) => owed.has(key(l)) && inserted.has(key(l)));
     let ins = 0;
     let dup = 0;
     const conflicts: Array<{ index: number; message: string }> = [];
@@ -151,7 +139,7 @@ function classify(
         ins++;
         return;
       }
-      const s = stored.get(k);
+      const s = stored(k);
       if (s && s.at === r.at && s.metricId === r.metricId && s.value === r.value) {
         dup++;
         return;
