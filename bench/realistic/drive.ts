@@ -38,7 +38,12 @@ export interface RealisticResult {
   /** The service's event-loop delay over the phase, p99 and max, ms. */
   loopP99Ms: number;
   loopMaxMs: number;
+  /** Ack p99 of the batches sent in each `SLICE_S` seconds of the phase, ms: when the tail happened. */
+  sliceP99: number[];
 }
+
+/** Seconds a slice of a phase for `sliceP99`. */
+export const SLICE_S = 5;
 
 interface Gateway {
   readonly ws: WebSocket;
@@ -49,7 +54,7 @@ interface Gateway {
   notBefore: number;
 }
 
-interface Tally { accepted: number; duplicates: number; rejected: number; errors: number; latencies: number[] }
+interface Tally { accepted: number; duplicates: number; rejected: number; errors: number; latencies: number[]; sentAt: number[] }
 
 /** user + system CPU of a process, ms, from /proc/<pid>/stat. */
 export function processCpuMs(pid: number): number {
@@ -58,9 +63,16 @@ export function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
+function slices(t: Tally, start: number, seconds: number): number[] {
+  const n = Math.max(1, Math.ceil(seconds / SLICE_S));
+  const by: number[][] = Array.from({ length: n }, () => []);
+  t.sentAt.forEach((at, i) => by[Math.min(n - 1, Math.floor((at - start) / 1000 / SLICE_S))]!.push(t.latencies[i]!));
+  return by.map((l) => percentile(Float64Array.from(l).sort(), 99));
+}
+
 export class Fleet {
   private readonly gateways: Gateway[] = [];
-  private tally: Tally = { accepted: 0, duplicates: 0, rejected: 0, errors: 0, latencies: [] };
+  private tally: Tally = { accepted: 0, duplicates: 0, rejected: 0, errors: 0, latencies: [], sentAt: [] };
   /** Called when a gateway has room for another batch (capacity mode). */
   private onFree: ((g: number) => void) | null = null;
 
@@ -94,6 +106,7 @@ export class Fleet {
     const t = this.tally;
     if (m.type === 'ack') {
       t.latencies.push(performance.now() - sent.at);
+      t.sentAt.push(sent.at);
       t.accepted += m.accepted ?? 0;
       t.duplicates += m.duplicates ?? 0;
       t.rejected += m.rejected?.length ?? 0;
@@ -128,7 +141,7 @@ export class Fleet {
   }
 
   async phase(label: string, servicePid: number, port: number, seconds: number, shape: Shape, pace: Pace): Promise<RealisticResult> {
-    this.tally = { accepted: 0, duplicates: 0, rejected: 0, errors: 0, latencies: [] };
+    this.tally = { accepted: 0, duplicates: 0, rejected: 0, errors: 0, latencies: [], sentAt: [] };
     let batches = 0;
     let readings = 0;
     let missed = 0;
@@ -179,6 +192,7 @@ export class Fleet {
       accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, errors: t.errors, missed,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN,
       serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: gauges.rssMiB, loopP99Ms: gauges.loopP99Ms, loopMaxMs: gauges.loopMaxMs,
+      sliceP99: slices(t, start, seconds),
     };
   }
 

@@ -9,7 +9,8 @@ import pg from 'pg';
 import { createGateway, createSite } from '../../src/admin/commands.ts';
 import { rawCeiling } from '../ceiling.ts';
 import { benchDatabase, startBenchService } from '../lib.ts';
-import { Fleet, type Pace, type RealisticResult, type Shape } from './drive.ts';
+import { Fleet, SLICE_S, type Pace, type RealisticResult, type Shape } from './drive.ts';
+import { PgStats, describe, diff } from './pg-counters.ts';
 import { Workload } from './workload.ts';
 
 export interface RealisticOptions {
@@ -78,6 +79,7 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
   const results: RealisticResult[] = [];
   let warmAccepted = 0;
   let warmDuplicates = 0;
+  const pgStats = await PgStats.open(database.url);
   try {
     const t1 = performance.now();
     await fleet.open(svc.port, keys);
@@ -89,9 +91,12 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
       warmDuplicates += w.duplicates;
     }
     const run = async (label: string, shape: Shape, pace: Pace) => {
+      const before = await pgStats.snapshot();
       const r = await fleet.phase(label, pid, svc.port, o.seconds, shape, pace);
       results.push(r);
-      console.log(`  ${label}: ${int(r.batchesPerSec)} batches/s, ${int(r.accepted / r.seconds)} readings/s, ack p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms`);
+      console.log(`  ${label}: ${int(r.batchesPerSec)} batches/s, ${int(r.accepted / r.seconds)} readings/s, ack p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms` +
+        ` (p99 by ${SLICE_S} s sent: ${r.sliceP99.map((v) => fmt(v, 0)).join(' / ')})`);
+      console.log(`    PostgreSQL: ${describe(diff(before, await pgStats.snapshot()))}`);
       return r;
     };
     // CLOCK_MONOTONIC µs, the clock of V8's profiles: `bench/cpu-profile-top.ts --from --to` keeps these phases only.
@@ -103,6 +108,7 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
     console.log(`  service counters over the run: ${await serviceCounters(svc.port)}`);
     console.log(`  timed phases: --from ${from} --to ${process.hrtime.bigint() / 1000n} (monotonic µs)`);
   } finally {
+    await pgStats.close();
     fleet.close();
     await svc.stop();
   }
