@@ -169,6 +169,12 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       metrics.commitSeconds.observe({ path }, seconds);
       metrics.queuedRows.set(writer.pendingRows);
     },
+    batchStages: (queued, seconds) => {
+      for (const q of queued) {
+        metrics.ingestStageSeconds.observe({ stage: 'queue' }, q);
+        metrics.ingestStageSeconds.observe({ stage: 'write' }, seconds);
+      }
+    },
     failed: (err) => {
       metrics.commitFailures.inc();
       app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'group commit failed; its batches were answered `unavailable`');

@@ -94,7 +94,7 @@ export class IngestService {
     const turn = new Promise<void>((resolve) => (release = resolve));
     this.turns.set(gw.gatewayId, turn);
     try {
-      return await this.ingestInTurn(gw, batchId, raws, transport, extras, previous, release);
+      return await this.ingestInTurn(gw, batchId, raws, transport, extras, previous, release, performance.now());
     } finally {
       release();
       if (this.turns.get(gw.gatewayId) === turn) this.turns.delete(gw.gatewayId);
@@ -109,6 +109,7 @@ export class IngestService {
     extras: IngestExtras,
     previous: Promise<void>,
     release: () => void,
+    taken: number,
   ): Promise<AckCounts> {
     const now = this.clock();
     // Overloaded: refuse before any work (validation, device lookups, state loads) and before
@@ -174,9 +175,13 @@ export class IngestService {
         deviceId: r.deviceId, seq: r.seq, at: r.at, metricId: r.metricId, value: r.value, gatewayId: r.gatewayId,
         score: scores ? scores[i]! : null,
       }));
+      submitted = performance.now();
       return this.writer.submit({ rows: scoredRows, indexes, raws: kept, context, quarantine, effects, fences });
     };
+    const admitted = performance.now();
+    let submitted = admitted;
     await previous;
+    const inTurn = performance.now();
     let result: WriteResult;
     if (this.scoring && rows.length > 0) {
       const writer = this.writer;
@@ -203,6 +208,11 @@ export class IngestService {
       release();
       result = await written;
     }
+    const stage = this.metrics.ingestStageSeconds;
+    stage.observe({ stage: 'admit' }, (admitted - taken) / 1000);
+    stage.observe({ stage: 'turn' }, (inTurn - admitted) / 1000);
+    stage.observe({ stage: 'score' }, (submitted - inTurn) / 1000);
+    stage.observe({ stage: 'total' }, (performance.now() - taken) / 1000);
     for (const c of result.conflicts) rejected.push({ index: c.index, code: 'seq_conflict', message: c.message });
     rejected.sort((a, b) => a.index - b.index);
 

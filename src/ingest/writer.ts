@@ -19,6 +19,8 @@ export interface WriterOptions {
 
 export interface WriterObserver {
   flushed(seconds: number, path: GroupResult['path']): void;
+  /** Each batch of a flush: seconds it waited in the queue, then the flush's seconds to commit. */
+  batchStages?(queued: readonly number[], writeSeconds: number): void;
   failed(err: unknown): void;
   /** Alert events committed by a flush, in cursor order. */
   alertEvents?(events: readonly AlertEventRow[]): void;
@@ -27,6 +29,8 @@ export interface WriterObserver {
 interface Pending {
   readonly batch: WriteBatch;
   readonly size: number;
+  /** performance.now() when submitted. */
+  readonly at: number;
   resolve(r: WriteResult): void;
   reject(e: unknown): void;
 }
@@ -63,7 +67,7 @@ export class GroupCommitWriter {
       return Promise.reject(new ServiceError('unavailable', 'the service is overloaded', this.opts.retryAfterMs));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, size, resolve, reject });
+      this.queue.push({ batch, size, at: performance.now(), resolve, reject });
       this.queuedRows += size;
       this.schedule();
     });
@@ -122,10 +126,12 @@ export class GroupCommitWriter {
     const group = this.queue.splice(0, k);
     this.queuedRows -= rows;
     this.inflight++;
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     writeGroup(this.db, group.map((p) => p.batch))
       .then(({ results, events, path }) => {
-        this.observer.flushed(Number(process.hrtime.bigint() - started) / 1e9, path);
+        const seconds = (performance.now() - started) / 1000;
+        this.observer.flushed(seconds, path);
+        this.observer.batchStages?.(group.map((p) => (started - p.at) / 1000), seconds);
         if (events.length > 0) this.observer.alertEvents?.(events);
         group.forEach((p, i) => p.resolve(results[i]!));
       })

@@ -13,6 +13,8 @@ export const UNRESOLVED_STATUSES = ['open', 'acknowledged'] as const;
 export const DECISION_ACTIONS = ['open', 'update'] as const;
 /** What became of a reading in the engine (see telemetry_engine_readings_total's help). */
 export const ENGINE_READING_OUTCOMES = ['scored', 'late', 'replayed', 'reloaded'] as const;
+/** Where a batch's time goes, from the service taking it to its commit (see telemetry_ingest_stage_seconds). */
+export const INGEST_STAGES = ['admit', 'turn', 'score', 'queue', 'write', 'total'] as const;
 
 export interface UnresolvedCount {
   readonly priority: string;
@@ -53,6 +55,15 @@ export function createMetrics() {
     help: 'Time to write and commit one group of batches, by path: one statement, or a transaction (the engine decided alerts)',
     labelNames: ['path'] as const,
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const ingestStageSeconds = new Histogram({
+    name: 'telemetry_ingest_stage_seconds',
+    help: 'Time of each stored batch in each stage: admit (budget, validation, device lookups), turn (waiting for the ' +
+      "gateway's batch before it to be scored), score (device states loaded or leased, scoring), queue (waiting for a " +
+      'group commit), write (its group commit), total (taken to committed)',
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
     registers: [registry],
   });
   const commitFailures = new Counter({
@@ -170,7 +181,7 @@ export function createMetrics() {
   for (const outcome of ENGINE_READING_OUTCOMES) engineReadings.inc({ outcome }, 0);
 
   return {
-    registry, sources, readings, batchErrors, commitSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
+    registry, sources, readings, batchErrors, commitSeconds, ingestStageSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
     httpSeconds, httpInFlight,
     alertsOpened, alertsEscalated, alertsAcknowledged, alertsResolved, alertsUnresolved, streamClients,
     engineDevices, engineDecisions, engineReadings,

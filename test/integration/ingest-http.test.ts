@@ -108,6 +108,10 @@ describe('HTTP ingest: POST /v1/readings', () => {
     const metrics = await (await fetch(`${svc.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/telemetry_readings_total\{outcome="accepted",transport="http"\} \d+/);
     expect(metrics).toContain('telemetry_commit_seconds_bucket');
+    // The batches stored earlier in this file went through every stage.
+    for (const stage of ['admit', 'turn', 'score', 'queue', 'write', 'total']) {
+      expect(metrics).toMatch(new RegExp(`telemetry_ingest_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
+    }
     const doc = (await (await fetch(`${svc.httpUrl}/docs/json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/readings', '/health/ready']));
   });
