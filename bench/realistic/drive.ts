@@ -1,6 +1,7 @@
 // The realistic profile's gateways: one WebSocket each, opened from several loopback source
 // addresses, driven either as fast as acks come back (capacity) or at a fixed rate (paced).
 import fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { percentile, serviceGauges } from '../lib.ts';
 import type { Frame, Workload } from './workload.ts';
@@ -38,6 +39,9 @@ export interface RealisticResult {
   /** The service's event-loop delay over the phase, p99 and max, ms. */
   loopP99Ms: number;
   loopMaxMs: number;
+  /** The bench's own event-loop delay over the phase, p99 and max, ms: an ack waits for it too. */
+  benchLoopP99Ms: number;
+  benchLoopMaxMs: number;
   /** Ack p99 of the batches sent in each `SLICE_S` seconds of the phase, ms: when the tail happened. */
   sliceP99: number[];
 }
@@ -146,6 +150,8 @@ export class Fleet {
     let readings = 0;
     let missed = 0;
     await serviceGauges(port); // resets the service's event-loop delay histogram
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     const cpu0 = processCpuMs(servicePid);
     const bench0 = process.cpuUsage();
     const start = performance.now();
@@ -179,6 +185,7 @@ export class Fleet {
       });
     }
     await this.drain();
+    loop.disable();
     const elapsed = (performance.now() - start) / 1000;
     const serviceCpuMs = processCpuMs(servicePid) - cpu0;
     const b = process.cpuUsage(bench0);
@@ -192,6 +199,7 @@ export class Fleet {
       accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, errors: t.errors, missed,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN,
       serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: gauges.rssMiB, loopP99Ms: gauges.loopP99Ms, loopMaxMs: gauges.loopMaxMs,
+      benchLoopP99Ms: loop.percentile(99) / 1e6, benchLoopMaxMs: loop.max / 1e6,
       sliceP99: slices(t, start, seconds),
     };
   }

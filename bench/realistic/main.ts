@@ -11,6 +11,7 @@ import { rawCeiling } from '../ceiling.ts';
 import { benchDatabase, startBenchService } from '../lib.ts';
 import { Fleet, SLICE_S, type Pace, type RealisticResult, type Shape } from './drive.ts';
 import { PgStats, describe, diff } from './pg-counters.ts';
+import { describeService, readHistograms } from './service-metrics.ts';
 import { Workload } from './workload.ts';
 
 export interface RealisticOptions {
@@ -26,11 +27,11 @@ const int = (n: number) => Math.round(n).toLocaleString('en');
 
 function table(rows: readonly RealisticResult[]): string {
   const lines = [
-    '| phase | batches | batches/s | readings/s scored | readings/batch | ack p50 ms | ack p99 ms | ack max ms | duplicates | errors | missed | service CPU ms/batch | service CPU µs/reading | bench CPU ms/batch | service RSS MiB | event loop delay p99 / max ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| phase | batches | batches/s | readings/s scored | readings/batch | ack p50 ms | ack p99 ms | ack max ms | duplicates | errors | missed | service CPU ms/batch | service CPU µs/reading | bench CPU ms/batch | service RSS MiB | event loop delay p99 / max ms | bench event loop delay p99 / max ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.label} | ${int(r.batches)} | ${int(r.batchesPerSec)} | ${int(r.accepted / r.seconds)} | ${fmt(r.readings / r.batches)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${int(r.duplicates)} | ${r.errors} | ${r.missed} | ${fmt(r.serviceCpuMs / r.batches, 3)} | ${fmt((1000 * r.serviceCpuMs) / r.readings, 1)} | ${fmt(r.benchCpuMs / r.batches, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.loopP99Ms)} / ${fmt(r.loopMaxMs)} |`);
+    lines.push(`| ${r.label} | ${int(r.batches)} | ${int(r.batchesPerSec)} | ${int(r.accepted / r.seconds)} | ${fmt(r.readings / r.batches)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${int(r.duplicates)} | ${r.errors} | ${r.missed} | ${fmt(r.serviceCpuMs / r.batches, 3)} | ${fmt((1000 * r.serviceCpuMs) / r.readings, 1)} | ${fmt(r.benchCpuMs / r.batches, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.loopP99Ms)} / ${fmt(r.loopMaxMs)} | ${fmt(r.benchLoopP99Ms)} / ${fmt(r.benchLoopMaxMs)} |`);
   }
   return lines.join('\n');
 }
@@ -92,11 +93,13 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
     }
     const run = async (label: string, shape: Shape, pace: Pace) => {
       const before = await pgStats.snapshot();
+      const histograms = await readHistograms(svc.port);
       const r = await fleet.phase(label, pid, svc.port, o.seconds, shape, pace);
       results.push(r);
       console.log(`  ${label}: ${int(r.batchesPerSec)} batches/s, ${int(r.accepted / r.seconds)} readings/s, ack p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms` +
         ` (p99 by ${SLICE_S} s sent: ${r.sliceP99.map((v) => fmt(v, 0)).join(' / ')})`);
       console.log(`    PostgreSQL: ${describe(diff(before, await pgStats.snapshot()))}`);
+      console.log(`    service: ${describeService(histograms, await readHistograms(svc.port))}`);
       return r;
     };
     // CLOCK_MONOTONIC µs, the clock of V8's profiles: `bench/cpu-profile-top.ts --from --to` keeps these phases only.
