@@ -28,12 +28,19 @@ export class StateSaver {
     private readonly opts: StateSaverOptions,
   ) {}
 
-  /** Save a snapshot of every device due one (all changed devices when `all`). */
+  /**
+   * Save a snapshot of every device due one (all changed devices when `all`). A device whose
+   * snapshot is being written is left to that write: the periodic tick and soonIfDue's timer
+   * overlap when a save is slow, and each would otherwise write the same devices again (the
+   * same rows, the second waiting on the first's row locks), more of them the slower it gets.
+   * With `all` (shutdown) those writes are waited for, then whatever changed since is saved.
+   */
   async snapshot(all = false): Promise<number> {
+    for (let saving = all ? this.saving() : []; saving.length > 0; saving = this.saving()) await Promise.all(saving);
     const due: Array<[number, Entry]> = [];
     for (const [deviceId, e] of this.states) {
       const t = e.tracked;
-      if (!t || !e.dirty || e.inflight > 0 || e.rebuilding) continue;
+      if (!t || !e.dirty || e.inflight > 0 || e.rebuilding || e.saving) continue;
       const { lastAt, firstAt } = t.engine;
       if (lastAt === null) continue;
       const day = dayOf(lastAt);
@@ -42,6 +49,12 @@ export class StateSaver {
       due.push([deviceId, e]);
     }
     return this.save(due);
+  }
+
+  private saving(): Promise<void>[] {
+    const out: Promise<void>[] = [];
+    for (const [, e] of this.states) if (e.saving) out.push(e.saving);
+    return out;
   }
 
   /**
