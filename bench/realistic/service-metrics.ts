@@ -1,3 +1,5 @@
+import { INGEST_STAGES } from '../../src/observability/metrics.ts';
+
 // The service's own histograms, read from its /metrics before and after a phase: its group
 // commits by path, and where its batches' time went (telemetry_ingest_stage_seconds).
 
@@ -45,7 +47,7 @@ export function describeService(a: Histograms, b: Histograms): string {
     const n = d.get(Infinity) ?? 0;
     return `${n.toLocaleString('en')} ${name} (${(n - (d.get(0.1) ?? 0)).toLocaleString('en')} over 100 ms, ${(n - (d.get(0.2) ?? 0)).toLocaleString('en')} over 200)`;
   };
-  const stages = ['admit', 'turn', 'score', 'queue', 'write', 'total']
+  const stages = INGEST_STAGES
     .map((s) => { const d = delta(a, b, `stage:${s}`); return `${s} ${ms(bound(d, 50))}/${ms(bound(d, 99))}`; });
   return `flushes ${flush('statement', 'one statement')}, ${flush('transaction', 'a transaction')}; ` +
     `batch stages p50/p99 at most, ms: ${stages.join(', ')}`;

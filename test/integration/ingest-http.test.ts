@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
 import { readings } from '../helpers/gateway.ts';
+import { INGEST_STAGES } from '../../src/observability/metrics.ts';
 
 let tdb: TestDatabase;
 let svc: RunningService;
@@ -109,7 +110,7 @@ describe('HTTP ingest: POST /v1/readings', () => {
     expect(metrics).toMatch(/telemetry_readings_total\{outcome="accepted",transport="http"\} \d+/);
     expect(metrics).toContain('telemetry_commit_seconds_bucket');
     // The batches stored earlier in this file went through every stage.
-    for (const stage of ['admit', 'turn', 'score', 'queue', 'write', 'total']) {
+    for (const stage of INGEST_STAGES) {
       expect(metrics).toMatch(new RegExp(`telemetry_ingest_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
     }
     const doc = (await (await fetch(`${svc.httpUrl}/docs/json`)).json()) as { paths: Record<string, unknown> };
