@@ -1,7 +1,7 @@
 // The realistic profile's gateways: one WebSocket each, opened from several loopback source
 // addresses, driven either as fast as acks come back (capacity) or at a fixed rate (paced).
 import fs from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { percentile, serviceGauges } from '../lib.ts';
 import type { Frame, Workload } from './workload.ts';
@@ -42,6 +42,8 @@ export interface RealisticResult {
   /** The bench's own event-loop delay over the phase, p99 and max, ms: an ack waits for it too. */
   benchLoopP99Ms: number;
   benchLoopMaxMs: number;
+  /** The bench's own garbage-collection pauses over the phase: the longest, ms. */
+  benchGcMaxMs: number;
   /** Ack p99 of the batches sent in each `SLICE_S` seconds of the phase, ms: when the tail happened. */
   sliceP99: number[];
 }
@@ -152,6 +154,11 @@ export class Fleet {
     await serviceGauges(port); // resets the service's event-loop delay histogram
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
+    let gcMax = 0;
+    const gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+    });
+    gc.observe({ entryTypes: ['gc'] });
     const cpu0 = processCpuMs(servicePid);
     const bench0 = process.cpuUsage();
     const start = performance.now();
@@ -186,6 +193,7 @@ export class Fleet {
     }
     await this.drain();
     loop.disable();
+    gc.disconnect();
     const elapsed = (performance.now() - start) / 1000;
     const serviceCpuMs = processCpuMs(servicePid) - cpu0;
     const b = process.cpuUsage(bench0);
@@ -199,7 +207,7 @@ export class Fleet {
       accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, errors: t.errors, missed,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN,
       serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: gauges.rssMiB, loopP99Ms: gauges.loopP99Ms, loopMaxMs: gauges.loopMaxMs,
-      benchLoopP99Ms: loop.percentile(99) / 1e6, benchLoopMaxMs: loop.max / 1e6,
+      benchLoopP99Ms: loop.percentile(99) / 1e6, benchLoopMaxMs: loop.max / 1e6, benchGcMaxMs: gcMax,
       sliceP99: slices(t, start, seconds),
     };
   }

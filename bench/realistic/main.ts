@@ -27,11 +27,11 @@ const int = (n: number) => Math.round(n).toLocaleString('en');
 
 function table(rows: readonly RealisticResult[]): string {
   const lines = [
-    '| phase | batches | batches/s | readings/s scored | readings/batch | ack p50 ms | ack p99 ms | ack max ms | duplicates | errors | missed | service CPU ms/batch | service CPU µs/reading | bench CPU ms/batch | service RSS MiB | event loop delay p99 / max ms | bench event loop delay p99 / max ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| phase | batches | batches/s | readings/s scored | readings/batch | ack p50 ms | ack p99 ms | ack max ms | duplicates | errors | missed | service CPU ms/batch | service CPU µs/reading | bench CPU ms/batch | service RSS MiB | event loop delay p99 / max ms | bench event loop delay p99 / max ms | bench longest GC pause ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.label} | ${int(r.batches)} | ${int(r.batchesPerSec)} | ${int(r.accepted / r.seconds)} | ${fmt(r.readings / r.batches)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${int(r.duplicates)} | ${r.errors} | ${r.missed} | ${fmt(r.serviceCpuMs / r.batches, 3)} | ${fmt((1000 * r.serviceCpuMs) / r.readings, 1)} | ${fmt(r.benchCpuMs / r.batches, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.loopP99Ms)} / ${fmt(r.loopMaxMs)} | ${fmt(r.benchLoopP99Ms)} / ${fmt(r.benchLoopMaxMs)} |`);
+    lines.push(`| ${r.label} | ${int(r.batches)} | ${int(r.batchesPerSec)} | ${int(r.accepted / r.seconds)} | ${fmt(r.readings / r.batches)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${int(r.duplicates)} | ${r.errors} | ${r.missed} | ${fmt(r.serviceCpuMs / r.batches, 3)} | ${fmt((1000 * r.serviceCpuMs) / r.readings, 1)} | ${fmt(r.benchCpuMs / r.batches, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.loopP99Ms)} / ${fmt(r.loopMaxMs)} | ${fmt(r.benchLoopP99Ms)} / ${fmt(r.benchLoopMaxMs)} | ${fmt(r.benchGcMaxMs)} |`);
   }
   return lines.join('\n');
 }
