@@ -170,6 +170,7 @@ export class IngestService {
       ...(extras.quarantine ?? []).map((q) => ({ ...context, idx: null, ...q })),
     ];
     const size = rows.length + quarantine.length;
+    let submitted = 0; // when the rows went to the writer (every stored batch's path calls submit)
     const submit = (scores: readonly (number | null)[] | null, effects: WriteBatch['effects'], fences: WriteBatch['fences'] = null): Promise<WriteResult> => {
       const scoredRows: ReadingRow[] = rows.map((r, i) => ({
         deviceId: r.deviceId, seq: r.seq, at: r.at, metricId: r.metricId, value: r.value, gatewayId: r.gatewayId,
@@ -179,7 +180,6 @@ export class IngestService {
       return this.writer.submit({ rows: scoredRows, indexes, raws: kept, context, quarantine, effects, fences });
     };
     const admitted = performance.now();
-    let submitted = admitted;
     await previous;
     const inTurn = performance.now();
     let result: WriteResult;
