@@ -1,22 +1,27 @@
 import { INGEST_STAGES } from '../../src/observability/metrics.ts';
 
 // The service's own histograms, read from its /metrics before and after a phase: its group
-// commits by path, and where its batches' time went (telemetry_ingest_stage_seconds).
+// commits, where its batches' time went (telemetry_ingest_stage_seconds), and how long alert
+// decisions waited in the outbox after their readings committed (telemetry_alert_outbox_seconds).
 
 /** Cumulative bucket counts of one histogram series: upper bound (Infinity last) → count. */
 type Buckets = Map<number, number>;
 export type Histograms = Map<string, Buckets>;
 
-/** Every series of the service's telemetry_commit_seconds and telemetry_ingest_stage_seconds, keyed by its label. */
+const KEYS: Record<string, string> = {
+  telemetry_commit_seconds: 'flush', telemetry_ingest_stage_seconds: 'stage', telemetry_alert_outbox_seconds: 'outbox',
+};
+
+/** Every series of the histograms in KEYS, keyed by name and stage. */
 export async function readHistograms(port: number): Promise<Histograms> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out: Histograms = new Map();
-  const line = /^(telemetry_commit_seconds|telemetry_ingest_stage_seconds)_bucket\{(.*)\} ([0-9.e+-]+)$/;
+  const line = /^(telemetry_commit_seconds|telemetry_ingest_stage_seconds|telemetry_alert_outbox_seconds)_bucket\{(.*)\} ([0-9.e+-]+)$/;
   for (const l of text.split('\n')) {
     const m = line.exec(l);
     if (!m) continue;
     const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-    const key = `${m[1] === 'telemetry_commit_seconds' ? 'flush' : 'stage'}:${labels.path ?? labels.stage}`;
+    const key = `${KEYS[m[1]!]}:${labels.stage ?? ''}`;
     const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
     if (!out.has(key)) out.set(key, new Map());
     out.get(key)!.set(le, Number(m[3]));
@@ -42,13 +47,13 @@ function bound(d: Buckets, p: number): number {
 const ms = (s: number) => (Number.isFinite(s) ? `${Math.round(s * 1000)}` : s === Infinity ? '>5000' : '-');
 
 export function describeService(a: Histograms, b: Histograms): string {
-  const flush = (path: string, name: string) => {
-    const d = delta(a, b, `flush:${path}`);
-    const n = d.get(Infinity) ?? 0;
-    return `${n.toLocaleString('en')} ${name} (${(n - (d.get(0.1) ?? 0)).toLocaleString('en')} over 100 ms, ${(n - (d.get(0.2) ?? 0)).toLocaleString('en')} over 200)`;
-  };
+  const flushes = delta(a, b, 'flush:');
+  const n = flushes.get(Infinity) ?? 0;
+  const over = (le: number) => (n - (flushes.get(le) ?? 0)).toLocaleString('en');
   const stages = INGEST_STAGES
     .map((s) => { const d = delta(a, b, `stage:${s}`); return `${s} ${ms(bound(d, 50))}/${ms(bound(d, 99))}`; });
-  return `flushes ${flush('statement', 'one statement')}, ${flush('transaction', 'a transaction')}; ` +
-    `batch stages p50/p99 at most, ms: ${stages.join(', ')}`;
+  const outbox = delta(a, b, 'outbox:');
+  return `flushes ${n.toLocaleString('en')} (${over(0.1)} over 100 ms, ${over(0.2)} over 200); ` +
+    `batch stages p50/p99 at most, ms: ${stages.join(', ')}; ` +
+    `alert decisions applied ${(outbox.get(Infinity) ?? 0).toLocaleString('en')} groups, after commit p50/p99 at most ${ms(bound(outbox, 50))}/${ms(bound(outbox, 99))} ms`;
 }
