@@ -39,6 +39,7 @@ import { startMllpServer, type MllpServer } from './ingest/mllp-server.ts';
 import { ParseQueue } from './ingest/parse-queue.ts';
 import { startEngine } from './scoring/index.ts';
 import { AlertFeed } from './alerts/feed.ts';
+import { AlertApplier } from './scoring/alert-applier.ts';
 import { alertRoutes } from './alerts/routes.ts';
 import { lifecycleRoutes } from './alerts/lifecycle-routes.ts';
 import { reportRoutes } from './alerts/report-routes.ts';
@@ -58,6 +59,8 @@ import { HTTPS_HANDSHAKE_MS, installTls } from './tls/install.ts';
 const IDCO_PARSE_QUEUE = 16;
 /** How long the unresolved-alert counts of /metrics may be reused while this instance changes nothing. */
 const UNRESOLVED_ALERTS_MAX_AGE_MS = 5000;
+/** How often the alert outbox is looked at besides after each flush: decisions another instance left. */
+const ALERT_OUTBOX_SWEEP_MS = 1000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,6 +72,8 @@ declare module 'fastify' {
     mllpStats(): ReturnType<MllpServer['stats']> | null;
     /** Alert events as they commit, for the live stream. */
     alertFeed: AlertFeed;
+    /** The alert outbox's applier: `settle()` applies every decision committed so far. */
+    alertApplier: AlertApplier;
     /** Every route registered (method, URL pattern and schema): the authorisation and schema tests walk it. */
     routeTable(): ReadonlyArray<{ method: string; url: string; schema?: FastifySchema }>;
   }
@@ -147,6 +152,12 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   const notifications = new Notifications(databaseUrl);
   const engine = await startEngine(db, config, app.log, (events) => feed.publish(events), notifications, metrics);
   countAlertEvents(feed, metrics);
+  // Alert decisions are committed with their readings and applied here, after the ack.
+  const alerts = new AlertApplier(db, {
+    sweepMs: ALERT_OUTBOX_SWEEP_MS, log: app.log, publish: (events) => feed.publish(events),
+    applied: (seconds) => metrics.alertOutboxSeconds.observe(seconds),
+  });
+  app.decorate('alertApplier', alerts);
   metrics.sources.devicesInMemory = () => engine.scoring?.size ?? 0;
   metrics.sources.streamClients = () => streams.size;
   metrics.sources.unresolvedAlerts = unresolvedAlertCounts(db, feed, UNRESOLVED_ALERTS_MAX_AGE_MS);
@@ -165,8 +176,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   }
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs, socketCap.max);
   const writer = new GroupCommitWriter(db, config.ingest, {
-    flushed: (seconds, path) => {
-      metrics.commitSeconds.observe({ path }, seconds);
+    flushed: (seconds) => {
+      metrics.commitSeconds.observe(seconds);
       metrics.queuedRows.set(writer.pendingRows);
     },
     batchStages: (queued, seconds) => {
@@ -179,7 +190,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       metrics.commitFailures.inc();
       app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'group commit failed; its batches were answered `unavailable`');
     },
-    alertEvents: (events) => feed.publish(events),
+    decisionsWritten: () => alerts.kick(),
   });
   // Identifiers and comments are sealed at rest; anything stored in plain before is sealed now.
   const vault = await openVault(db, config.keys, app.log);
@@ -233,6 +244,8 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
       step('every batch received answered');
       await writer.drain();
       step('write queue drained');
+      await alerts.stop();
+      step('alert decisions applied');
       hub.closeAll();
       // Dashboards reconnect with ?after= to the next instance; the server waits for no one.
       streams.closeAll();
@@ -279,6 +292,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   await app.register(exportRoutes, { db, sessions, exportKey: config.export.key, minCell: config.export.minCell, shift: config.export.shift });
 
   app.addHook('onClose', async () => {
+    await alerts.stop();
     await engine.stop();
     revocations.stop();
     await notifications.stop();

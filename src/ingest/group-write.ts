@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.ts';
 import { insertQuarantine, storedContent, writeReadings, type QuarantineRow, type ReadingRow, type StoredContent } from '../store/readings.ts';
-import { applyDecisions, effectItems, NO_EFFECTS, type AlertEventRow, type EngineEffects, type Executor, type ReadingKey } from '../store/engine-effects.ts';
+import { outboxItem } from '../store/alert-outbox.ts';
+import { effectItems, NO_EFFECTS, type EngineEffects, type ReadingKey } from '../store/engine-effects.ts';
 import { fenceCondition, type Fences } from '../store/leases.ts';
 
 // One group commit's write (writer.ts queues the batches and calls it): which rows are new,
@@ -14,7 +15,7 @@ export interface WriteBatch {
   readonly raws: readonly unknown[];
   readonly quarantine: readonly QuarantineRow[];
   readonly context: Omit<QuarantineRow, 'idx' | 'code' | 'message' | 'raw'>;
-  /** The engine's decisions and risk changes for these rows, written in the same transaction. */
+  /** The engine's decisions and risk changes for these rows, written in the same statement. */
   readonly effects?: EngineEffects;
   /** The device leases the rows were scored under: refused whole if one has moved (scoring/leases.ts). */
   readonly fences?: Fences | null;
@@ -33,16 +34,14 @@ const key = (r: { deviceId: number; seq: number }) => `${r.deviceId}:${r.seq}`;
 export interface GroupResult {
   /** One per batch, in order. */
   readonly results: WriteResult[];
-  readonly events: AlertEventRow[];
-  /** One autocommit statement, or a transaction (alert decisions to apply). */
-  readonly path: 'statement' | 'transaction';
+  /** Alert decisions went to the outbox with the readings: the applier has work. */
+  readonly decisions: boolean;
 }
 
 /**
- * Write one group: its readings, quarantine rows, and the engine's risk changes, past silences
- * and late readings as ONE autocommit statement (store/readings.ts writeReadings); only a group
- * with alert decisions takes a transaction, whose first statement is that same one, followed by
- * the decisions. Effects are written only for readings this group stored.
+ * Write one group: its readings, quarantine rows, and the engine's effects (risk changes, past
+ * silences, late readings, alert decisions into the outbox) as ONE autocommit statement
+ * (store/readings.ts writeReadings). Effects are written only for readings this group stored.
  */
 export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promise<GroupResult> {
   // A key may appear twice within a group; the database sees each key once, the first copy.
@@ -62,33 +61,25 @@ export async function writeGroup(db: Db, batches: readonly WriteBatch[]): Promis
   // A late reading owes a replay only if its own unscored row is the one written.
   const late = all.flatMap((e) => e.late.filter((l) => unique.get(key(l))?.score === null));
   const effects = { risks: all.flatMap((e) => e.risks), late, silences: all.flatMap((e) => e.silences ?? []) };
-  const items = (inserted: Parameters<typeof effectItems>[1]) => effectItems(effects, inserted);
   const decisions = all.flatMap((e) => e.decisions);
+  // Alert decisions go to the outbox in the same statement, applied after commit by the
+  // applier (scoring/alert-applier.ts): the ack waits for no lock.
+  const items = (inserted: Parameters<typeof effectItems>[1]) => [
+    ...effectItems(effects, inserted), ...(decisions.length > 0 ? [outboxItem(decisions, inserted)] : []),
+  ];
 
-  const write = async (ex: Executor) => {
-    const { notInserted } = await writeReadings(ex, uniqueRows, quarantine, { guard: fences ? fenceCondition(fences) : undefined, items });
-    // Stored by a flush that committed while this one ran: its content is visible now.
-    const unseen = [...notInserted].filter(([, c]) => c === null).map(([k]) => unique.get(k)!);
-    if (unseen.length > 0) for (const [k, c] of await storedContent(ex, unseen)) notInserted.set(k, c);
-    const inserted = { has: (k: string) => unique.has(k) && !notInserted.has(k) };
-    // What the database holds under a key: this group's first copy if it inserted it.
-    const stored = (k: string): StoredContent | undefined => (notInserted.has(k) ? notInserted.get(k) ?? undefined : unique.get(k));
-    const classified = classify(batches, inserted, stored, late);
-    // Outside a transaction the readings have committed by now: if this fails, the group is
-    // answered `unavailable` and its resend finds the same conflicts (and duplicates) again.
-    await insertQuarantine(ex, classified.conflicts);
-    return { ...classified, inserted };
-  };
-  if (decisions.length === 0) {
-    const { results } = await write(db);
-    return { results, events: [], path: 'statement' };
-  }
-  return db.transaction().execute(async (trx) => {
-    const { results, inserted } = await write(trx);
-    const applied = decisions.filter((d) => inserted.has(key({ deviceId: d.deviceId, seq: d.decision.trigger.seq })));
-    const events = await applyDecisions(trx, applied);
-    return { results, events, path: 'transaction' as const };
-  });
+  const { notInserted } = await writeReadings(db, uniqueRows, quarantine, { guard: fences ? fenceCondition(fences) : undefined, items });
+  // Stored by a flush that committed while this one ran: its content is visible now.
+  const unseen = [...notInserted].filter(([, c]) => c === null).map(([k]) => unique.get(k)!);
+  if (unseen.length > 0) for (const [k, c] of await storedContent(db, unseen)) notInserted.set(k, c);
+  const inserted = { has: (k: string) => unique.has(k) && !notInserted.has(k) };
+  // What the database holds under a key: this group's first copy if it inserted it.
+  const stored = (k: string): StoredContent | undefined => (notInserted.has(k) ? notInserted.get(k) ?? undefined : unique.get(k));
+  const classified = classify(batches, inserted, stored, late);
+  // The readings have committed by now: if this fails, the group is answered `unavailable`
+  // and its resend finds the same conflicts (and duplicates) again.
+  await insertQuarantine(db, classified.conflicts);
+  return { results: classified.results, decisions: decisions.length > 0 };
 }
 
 /** The fences of every batch of the group, one per device (a device under two fences cannot hold both). */

@@ -1,12 +1,11 @@
 import type { Db } from '../store/db.ts';
 import { ServiceError } from '../errors.ts';
-import type { AlertEventRow } from '../store/engine-effects.ts';
 import { isLeaseLost } from '../store/leases.ts';
-import { writeGroup, type WriteBatch, type WriteResult, type GroupResult } from './group-write.ts';
+import { writeGroup, type WriteBatch, type WriteResult } from './group-write.ts';
 
 // Group commit: batches from every socket queue here and are written together, one
-// statement per flush (a transaction only when the engine decided alerts), so one fsync
-// covers thousands of readings. A batch's promise settles only after its flush has
+// statement per flush (alert decisions included, into the outbox), so one fsync covers
+// thousands of readings. A batch's promise settles only after its flush has
 // committed (or failed as a whole).
 
 export interface WriterOptions {
@@ -18,12 +17,12 @@ export interface WriterOptions {
 }
 
 export interface WriterObserver {
-  flushed(seconds: number, path: GroupResult['path']): void;
+  flushed(seconds: number): void;
   /** Each batch of a flush: seconds it waited in the queue, then the flush's seconds to commit. */
   batchStages?(queued: readonly number[], writeSeconds: number): void;
   failed(err: unknown): void;
-  /** Alert events committed by a flush, in cursor order. */
-  alertEvents?(events: readonly AlertEventRow[]): void;
+  /** A flush wrote alert decisions into the outbox: they wait for the applier. */
+  decisionsWritten?(): void;
 }
 
 interface Pending {
@@ -88,8 +87,8 @@ export class GroupCommitWriter {
   private async oneByOne(group: readonly Pending[]): Promise<void> {
     for (const p of group) {
       try {
-        const { results, events } = await writeGroup(this.db, [p.batch]);
-        if (events.length > 0) this.observer.alertEvents?.(events);
+        const { results, decisions } = await writeGroup(this.db, [p.batch]);
+        if (decisions) this.observer.decisionsWritten?.();
         p.resolve(results[0]!);
       } catch (err) {
         if (!isLeaseLost(err)) this.observer.failed(err);
@@ -128,11 +127,11 @@ export class GroupCommitWriter {
     this.inflight++;
     const started = performance.now();
     writeGroup(this.db, group.map((p) => p.batch))
-      .then(({ results, events, path }) => {
+      .then(({ results, decisions }) => {
         const seconds = (performance.now() - started) / 1000;
-        this.observer.flushed(seconds, path);
+        this.observer.flushed(seconds);
         this.observer.batchStages?.(group.map((p) => (started - p.at) / 1000), seconds);
-        if (events.length > 0) this.observer.alertEvents?.(events);
+        if (decisions) this.observer.decisionsWritten?.();
         group.forEach((p, i) => p.resolve(results[i]!));
       })
       .catch((err: unknown) => {

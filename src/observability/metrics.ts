@@ -52,9 +52,14 @@ export function createMetrics() {
   });
   const commitSeconds = new Histogram({
     name: 'telemetry_commit_seconds',
-    help: 'Time to write and commit one group of batches, by path: one statement, or a transaction (the engine decided alerts)',
-    labelNames: ['path'] as const,
+    help: 'Time to write and commit one group of batches (one statement: readings, quarantine and the engine\'s effects)',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const alertOutboxSeconds = new Histogram({
+    name: 'telemetry_alert_outbox_seconds',
+    help: 'Time from the commit of readings that raised alert decisions to the commit of those alerts (the outbox\'s applier)',
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
   const ingestStageSeconds = new Histogram({
@@ -181,7 +186,7 @@ export function createMetrics() {
   for (const outcome of ENGINE_READING_OUTCOMES) engineReadings.inc({ outcome }, 0);
 
   return {
-    registry, sources, readings, batchErrors, commitSeconds, ingestStageSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
+    registry, sources, readings, batchErrors, commitSeconds, alertOutboxSeconds, ingestStageSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
     httpSeconds, httpInFlight,
     alertsOpened, alertsEscalated, alertsAcknowledged, alertsResolved, alertsUnresolved, streamClients,
     engineDevices, engineDecisions, engineReadings,

@@ -2,10 +2,11 @@
 // device's stored readings, taken in in event-time order".
 //
 // In-order readings are scored BEFORE they are written, so the score and the alert
-// decisions go into the same transaction as the reading (no second write per reading).
+// decisions go into the same statement as the reading (no second write per reading; the
+// decisions into the alert outbox, applied just after: alert-applier.ts).
 // Everything else keeps that equality true:
 // - a reading that does not come after the state (a resend or a late reading) is
-//   written unscored; if it was new, the transaction also records it in
+//   written unscored; if it was new, the statement also records it in
 //   engine_pending, and the device is replayed from a snapshot that precedes it;
 // - a batch whose write fails leaves the state ahead of the database: the device is
 //   marked stale and rebuilt from the database before it scores again;

@@ -128,12 +128,17 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
   }
 }
 
-/** Late readings' replays still queued (engine_pending), over a connection of its own. */
+/**
+ * Late readings' replays still queued (engine_pending) and groups of alert decisions not yet
+ * applied (alert_outbox), over a connection of its own.
+ */
 export async function pendingReplays(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM engine_pending')).rows[0]!.n;
+    return (await c.query<{ n: number }>(
+      'SELECT (SELECT count(*) FROM engine_pending)::int + (SELECT count(*) FROM alert_outbox)::int AS n',
+    )).rows[0]!.n;
   } finally {
     await c.end();
   }
@@ -145,7 +150,7 @@ export async function pendingReplays(url: string): Promise<number> {
  * late reading has run; with the report fields that say what was compared.
  */
 export async function settledAlerts(url: string, options: CohortOptions): Promise<{ comparison: AlertComparison; fields: Record<string, number> }> {
-  await until('no replay pending', async () => (await pendingReplays(url)) === 0);
+  await until('no replay or alert decision pending', async () => (await pendingReplays(url)) === 0);
   const a = await compareAlerts(url, options);
   return {
     comparison: a,

@@ -14,6 +14,8 @@ export class TestGateway {
   readonly messages: Array<Record<string, unknown>> = [];
   private waiters: Array<{ match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }> = [];
   closed: Promise<{ code: number; reason: string }>;
+  /** Awaited by `batch` after the reply: a gateway of an in-process service waits for its alerts there (helpers/service.ts). */
+  afterReply: (() => Promise<void>) | null = null;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -55,7 +57,9 @@ export class TestGateway {
 
   async batch(id: string, readings: unknown[]): Promise<Record<string, unknown>> {
     this.sendRaw(JSON.stringify({ type: 'readings', id, readings }));
-    return this.reply(id);
+    const reply = await this.reply(id);
+    await this.afterReply?.();
+    return reply;
   }
 
   close(): void {

@@ -97,6 +97,7 @@ export interface AlertComparison {
   /** Alerts missing an in-order trigger, or with occurrences that do not match their triggers or fall short. */
   triggerMismatches: string[];
   unscored: number;
+  /** Replays of late readings and groups of alert decisions still waiting. */
   pending: number;
 }
 
@@ -119,7 +120,7 @@ export async function compareAlerts(url: string, options: CohortOptions): Promis
   await c.connect();
   const left = await c.query<{ unscored: number; pending: number }>(`
     SELECT (SELECT count(*)::int FROM readings WHERE score IS NULL) AS unscored,
-           (SELECT count(*)::int FROM engine_pending) AS pending`);
+           (SELECT count(*)::int FROM engine_pending) + (SELECT count(*)::int FROM alert_outbox) AS pending`);
   await c.end();
   return {
     stored: stored.length,

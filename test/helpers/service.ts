@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { buildApp } from '../../src/app.ts';
 import { TEST_KEY_FILE } from './keys.ts';
+import { TestGateway } from './gateway.ts';
 import type { Db } from '../../src/store/db.ts';
 import { createGateway, createSite } from '../../src/admin/commands.ts';
 
@@ -10,6 +11,11 @@ export interface RunningService {
   readonly config: Config;
   readonly httpUrl: string;
   readonly wsUrl: string;
+  /**
+   * A gateway of this service whose `batch` resolves once the batch is answered and the alert
+   * decisions committed so far are applied (the ack waits for the readings only).
+   */
+  gateway(...args: Parameters<typeof TestGateway.open> extends [string, ...infer Rest] ? Rest : never): Promise<TestGateway>;
   close(): Promise<void>;
 }
 
@@ -32,6 +38,11 @@ export async function startService(
     config,
     httpUrl: `http${s}://127.0.0.1:${addr.port}`,
     wsUrl: `ws${s}://127.0.0.1:${addr.port}/v1/ingest`,
+    gateway: async (...args) => {
+      const gw = await TestGateway.open(`ws${s}://127.0.0.1:${addr.port}/v1/ingest`, ...args);
+      gw.afterReply = () => app.alertApplier.settle();
+      return gw;
+    },
     close: () => app.close(),
   };
 }

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 import { postSession, signIn } from '../helpers/people.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { listPatients } from '../../src/store/patients.ts';
@@ -162,7 +162,7 @@ describe('npm run admin', () => {
     const created = await admin('gateway', 'create', '--site', 'cli', '--name', 'bedside', '--json');
     const gw = JSON.parse(created.stdout) as { id: number; key: string };
     expect(gw.key).toMatch(/^gk_[A-Za-z0-9_-]{43}$/);
-    const socket = await TestGateway.open(svc.wsUrl, gw.key);
+    const socket = await svc.gateway(gw.key);
     expect(await socket.batch('1', readings('CLI-1', 0, 1))).toMatchObject({ accepted: 1 });
 
     const list = await admin('gateway', 'list', '--json');
@@ -178,7 +178,7 @@ describe('npm run admin', () => {
   it('lists quarantined readings with their reason', async () => {
     await admin('site', 'create', 'q', '--name', 'Q');
     const gw = JSON.parse((await admin('gateway', 'create', '--site', 'q', '--name', 'g', '--json')).stdout) as { key: string };
-    const socket = await TestGateway.open(svc.wsUrl, gw.key);
+    const socket = await svc.gateway(gw.key);
     await socket.batch('qb', [{ ...readings('CLI-Q', 0, 1)[0]!, value: -5 }]);
     socket.close();
     const q = await admin('quarantine', 'list', '--site', 'q', '--json');

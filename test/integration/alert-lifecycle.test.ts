@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { parseAlertId } from '../../src/alerts/present.ts';
 import { lockAlertEvents } from '../../src/store/engine-effects.ts';
@@ -30,7 +29,7 @@ async function person(role: 'clinician' | 'admin' | 'analyst', sites: string[]) 
 /** A new open high alert (ventricular_arrhythmia) on a new device of `site`; returns its id `a-…`. */
 async function raise(site = 'alpha'): Promise<string> {
   const device = `${site}-dev-${++deviceCounter}`;
-  const gw = await TestGateway.open(svc.wsUrl, keys[site]!);
+  const gw = await svc.gateway(keys[site]!);
   await gw.batch('b', [{ device, seq: 1, at: new Date(T0).toISOString(), metric: 'vt_episodes', value: 1 }]);
   gw.close();
   const row = await sql<{ id: number }>`
@@ -135,7 +134,7 @@ describe('transitions', () => {
     const id = await raise();
     await post(id, 'resolve', { resolution: 'actioned' }, clinA.cookie);
     const serial = (await sql<{ serial: string }>`SELECT d.serial FROM alerts a JOIN devices d ON d.id = a.device_id WHERE a.id = ${parseAlertId(id)!}::int8`.execute(tdb.db)).rows[0]!.serial;
-    const gw = await TestGateway.open(svc.wsUrl, keys.alpha!);
+    const gw = await svc.gateway(keys.alpha!);
     await gw.batch('again', [{ device: serial, seq: 2, at: new Date(T0 + 3_600_000).toISOString(), metric: 'vt_episodes', value: 2 }]);
     gw.close();
     const n = await sql<{ status: string }>`SELECT a.status FROM alerts a JOIN devices d ON d.id = a.device_id WHERE d.serial = ${serial} ORDER BY a.id`.execute(tdb.db);

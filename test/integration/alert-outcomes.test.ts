@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { parseAlertId } from '../../src/alerts/present.ts';
 
@@ -33,7 +32,7 @@ async function person(role: 'clinician' | 'admin' | 'analyst', sites: string[]):
 /** A new open alert on a new device of `site`: ventricular_arrhythmia, or shock_delivered. */
 async function raise(site = 'alpha', metric: 'vt_episodes' | 'shocks_delivered' = 'vt_episodes'): Promise<{ id: string; device: string }> {
   const device = `${site}-dev-${++deviceCounter}`;
-  const gw = await TestGateway.open(svc.wsUrl, keys[site]!);
+  const gw = await svc.gateway(keys[site]!);
   await gw.batch('b', [{ device, seq: 1, at: new Date(T0).toISOString(), metric, value: 1 }]);
   gw.close();
   const row = await sql<{ id: number }>`

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // A dashboard that stops reading must not make the service buffer its stream without bound:
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('a dashboard stream that stops reading', () => {
   it('is closed with 4008 instead of buffered without bound', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'slow')).key);
+    const gw = await svc.gateway((await seedGateway(tdb.db, 'slow')).key);
     const cookie = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'clinician', ['slow'])).email);
     const ws = new WebSocket(`${svc.wsUrl.replace('/v1/ingest', '')}/v1/alerts/stream`, { headers: { cookie, origin: svc.httpUrl } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

@@ -67,8 +67,8 @@ function vt(device: string, day: number): Reading {
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url);
-  gwA = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'north')).key);
-  gwB = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'south')).key);
+  gwA = await svc.gateway((await seedGateway(tdb.db, 'north')).key);
+  gwB = await svc.gateway((await seedGateway(tdb.db, 'south')).key);
   await gwA.batch('a0', [vt('N-1', 1)]);
   await gwB.batch('b0', [vt('S-1', 1)]);
   clinicianA = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'clinician', ['north'])).email);

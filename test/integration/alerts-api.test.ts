@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // GET /v1/alerts and /v1/alerts/:id/history: the contract's alert object, the caller's
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const gwA = await seedGateway(tdb.db, 'alpha');
   const gwB = await seedGateway(tdb.db, 'beta');
   for (const [key, prefix] of [[gwA.key, 'A'], [gwB.key, 'B']] as const) {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     // Three devices per site: a VT, a shock, a low battery.
     await gw.batch('x', [
       vt(`${prefix}-1`, 1, 1), vt(`${prefix}-1`, 2, 2, 3),

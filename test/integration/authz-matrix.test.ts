@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { disableUser, revoke } from '../../src/admin/commands.ts';
 
@@ -94,7 +93,7 @@ beforeAll(async () => {
   await seedGateway(tdb.db, 'beta');
   const revoked = await seedGateway(tdb.db, 'alpha');
   await revoke(tdb.db, revoked.id);
-  const gw = await TestGateway.open(svc.wsUrl, gwA.key);
+  const gw = await svc.gateway(gwA.key);
   await gw.batch('x', [{ device: 'A-1', seq: 1, at: '2026-01-02T02:00:00Z', metric: 'vt_episodes', value: 1 }]);
   gw.close();
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 
 let tdb: TestDatabase;
 let svc: RunningService;
@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('overload', () => {
   it('answers unavailable when the write queue is full, and a resending gateway loses nothing', async () => {
     const { key } = await seedGateway(tdb.db);
-    const gws = await Promise.all([0, 1, 2, 3].map(() => TestGateway.open(svc.wsUrl, key)));
+    const gws = await Promise.all([0, 1, 2, 3].map(() => svc.gateway(key)));
     const batches = gws.map((_, g) => Array.from({ length: 30 }, (_, b) => readings(`BP-${g}`, b * 100, 100)));
     let unavailable = 0;
     let accepted = 0;

@@ -62,7 +62,7 @@ async function whenAlerted(site: string, serial: string) {
 describe('connectivity_loss with expected cadences', () => {
   it('learns a weekly cadence: quiet at 3 and 6 days, in memory and after a restart, alerting after two weeks', async () => {
     const { key } = await seedGateway(tdb.db, 'cad1');
-    let gw = await TestGateway.open(svc.wsUrl, key);
+    let gw = await svc.gateway(key);
     // W uploads weekly (6 uploads, 5 intervals); D, D2 and R nightly.
     await live(gw, 'w', [0, 7, 14, 21, 28, 35].flatMap((d) => upload('W', d)));
     await live(gw, 'n1', nights(['D', 'D2', 'R'], 29, 35));
@@ -79,7 +79,7 @@ describe('connectivity_loss with expected cadences', () => {
     gw.close();
     await svc.close();
     svc = await startService(tdb.db, tdb.url, ENV);
-    gw = await TestGateway.open(svc.wsUrl, key);
+    gw = await svc.gateway(key);
     // Day 41: D2 (last day 38) is silent 72 h, W 6 days.
     await live(gw, 'n3', nights(['R'], 39, 41));
     const second = await whenAlerted('cad1', 'D2');
@@ -98,7 +98,7 @@ describe('connectivity_loss with expected cadences', () => {
 
   it('holds a device to its patient\'s configured cadence from its first upload', async () => {
     const { key } = await seedGateway(tdb.db, 'cad2');
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     await live(gw, 'a', nights(['M', 'D4', 'R2'], 0, 0));
     const admin = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'admin')).email);
     const call = async (method: string, path: string, body: unknown) => {

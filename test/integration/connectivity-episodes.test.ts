@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 
 // Past silences (connectivity_episodes) through the running service: a gap between two
 // readings of a device, at least its silence limit, is stored with the reading that ends it,
@@ -37,7 +37,7 @@ async function episodes(serial: string) {
 describe('connectivity episodes', () => {
   it('stores a gap of at least 48 h once, with the readings around it', async () => {
     const { key } = await seedGateway(tdb.db, 'ep1');
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     // Days 0-4, nothing on 5-7, days 8-9; and a gap just under 48 h (days 9 → 11 less an hour).
     const days = [0, 1, 2, 3, 4, 8, 9];
     await gw.batch('a', days.map((d) => night('E1', d)));
@@ -51,7 +51,7 @@ describe('connectivity episodes', () => {
 
   it('forgets a gap that a late reading fills, and keeps the shorter one it leaves', async () => {
     const { key } = await seedGateway(tdb.db, 'ep2');
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     await gw.batch('a', [0, 1, 7, 8].map((d) => night('E2', d)));
     expect(await episodes('E2')).toEqual([{ from: T0 + DAY, fromSeq: 2, to: T0 + 7 * DAY, toSeq: 8, limitHours: 48 }]);
     // Day 4 arrives late: days 1 → 4 and 4 → 7 are the silences now.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // connectivity_loss in event time, through the running service, with the check every 100 ms:
@@ -65,8 +65,8 @@ async function call(method: string, path: string, cookie: string, body?: unknown
 describe('connectivity_loss in event time', () => {
   it('raises nothing for history uploaded fast, stores its real gap as a past episode, and alerts a device still silent at now', async () => {
     const site = 'hist1';
-    const a = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, site)).key);
-    const b = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, site)).key);
+    const a = await svc.gateway((await seedGateway(tdb.db, site)).key);
+    const b = await svc.gateway((await seedGateway(tdb.db, site)).key);
     // Six weeks of nights, the last one 12 h ago. AX has nothing on days 20-22 (silent four
     // days less a minute); A2's history ends on day 35. B's devices are never silent.
     const last = Date.now() - 12 * HOUR;
@@ -120,7 +120,7 @@ describe('connectivity_loss in event time', () => {
 
   it('alerts a device of a live gateway after 48 h of the gateway\'s event time, and records the silence once it ends', async () => {
     const site = 'live1';
-    const g = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, site)).key);
+    const g = await svc.gateway((await seedGateway(tdb.db, site)).key);
     // Readings every 6 h; LS's last one 50 h before the newest.
     const base = Date.now() - HOUR;
     const at = (hoursBefore: number) => base - hoursBefore * HOUR;
@@ -157,8 +157,8 @@ describe('connectivity_loss in event time', () => {
 
   it('alerts the devices of a gateway that stopped while the site\'s other gateway goes on', async () => {
     const site = 'live2';
-    const relay = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, site)).key);
-    const other = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, site)).key);
+    const relay = await svc.gateway((await seedGateway(tdb.db, site)).key);
+    const other = await svc.gateway((await seedGateway(tdb.db, site)).key);
     const base = Date.now() - HOUR;
     await relay.batch('a', [...upload('R1', base - 50 * HOUR), ...upload('R2', base - 49 * HOUR)]);
     await other.batch('a', upload('O1', base - 50 * HOUR));

@@ -58,7 +58,7 @@ async function pollAlerts(site: string, n: number) {
 describe('connectivity_loss', () => {
   it('alerts once for a device silent 48 h while its site reports, with its last reading as trigger', async () => {
     const { key } = await seedGateway(tdb.db, 'conn1');
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     // Q reports days 0-1 only; P and R go on: Q has been silent 24 h at day 2, 48 h at day 3.
     await live(gw, 'a', [0, 1].map((d) => night('Q', d)));
     await live(gw, 'b', [0, 1, 2].flatMap((d) => [night('P', d), night('R', d)]));
@@ -81,7 +81,7 @@ describe('connectivity_loss', () => {
 
   it('stays silent when the whole site is silent (the relay, not the patients)', async () => {
     const { key } = await seedGateway(tdb.db, 'conn2');
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     await live(gw, 'a', [night('S1', 0), night('S2', 0)]);
     await live(gw, 'b', [night('S1', 1)]);
     await settle();

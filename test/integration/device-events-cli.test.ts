@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { testVault } from '../helpers/keys.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
@@ -21,7 +21,7 @@ let seq = 0;
 const admin = (...args: string[]): Promise<CliResult> => runCli('src/admin/cli.ts', args, tdb.url);
 
 async function send(device: string, from: number, days: number, ohm: (d: number) => number): Promise<void> {
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   for (let d0 = from; d0 < from + days; d0 += 30) {
     const batch: Reading[] = [];
     for (let d = d0; d < Math.min(from + days, d0 + 30); d++) batch.push({ device, seq: ++seq, at: new Date(T0 + d * DAY).toISOString(), metric: 'rv_lead_impedance', value: ohm(d) });

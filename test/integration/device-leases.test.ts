@@ -53,7 +53,10 @@ async function post(svc: RunningService, rs: readonly Reading[]): Promise<{ stat
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ readings: rs }),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const body = (await res.json()) as Record<string, unknown>;
+  // The answer comes once the readings commit; their alerts are applied after.
+  await svc.app.alertApplier.settle();
+  return { status: res.status, body };
 }
 
 async function storedScores(serial: string): Promise<Array<number | null>> {

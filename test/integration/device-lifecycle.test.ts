@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { sameOrigin, seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -40,7 +40,7 @@ const call = async (method: string, path: string, cookie: string, body?: unknown
 
 /** Send each day's readings from `from` for `days` days, in batches of 10 days; `resolve` closes the day's alerts. */
 async function send(device: string, from: number, days: number, values: (day: number) => Record<string, number>, resolve?: string): Promise<void> {
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   for (let d0 = from; d0 < from + days; d0 += resolve ? 1 : 10) {
     const batch: Reading[] = [];
     for (let d = d0; d < Math.min(from + days, d0 + (resolve ? 1 : 10)); d++) {

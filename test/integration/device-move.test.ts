@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway, type Reading } from '../helpers/gateway.ts';
+import { readings, type Reading } from '../helpers/gateway.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -35,7 +35,7 @@ const siteId = async (code: string) => (await tdb.db.selectFrom('sites').select(
 
 describe('device move', () => {
   it('is refused while enrolled, then moves the device with its readings and alerts, audited, in its history', async () => {
-    const oldGw = await TestGateway.open(svc.wsUrl, from.key);
+    const oldGw = await svc.gateway(from.key);
     const t0 = Math.floor(Date.now() / DAY) * DAY - 10 * DAY;
     const rs: Reading[] = Array.from({ length: 10 }, (_, d) => ({ device: 'MOVE-1', seq: d, at: new Date(t0 + d * DAY).toISOString(), metric: 'vt_episodes', value: d === 9 ? 1 : 0 }));
     expect(await oldGw.batch('b0', rs)).toMatchObject({ accepted: 10 });
@@ -76,7 +76,7 @@ describe('device move', () => {
     // The service had MOVE-1 cached at the old site; the move's NOTIFY makes it forget. Until
     // the notification arrives the new site is refused (and quarantined, so nothing is lost):
     // resend until accepted, as a gateway would.
-    const newGw = await TestGateway.open(svc.wsUrl, to.key);
+    const newGw = await svc.gateway(to.key);
     const next = readings('MOVE-1', 20, 1);
     let ack: Record<string, unknown> = {};
     for (let i = 0; i < 200 && ack.accepted !== 1; i++) {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 
 // Registration policy per site: `auto` registers a serial unknown to the service on its first
@@ -36,7 +36,7 @@ const audits = async (action: string) =>
 describe('registration policy auto (the default)', () => {
   it('registers a serial unknown to the service to the sending site on its first reading, as before', async () => {
     const gw = await seedGateway(tdb.db);
-    const sock = await TestGateway.open(svc.wsUrl, gw.key);
+    const sock = await svc.gateway(gw.key);
     expect(await sock.batch('a1', readings('AUTO-1', 0, 3))).toMatchObject({ accepted: 3, duplicates: 0, rejected: [] });
     expect(await deviceSite('AUTO-1')).toBe(gw.site);
     expect(await stored('AUTO-1')).toBe(3);
@@ -50,7 +50,7 @@ describe('registration policy auto (the default)', () => {
 describe('registration policy pending', () => {
   it('holds an unknown serial, loses none of its readings, and stores the resends once after approval', async () => {
     const gw = await seedGateway(tdb.db);
-    const sock = await TestGateway.open(svc.wsUrl, gw.key);
+    const sock = await svc.gateway(gw.key);
     // A device registered while the site was still `auto` keeps working after the switch.
     expect(await sock.batch('k0', readings('KNOWN-1', 0, 1))).toMatchObject({ accepted: 1 });
     const set = await admin('site', 'policy', gw.site, 'pending');
@@ -96,7 +96,7 @@ describe('registration policy pending', () => {
   it('keeps refusing a rejected serial, and a rejected serial can still be approved later', async () => {
     const gw = await seedGateway(tdb.db);
     expect((await admin('site', 'policy', gw.site, 'pending')).code).toBe(0);
-    const sock = await TestGateway.open(svc.wsUrl, gw.key);
+    const sock = await svc.gateway(gw.key);
     await sock.batch('r1', readings('REJ-1', 0, 2));
     const rejected = await admin('device', 'reject', 'REJ-1', '--site', gw.site);
     expect(rejected).toMatchObject({ code: 0 });
@@ -115,7 +115,7 @@ describe('registration policy pending', () => {
     const b = await seedGateway(tdb.db);
     for (const gw of [a, b]) {
       expect((await admin('site', 'policy', gw.site, 'pending')).code).toBe(0);
-      const sock = await TestGateway.open(svc.wsUrl, gw.key);
+      const sock = await svc.gateway(gw.key);
       await sock.batch('t', readings('TWICE-1', 0, 1));
       sock.close();
     }
@@ -132,12 +132,12 @@ describe('registration policy pending', () => {
 describe("the gateway's answer does not reveal other sites' devices", () => {
   it('answers a device of another site exactly as a serial never seen, over WebSocket and HTTP', async () => {
     const owner = await seedGateway(tdb.db);
-    const ownerSock = await TestGateway.open(svc.wsUrl, owner.key);
+    const ownerSock = await svc.gateway(owner.key);
     expect(await ownerSock.batch('o', readings('ELSEWHERE-1', 0, 1))).toMatchObject({ accepted: 1 });
     ownerSock.close();
     const probe = await seedGateway(tdb.db);
     expect((await admin('site', 'policy', probe.site, 'pending')).code).toBe(0);
-    const sock = await TestGateway.open(svc.wsUrl, probe.key);
+    const sock = await svc.gateway(probe.key);
     const [elsewhere, never] = [readings('ELSEWHERE-1', 5, 1)[0]!, readings('NEVERSEEN-1', 5, 1)[0]!];
     const ack = await sock.batch('same', [elsewhere, never]);
     const rejected = ack.rejected as Array<{ index: number; code: string; message: string }>;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 import { DisposablePg } from '../helpers/pg-server.ts';
 
 // Ack after commit, proven by crashing PostgreSQL while a batch is being written.
@@ -40,7 +40,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 
 describe('PostgreSQL crashes mid-batch', () => {
   it('sends no ack for the batch in flight, answers unavailable, and stores every reading exactly once after recovery', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const a = readings('CRASH-1', 0, 100);
     const b = readings('CRASH-1', 100, 100);
     const c = readings('CRASH-1', 200, 100);

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { sameOrigin, seedUser, signIn } from '../helpers/people.ts';
 import { runCli } from '../helpers/cli.ts';
 import { TEST_KEY_FILE } from '../helpers/keys.ts';
@@ -51,7 +50,7 @@ const api = async (method: string, url: string, cookie: string, body?: unknown) 
 /** An alert of a new device: one ventricular episode. */
 async function raiseAlert(): Promise<{ id: number; serial: string }> {
   const serial = `VAULT-${++deviceSeq}`;
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   await gw.batch(`b${deviceSeq}`, [{ device: serial, seq: 1, at: new Date(Date.now() - 3_600_000).toISOString(), metric: 'vt_episodes', value: 2 }]);
   gw.close();
   const row = await sql<{ id: number }>`SELECT a.id FROM alerts a JOIN devices d ON d.id = a.device_id WHERE d.serial = ${serial}`.execute(tdb.db);

@@ -43,8 +43,8 @@ async function afAlerts(device: string): Promise<number> {
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url);
-  gwOne = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'one')).key);
-  gwTwo = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'two')).key);
+  gwOne = await svc.gateway((await seedGateway(tdb.db, 'one')).key);
+  gwTwo = await svc.gateway((await seedGateway(tdb.db, 'two')).key);
   await gwOne.batch('init', [af('ONE-1', 0, 0), af('ONE-2', 0, 0)]);
   await gwTwo.batch('init', [af('TWO-1', 0, 0)]);
   admin = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'admin')).email);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -41,7 +41,7 @@ const internal = (ref: string) => Number(ref.slice(2));
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url);
-  const gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'north')).key);
+  const gw = await svc.gateway((await seedGateway(tdb.db, 'north')).key);
   const t0 = Math.floor(Date.now() / DAY) * DAY - 10 * DAY;
   const rs: Reading[] = [];
   for (let d = 0; d < 10; d++) rs.push({ device: 'N-1', seq: d, at: new Date(t0 + d * DAY).toISOString(), metric: 'vt_episodes', value: d === 9 ? 1 : 0 });

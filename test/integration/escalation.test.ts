@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { startEscalation } from '../../src/alerts/escalation.ts';
 import type { AlertFeed } from '../../src/alerts/feed.ts';
@@ -26,7 +25,7 @@ type FeedEvent = { cursor: number; alertId: number; type: string };
 
 async function raise(metric = 'vt_episodes', value = 1): Promise<{ id: number; raisedAt: number }> {
   const device = `esc-${++deviceCounter}`;
-  const gw = await TestGateway.open(svc.wsUrl, gatewayKey);
+  const gw = await svc.gateway(gatewayKey);
   await gw.batch('b', [{ device, seq: 1, at: new Date(T0).toISOString(), metric, value }]);
   gw.close();
   // raised_at has microseconds: round up to the millisecond, so raisedAt + PERIOD is due.

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { parseCsv } from '../unit/export/rfc4180.ts';
 
@@ -100,7 +100,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: KEY });
   const gatewayKey = (await seedGateway(tdb.db, SITE)).key;
-  const gw = await TestGateway.open(svc.wsUrl, gatewayKey);
+  const gw = await svc.gateway(gatewayKey);
   const readings: Reading[] = [];
   let seq = 0;
   for (let d = 0; d < 30; d++) {

@@ -37,7 +37,10 @@ const counters = (shocks: number, atp: number, vt?: { count: number; since: stri
 const post = async (body: string) => {
   const res = await fetch(`${svc.httpUrl}/v1/idco`, { method: 'POST', headers: { 'content-type': 'application/hl7-v2', authorization: `Bearer ${key}` }, body });
   expect(res.status).toBe(200);
-  return (await res.text());
+  const text = await res.text();
+  // The answer comes once the readings commit; their alerts are applied after.
+  await svc.app.alertApplier.settle();
+  return text;
 };
 
 const readingsOf = async (device: string, metric: string) =>

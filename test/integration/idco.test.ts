@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { MllpClient, seg } from '../helpers/mllp.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
@@ -109,7 +108,7 @@ describe('HL7 v2 IDCO ingest', () => {
   });
 
   it('keeps derived readings out of a gateway\'s resume point', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     gw.sendRaw(JSON.stringify({ type: 'status', id: 's', devices: ['BSX-112233'] }));
     expect(await gw.reply('s')).toMatchObject({ devices: { 'BSX-112233': null } });
     gw.close();

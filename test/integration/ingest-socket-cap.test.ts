@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 
 // INGEST_MAX_SOCKETS: an instance holding as many gateway sockets as it admits answers a new
 // upgrade 503 with Retry-After, and admits again once one has closed.
@@ -49,8 +49,8 @@ async function untilOpen(n: number): Promise<void> {
 describe('INGEST_MAX_SOCKETS', () => {
   it('turns an upgrade away with 503 and Retry-After while the instance is full, and admits again after a close', async () => {
     expect(await metric('telemetry_ingest_sockets_max')).toBe(2);
-    const a = await TestGateway.open(svc.wsUrl, key);
-    const b = await TestGateway.open(svc.wsUrl, key);
+    const a = await svc.gateway(key);
+    const b = await svc.gateway(key);
     const third = await refused(svc.wsUrl, key);
     expect(third.status).toBe(503);
     expect(third.retryAfter).toBe('3');
@@ -67,12 +67,12 @@ describe('INGEST_MAX_SOCKETS', () => {
     expect(http.status).toBe(200);
     b.close();
     await untilOpen(1);
-    const c = await TestGateway.open(svc.wsUrl, key);
+    const c = await svc.gateway(key);
     expect(await c.batch('cap-2', readings('CAP-C', 0, 1))).toMatchObject({ type: 'ack', accepted: 1 });
     // An unknown key gets its 401 again once there is room.
     a.close();
     await untilOpen(1);
-    await expect(TestGateway.open(svc.wsUrl, 'gk_unknown')).rejects.toThrow('HTTP 401');
+    await expect(svc.gateway('gk_unknown')).rejects.toThrow('HTTP 401');
     c.close();
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 import { revoke } from '../../src/admin/commands.ts';
 
 let tdb: TestDatabase;
@@ -26,7 +26,7 @@ const count = async (where = sql`true`) =>
 
 describe('WebSocket ingest', () => {
   it('acks a batch only once its readings are stored', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const ack = await gw.batch('b1', readings('WS-A', 0, 100));
     expect(ack).toEqual({ type: 'ack', id: 'b1', accepted: 100, duplicates: 0, rejected: [] });
     // The ack was sent after commit, so a fresh connection sees every row.
@@ -35,7 +35,7 @@ describe('WebSocket ingest', () => {
   });
 
   it('resending every batch twice stores each reading once', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const batches = Array.from({ length: 20 }, (_, b) => readings('WS-B', b * 50, 50));
     const first = await Promise.all(batches.map((r, b) => gw.batch(`x${b}`, r)));
     const again = await Promise.all(batches.map((r, b) => gw.batch(`y${b}`, r)));
@@ -47,7 +47,7 @@ describe('WebSocket ingest', () => {
   });
 
   it('counts repeats inside one batch as duplicates and differing content as seq_conflict', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const [r] = readings('WS-C', 1, 1);
     const ack = await gw.batch('c1', [r, r, { ...r!, value: 99 }]);
     expect(ack).toMatchObject({ accepted: 1, duplicates: 1, rejected: [{ index: 2, code: 'seq_conflict' }] });
@@ -57,7 +57,7 @@ describe('WebSocket ingest', () => {
   });
 
   it('rejects each bad reading with its code, stores the rest, and quarantines the rejects', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const ok = { device: 'WS-D', seq: 1, at: '2026-03-04T02:00:00+01:00', metric: 'MDC_IDC_MSMT_BATTERY_VOLTAGE', value: 2.9 };
     const far = new Date(Date.now() + 25 * 3600_000).toISOString();
     const batch = [
@@ -95,9 +95,9 @@ describe('WebSocket ingest', () => {
 
   it("rejects readings for another site's device as forbidden_device", async () => {
     const other = await seedGateway(tdb.db);
-    const gwOther = await TestGateway.open(svc.wsUrl, other.key);
+    const gwOther = await svc.gateway(other.key);
     expect(await gwOther.batch('o1', readings('WS-OWNED', 0, 1))).toMatchObject({ accepted: 1 });
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const ack = await gw.batch('o2', [...readings('WS-OWNED', 1, 1), ...readings('WS-MINE', 0, 1)]);
     expect(ack).toMatchObject({ accepted: 1, rejected: [{ index: 0, code: 'forbidden_device' }] });
     // status does not reveal another site's device either
@@ -108,7 +108,7 @@ describe('WebSocket ingest', () => {
   });
 
   it('status returns the highest stored seq and its event time, null for a device never seen', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     // out of order: the highest seq arrives first
     await gw.batch('s1', readings('WS-S', 40, 2));
     await gw.batch('s2', readings('WS-S', 0, 5));
@@ -123,7 +123,7 @@ describe('WebSocket ingest', () => {
   });
 
   it('answers malformed messages with an error and keeps the socket open', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     gw.sendRaw('{not json');
     expect(await gw.next((m) => m.code === 'bad_json')).toMatchObject({ type: 'error', id: null });
     gw.sendRaw(JSON.stringify({ type: 'readings', readings: readings('WS-E', 0, 1) }));
@@ -149,8 +149,8 @@ describe('WebSocket ingest', () => {
   });
 
   it('closes a socket that sends a frame over the limit with 1009, and only that socket', async () => {
-    const bystander = await TestGateway.open(svc.wsUrl, key);
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const bystander = await svc.gateway(key);
+    const gw = await svc.gateway(key);
     gw.sendRaw('x'.repeat(2 * 1024 * 1024));
     expect((await gw.closed).code).toBe(1009);
     expect(await bystander.batch('after-big', readings('WS-F', 0, 1))).toMatchObject({ accepted: 1 });
@@ -158,28 +158,28 @@ describe('WebSocket ingest', () => {
   });
 
   it('refuses the upgrade with HTTP 401 for a missing, unknown or malformed key', async () => {
-    await expect(TestGateway.open(svc.wsUrl, null)).rejects.toThrow('HTTP 401');
-    await expect(TestGateway.open(svc.wsUrl, 'gk_unknownkeyunknownkeyunknownkeyunknownkey')).rejects.toThrow('HTTP 401');
-    await expect(TestGateway.open(svc.wsUrl, null, { Authorization: 'Basic Zm9vOmJhcg==' })).rejects.toThrow('HTTP 401');
+    await expect(svc.gateway(null)).rejects.toThrow('HTTP 401');
+    await expect(svc.gateway('gk_unknownkeyunknownkeyunknownkeyunknownkey')).rejects.toThrow('HTTP 401');
+    await expect(svc.gateway(null, { Authorization: 'Basic Zm9vOmJhcg==' })).rejects.toThrow('HTTP 401');
   });
 
   it('closes open sockets of a revoked key with 1008 and refuses it afterwards', async () => {
     const gwRow = await seedGateway(tdb.db);
-    const a = await TestGateway.open(svc.wsUrl, gwRow.key);
-    const b = await TestGateway.open(svc.wsUrl, gwRow.key);
-    const bystander = await TestGateway.open(svc.wsUrl, key);
+    const a = await svc.gateway(gwRow.key);
+    const b = await svc.gateway(gwRow.key);
+    const bystander = await svc.gateway(key);
     expect(await a.batch('r1', readings('WS-R', 0, 1))).toMatchObject({ accepted: 1 });
     await revoke(tdb.db, gwRow.id);
     expect((await a.closed).code).toBe(1008);
     expect((await b.closed).code).toBe(1008);
-    await expect(TestGateway.open(svc.wsUrl, gwRow.key)).rejects.toThrow('HTTP 401');
+    await expect(svc.gateway(gwRow.key)).rejects.toThrow('HTTP 401');
     expect(await bystander.batch('r2', readings('WS-R2', 0, 1))).toMatchObject({ accepted: 1 });
     bystander.close();
   });
 
   it('drops a peer that stops answering pings', async () => {
-    const silent = await TestGateway.open(svc.wsUrl, key, {}, false);
-    const alive = await TestGateway.open(svc.wsUrl, key);
+    const silent = await svc.gateway(key, {}, false);
+    const alive = await svc.gateway(key);
     // The server terminates the silent peer without a close frame: 1006 on our side.
     expect((await silent.closed).code).toBe(1006);
     expect(alive.ws.readyState).toBe(alive.ws.OPEN);

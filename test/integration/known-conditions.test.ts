@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { sameOrigin, seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -30,7 +30,7 @@ const call = async (method: string, path: string, cookie: string, body?: unknown
 
 /** Daily AF burden of `hours` for `days` days from day `from`, then alert resolution by the clinic each day. */
 async function afDays(device: string, from: number, days: number, hours: number): Promise<void> {
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   for (let d = from; d < from + days; d++) {
     const readings: Reading[] = [{ device, seq: ++seq, at: new Date(T0 + d * DAY + 6 * 3_600_000).toISOString(), metric: 'af_burden', value: hours }];
     await gw.batch(`af-${seq}`, readings);

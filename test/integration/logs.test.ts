@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { revoke } from '../../src/admin/commands.ts';
 
 const SERIAL = 'MDT-SECRETSERIAL42';
@@ -22,7 +21,7 @@ describe('logs', () => {
   it('carry no device serial, key or path parameters, even at trace level', async () => {
     const gw = await seedGateway(tdb.db);
     const reading = { device: SERIAL, seq: 1, at: '2026-03-04T02:00:00Z', metric: 'heart_rate', value: 60 };
-    const ws = await TestGateway.open(svc.wsUrl, gw.key);
+    const ws = await svc.gateway(gw.key);
     await ws.batch('l1', [reading, { ...reading, seq: 2, value: 9999 }]);
     ws.sendRaw(JSON.stringify({ type: 'status', id: 'l2', devices: [SERIAL] }));
     await ws.reply('l2');

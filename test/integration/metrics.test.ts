@@ -64,7 +64,7 @@ async function until(name: string, labels: Labels, expected: number): Promise<vo
 /** A new open high alert (ventricular_arrhythmia) on a new device; returns its ids. */
 async function raise(): Promise<{ id: number; publicId: string; serial: string; raisedAt: number }> {
   const serial = `met-${++deviceCounter}`;
-  const gw = await TestGateway.open(svc.wsUrl, gatewayKey);
+  const gw = await svc.gateway(gatewayKey);
   const ack = await gw.batch('b', [{ device: serial, seq: 1, at: new Date(T0).toISOString(), metric: 'vt_episodes', value: 1 }]);
   gw.close();
   expect(ack).toMatchObject({ type: 'ack', id: 'b' });
@@ -193,7 +193,7 @@ describe('engine', () => {
   const at = (day: number) => new Date(T0 + day * DAY).toISOString();
 
   it('counts a reading stored out of event-time order as late, then its replay', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, gatewayKey);
+    const gw = await svc.gateway(gatewayKey);
     try {
       const scored = await value('telemetry_engine_readings_total', { outcome: 'scored' });
       const late = await value('telemetry_engine_readings_total', { outcome: 'late' });

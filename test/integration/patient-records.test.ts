@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { createGateway } from '../../src/admin/commands.ts';
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
   const east = await seedGateway(tdb.db, 'east');
   const hall = await createGateway(tdb.db, 'east', 'hall hub');
   await seedGateway(tdb.db, 'west');
-  const gw = await TestGateway.open(svc.wsUrl, east.key);
+  const gw = await svc.gateway(east.key);
   let seq = 0;
   for (let d = 0; d < 48; d++) {
     const at = dayAt(d);
@@ -66,7 +66,7 @@ beforeAll(async () => {
   }
   gw.close();
   // One more, through another gateway of the site: a lead check a day later.
-  const gw2 = await TestGateway.open(svc.wsUrl, hall.key);
+  const gw2 = await svc.gateway(hall.key);
   await gw2.batch('lead', [{ device: 'HF-1', seq: ++seq, at: dayAt(48), metric: 'rv_lead_impedance', value: 520 }]);
   gw2.close();
 

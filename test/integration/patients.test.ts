@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // Patients: registration and enrolment by admins, lists and pages for clinicians of the
@@ -35,8 +35,8 @@ const jane = { site: 'east', familyName: 'Doe', givenName: 'Jane', nhsNumber: '9
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url);
-  const gwEast = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'east')).key);
-  const gwWest = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'west')).key);
+  const gwEast = await svc.gateway((await seedGateway(tdb.db, 'east')).key);
+  const gwWest = await svc.gateway((await seedGateway(tdb.db, 'west')).key);
   const nights: Reading[] = [];
   for (let d = 0; d < 40; d++) {
     const at = new Date(T0 + d * DAY).toISOString();

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { RecentChanges } from '../../src/alerts/recent.ts';
 import { writeGroup } from '../../src/ingest/group-write.ts';
 import { NO_EFFECTS } from '../../src/store/engine-effects.ts';
+import { applyOutbox } from '../helpers/outbox.ts';
 
 // The alert stream's shared cache of recent changes: kept while clients are connected,
 // forgotten when none is, and started again from the newest change.
@@ -21,11 +22,11 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-/** One engine decision committed with its reading: one alert event. */
+/** One engine decision committed with its reading and applied: one alert event. */
 async function change(): Promise<number> {
   const s = ++seq;
   const at = Date.UTC(2026, 0, 1) + s * 60_000;
-  const { events } = await writeGroup(tdb.db, [{
+  await writeGroup(tdb.db, [{
     rows: [{ deviceId, seq: s, at, metricId: 5, value: 70, gatewayId: 1, score: 1 }],
     indexes: [0], raws: [{}], quarantine: [], context: { gatewayId: null, siteId: null, source: 'ws', batchId: null },
     effects: { ...NO_EFFECTS, decisions: [{ deviceId, decision: {
@@ -33,7 +34,7 @@ async function change(): Promise<number> {
       trigger: { seq: s, metric: 'shocks', value: 1, at },
     } }] },
   }]);
-  return events[0]!.cursor;
+  return (await applyOutbox(tdb.db))[0]!.cursor;
 }
 
 describe('RecentChanges', () => {

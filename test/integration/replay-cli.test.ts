@@ -9,7 +9,7 @@ import { createCohort } from '../../simulators/cohort.ts';
 import { replay, selectDevices, checkProposal, ReplayError } from '../../src/replay/replay.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
 
 let tdb: TestDatabase;
@@ -18,7 +18,7 @@ let svc: RunningService;
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url);
-  const gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'rp')).key);
+  const gw = await svc.gateway((await seedGateway(tdb.db, 'rp')).key);
   // Heart-failure decompensations and device events, streamed a day at a time in event order.
   const cohort = createCohort({
     patients: 30, days: 200, seed: 'replay-cli', profile: 'clean',

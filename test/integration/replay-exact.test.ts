@@ -15,7 +15,7 @@ async function run(): Promise<Run> {
   const tdb = await createTestDatabase(inject('pgAdminUrl'));
   // Snapshots every 3 event days, so several are due (and taken) while the stream runs.
   const svc = await startService(tdb.db, tdb.url, { ENGINE_SNAPSHOT_DAYS: '3' });
-  const gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'exact')).key);
+  const gw = await svc.gateway((await seedGateway(tdb.db, 'exact')).key);
   const r = { tdb, svc, gw };
   runs.push(r);
   return r;

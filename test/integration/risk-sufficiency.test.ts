@@ -22,7 +22,7 @@ let siteId: number;
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url);
-  gw = await TestGateway.open(svc.wsUrl, (await seedGateway(tdb.db, 'hf')).key);
+  gw = await svc.gateway((await seedGateway(tdb.db, 'hf')).key);
   siteId = (await tdb.db.selectFrom('sites').select('id').where('code', '=', 'hf').executeTakeFirstOrThrow()).id;
   clinician = await signIn(svc.httpUrl, (await seedUser(tdb.db, 'clinician', ['hf'])).email);
 });

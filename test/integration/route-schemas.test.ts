@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { RESOLUTIONS } from '../../src/alerts/lifecycle.ts';
 
@@ -44,7 +43,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: 'rT0b9Qm3XwKd7LpZs2VfN8yHc5Ju_gE1aAiO4oB6nXy' });
   const gw = await seedGateway(tdb.db, 'schemas');
-  const ws = await TestGateway.open(svc.wsUrl, gw.key);
+  const ws = await svc.gateway(gw.key);
   await ws.batch('x', [{ device: 'SCH-1', seq: 1, at: '2026-01-02T02:00:00Z', metric: 'vt_episodes', value: 1 }]);
   ws.close();
   const origin = { origin: svc.httpUrl };

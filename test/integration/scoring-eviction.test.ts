@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { DEFAULT_CONFIG, newDeviceState, processReading } from '../../src/engine/index.ts';
 
 // A device's engine state leaves memory once the device has been idle ENGINE_STATE_IDLE_MS
@@ -52,7 +52,7 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 
 describe('idle device states', () => {
   it('leave memory after a snapshot, and come back from it with the next reading as if never gone', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const stream = nights('EV-1', 0, 40, (d) => (d === 5 || d === 24 || d === 31 ? 1 : 0));
     // 6 nights, then silence: not due a periodic snapshot (every 7 event days), so the one
     // that lets the state leave is taken as it leaves.

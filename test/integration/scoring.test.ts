@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { DEFAULT_CONFIG, newDeviceState, processReading } from '../../src/engine/index.ts';
 
 // The engine inside the ingest path: every stored reading scored, alerts stored with
@@ -59,7 +59,7 @@ async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: st
 
 describe('scoring in the ingest path', () => {
   it('scores every stored reading and raises one alert per problem, updated by later triggers', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const stream = nights('SC-A', 0, 40, (d) => (d === 35 || d === 37 ? 2 : 0));
     expect((await gw.batch('a1', stream.slice(0, 50))).accepted).toBe(50);
     expect((await gw.batch('a2', stream.slice(50))).accepted).toBe(30);
@@ -85,7 +85,7 @@ describe('scoring in the ingest path', () => {
   });
 
   it('a resent batch adds no occurrence and no event', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const stream = nights('SC-B', 0, 10, (d) => (d === 4 ? 1 : 0));
     await gw.batch('b1', stream);
     const again = await gw.batch('b2', stream);
@@ -99,7 +99,7 @@ describe('scoring in the ingest path', () => {
   });
 
   it('a late reading is scored and raises the alert it would have raised in order', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const stream = nights('SC-C', 0, 30, (d) => (d === 12 ? 3 : 0));
     const lateSeq = 12 * 2 + 1;
     const late = stream.filter((r) => r.seq === lateSeq);
@@ -126,7 +126,7 @@ describe('scoring in the ingest path', () => {
   });
 
   it('continues after a restart exactly where it left off, from a snapshot', async () => {
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     // 20 quiet days, then a restart, then a VT on day 24 and another on day 26.
     const stream = nights('SC-D', 0, 36, (d) => (d === 24 || d === 26 ? 1 : 0));
     await gw.batch('d1', stream.slice(0, 40));
@@ -137,7 +137,7 @@ describe('scoring in the ingest path', () => {
     expect(snaps.rows[0]!.n).toBe(1);
 
     svc = await startService(tdb.db, tdb.url);
-    const gw2 = await TestGateway.open(svc.wsUrl, key);
+    const gw2 = await svc.gateway(key);
     // The first batch after the restart resends the last day already stored.
     expect(await gw2.batch('d2', stream.slice(38))).toMatchObject({ accepted: 32, duplicates: 2 });
     const alerts = await alertsOf('SC-D');

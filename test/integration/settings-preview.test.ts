@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { sameOrigin, seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -66,7 +66,7 @@ beforeAll(async () => {
       readings.push({ device: 'PV-1', seq: ++seq, at: new Date(T0 + d * DAY + 2 * 3_600_000).toISOString(), metric, value: Math.round((mean + sd * rng.normal() + add) * 10) / 10 });
     }
   }
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   for (let i = 0; i < readings.length; i += 500) expect((await gw.batch(`pv-${i}`, readings.slice(i, i + 500))).type).toBe('ack');
   gw.close();
 }, 60_000);

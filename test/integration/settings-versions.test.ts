@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { sameOrigin, seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -23,7 +23,7 @@ let patient: string;
 let seq = 0;
 
 async function send(readings: Array<Omit<Reading, 'device' | 'seq'>>): Promise<void> {
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   expect((await gw.batch(`v-${seq}`, readings.map((r) => ({ device: 'SV-1', seq: ++seq, ...r })))).type).toBe('ack');
   gw.close();
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService } from '../helpers/service.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 
 let tdb: TestDatabase;
 
@@ -18,7 +18,7 @@ describe('graceful shutdown', () => {
   it('answers every batch received (ack after commit, or unavailable), then closes with 1001', async () => {
     const svc = await startService(tdb.db, tdb.url);
     const { key } = await seedGateway(tdb.db);
-    const gws = await Promise.all([1, 2, 3].map(() => TestGateway.open(svc.wsUrl, key)));
+    const gws = await Promise.all([1, 2, 3].map(() => svc.gateway(key)));
     const sent: string[] = [];
     gws.forEach((gw, g) => {
       for (let b = 0; b < 40; b++) {
@@ -54,7 +54,7 @@ describe('graceful shutdown', () => {
     // shutdown used to wait for it forever.
     const svc = await startService(tdb.db, tdb.url);
     const { key } = await seedGateway(tdb.db);
-    const gw = await TestGateway.open(svc.wsUrl, key);
+    const gw = await svc.gateway(key);
     const { port } = new URL(svc.httpUrl);
     const raw = net.connect(Number(port), '127.0.0.1');
     await new Promise<void>((resolve) => raw.once('connect', () => resolve()));

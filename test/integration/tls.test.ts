@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, readings } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 import { createTestPki, serialOf, type TestPki } from '../helpers/tls.ts';
 import { httpsRequest, rawExchange, servedSerial } from '../helpers/https.ts';
 import { seedUser } from '../helpers/people.ts';
@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('HTTPS and WSS', () => {
   it('a gateway that trusts the service CA streams readings over WSS and gets acks', async () => {
     expect(svc.wsUrl).toMatch(/^wss:/);
-    const gw = await TestGateway.open(svc.wsUrl, gatewayKey, {}, true, { ca: pki.ca.cert });
+    const gw = await svc.gateway(gatewayKey, {}, true, { ca: pki.ca.cert });
     for (let b = 0; b < 3; b++) {
       const ack = await gw.batch(`tls-${b}`, readings('TLS-WSS-1', 1 + b * 50, 50));
       expect(ack).toMatchObject({ type: 'ack', id: `tls-${b}`, accepted: 50, duplicates: 0, rejected: [] });
@@ -46,7 +46,7 @@ describe('HTTPS and WSS', () => {
   });
 
   it('a client that does not trust the CA is refused by its own check', async () => {
-    await expect(TestGateway.open(svc.wsUrl, gatewayKey)).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
+    await expect(svc.gateway(gatewayKey)).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
   });
 
   it('plain HTTP to the TLS port fails, and the port keeps serving HTTPS', async () => {
@@ -63,7 +63,7 @@ describe('HTTPS and WSS', () => {
       const answered = await rawExchange(port(), garbage);
       expect(answered.reply.toString('latin1')).not.toContain('HTTP/');
     }
-    const gw = await TestGateway.open(svc.wsUrl, gatewayKey, {}, true, { ca: pki.ca.cert });
+    const gw = await svc.gateway(gatewayKey, {}, true, { ca: pki.ca.cert });
     expect(await gw.batch('after-garbage', readings('TLS-WSS-2', 1, 5))).toMatchObject({ accepted: 5 });
     gw.close();
     expect(logLines.filter((l) => Number(l.level) >= 50)).toEqual([]);
@@ -99,7 +99,7 @@ describe('a renewed certificate', () => {
   it('is served to the next connection, while an open one keeps working; a broken pair is logged and the old kept', async () => {
     const before = await servedSerial(port(), pki.ca.cert);
     expect(before).toBe(serialOf(pki.server.cert));
-    const open = await TestGateway.open(svc.wsUrl, gatewayKey, {}, true, { ca: pki.ca.cert });
+    const open = await svc.gateway(gatewayKey, {}, true, { ca: pki.ca.cert });
     const renewed = await pki.renew();
     expect(serialOf(renewed.cert)).not.toBe(before);
     await expect.poll(() => servedSerial(port(), pki.ca.cert), { timeout: 15_000, interval: 100 }).toBe(serialOf(renewed.cert));

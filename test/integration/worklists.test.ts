@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway, type Reading } from '../helpers/gateway.ts';
+import type { Reading } from '../helpers/gateway.ts';
 import { sameOrigin, seedUser, signIn } from '../helpers/people.ts';
 import { createPatient, enrolDevice } from '../../src/patients/service.ts';
 import { testVault } from '../helpers/keys.ts';
@@ -65,7 +65,7 @@ beforeAll(async () => {
     patients[serial] = `p-${id}`;
   }
   const now = Date.now();
-  const gw = await TestGateway.open(svc.wsUrl, key);
+  const gw = await svc.gateway(key);
   // WL-5 is registered by its first reading and never enrolled.
   for (const serial of ['WL-1', 'WL-2', 'WL-3', 'WL-4', 'WL-5', 'WL-6']) {
     await gw.batch(`h-${serial}`, [reading(serial, now - 6 * DAY), reading(serial, now - 5 * DAY - HOUR)]);
@@ -73,7 +73,7 @@ beforeAll(async () => {
   // A ventricular episode each: a high alert.
   for (const serial of ['WL-1', 'WL-2', 'WL-5', 'WL-6']) await gw.batch(`vt-${serial}`, [reading(serial, now - 5 * DAY, 'vt_episodes', 1)]);
   gw.close();
-  const gwo = await TestGateway.open(svc.wsUrl, other.key);
+  const gwo = await svc.gateway(other.key);
   await gwo.batch('o', [reading('WO-1', now - 5 * DAY, 'vt_episodes', 1)]);
   gwo.close();
   await receivedAgo('WL-1', 120);

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { writeGroup, type WriteBatch } from '../../src/ingest/group-write.ts';
 import type { ReadingRow } from '../../src/store/readings.ts';
+import { applyOutbox } from '../helpers/outbox.ts';
 import { NO_EFFECTS, type DecisionRow, type EngineEffects, type RiskChangeRow } from '../../src/store/engine-effects.ts';
 
 // The group commit's bookkeeping on a real database: which rows count as inserted,
@@ -17,7 +18,7 @@ afterAll(async () => {
   await tdb?.drop();
 });
 beforeEach(async () => {
-  await sql`TRUNCATE readings, reading_keys, engine_pending, quarantine, device_risk, risk_changes, alert_triggers, alert_events, alerts CASCADE`.execute(tdb.db);
+  await sql`TRUNCATE readings, reading_keys, engine_pending, quarantine, device_risk, risk_changes, alert_triggers, alert_events, alerts, alert_outbox CASCADE`.execute(tdb.db);
 });
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -99,12 +100,17 @@ describe('effects and conflicts in one group commit', () => {
     expect((await sql<{ code: string }>`SELECT code FROM quarantine`.execute(tdb.db)).rows).toEqual([{ code: 'seq_conflict' }]);
   });
 
-  it('applies a decision of a reading it stored, in the same transaction, and skips one whose reading was stored before', async () => {
+  it('commits a decision of a reading it stored with that reading, and none whose reading was stored before', async () => {
     const shock = row(deviceId, 20, 1);
     const first = await writeGroup(tdb.db, [batch([row(deviceId, 19, 0.1)]), batch([shock], { ...NO_EFFECTS, decisions: [decision(shock)] })]);
-    expect(first.events).toMatchObject([{ type: 'opened', kind: 'shock_delivered' }]);
+    expect(first.decisions).toBe(true);
+    // Committed with the readings, in the outbox; alerts once the applier has run.
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_outbox`.execute(tdb.db)).rows[0]!.n).toBe(1);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM alerts`.execute(tdb.db)).rows[0]!.n).toBe(0);
+    expect(await applyOutbox(tdb.db)).toMatchObject([{ type: 'opened', kind: 'shock_delivered' }]);
     const again = await writeGroup(tdb.db, [batch([shock], { ...NO_EFFECTS, decisions: [decision(shock)] })]);
-    expect(again.events).toEqual([]);
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM alert_outbox`.execute(tdb.db)).rows[0]!.n).toBe(0);
+    expect(await applyOutbox(tdb.db)).toEqual([]);
     expect(again.results[0]).toMatchObject({ inserted: 0, duplicates: 1 });
     expect((await sql<{ occurrences: number }>`SELECT occurrences FROM alerts`.execute(tdb.db)).rows).toEqual([{ occurrences: 1 }]);
   });
@@ -113,10 +119,11 @@ describe('effects and conflicts in one group commit', () => {
     const a = row(deviceId, 30, 1);
     const b = row(deviceId, 31, 1);
     const c = row(deviceId, 32, 1);
-    const { events } = await writeGroup(tdb.db, [
+    await writeGroup(tdb.db, [
       batch([a, b], { ...NO_EFFECTS, decisions: [decision(a, 'battery', 'low'), decision(a), decision(b, 'battery', 'high')] }),
       batch([c], { ...NO_EFFECTS, decisions: [decision(c, 'battery', 'low')] }),
     ]);
+    const events = await applyOutbox(tdb.db);
     const battery = events.filter((e) => e.kind === 'battery');
     expect(battery.map((e) => [e.type, e.priority])).toEqual([['opened', 'low'], ['updated', 'high'], ['updated', 'high']]);
     expect(events.filter((e) => e.kind === 'shock_delivered').map((e) => e.type)).toEqual(['opened']);

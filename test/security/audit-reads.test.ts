@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyAuditChain } from '../../src/admin/audit-verify.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { seedGateway, startService, type RunningService } from '../helpers/service.ts';
-import { TestGateway } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 
 // Every read of patient data leaves exactly one audit row naming who, what and which
@@ -23,7 +22,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));
   svc = await startService(tdb.db, tdb.url, { EXPORT_KEY: 'FG6PK5mShLle7GiICQ3yQ5giaRXGz3ci-OCOw7Xk88M' });
   const gw = await seedGateway(tdb.db, 'alpha');
-  const socket = await TestGateway.open(svc.wsUrl, gw.key);
+  const socket = await svc.gateway(gw.key);
   await socket.batch('a', [{ device: 'AUD-1', seq: 1, at: '2026-01-02T02:00:00Z', metric: 'vt_episodes', value: 1 }]);
   socket.close();
   const admin = await seedUser(tdb.db, 'admin');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/engine/index.ts';
-import { readings, TestGateway } from '../helpers/gateway.ts';
+import { readings } from '../helpers/gateway.ts';
 import { seedUser, signIn } from '../helpers/people.ts';
 import { expectUnharmed, RUNS, startWatched, type Watched } from './harness.ts';
 import { anyJsonText, brokenText, hl7Message, hostileToken, nearValidBatch } from './hostile.ts';
@@ -18,7 +18,7 @@ let alert: string;
 
 beforeAll(async () => {
   w = await startWatched(inject('pgAdminUrl'), { EXPORT_KEY: '3GFfrZZqDfd55pxYTs-gqIL3BdAlBl_a8JTvxCTPC3E' });
-  const gw = await TestGateway.open(w.svc.wsUrl, w.key);
+  const gw = await w.svc.gateway(w.key);
   await gw.batch('seed', [{ device: 'HTTP-1', seq: 1, at: '2026-01-02T02:00:00Z', metric: 'vt_episodes', value: 1 }]);
   gw.close();
   const origin = w.svc.httpUrl;
@@ -173,7 +173,7 @@ describe('HTTP bodies under fuzzing', () => {
     }), { numRuns: RUNS * 2 });
     // Whatever was stored, the engine still scores new readings with it.
     await expectUnharmed(w);
-    const gw = await TestGateway.open(w.svc.wsUrl, w.key);
+    const gw = await w.svc.gateway(w.key);
     expect(await gw.batch('after-settings', readings('HTTP-1', 100, 5))).toMatchObject({ accepted: 5 });
     gw.close();
   });

@@ -1,0 +1,119 @@
+// The applier of the alert outbox (store/alert-outbox.ts): the engine's decisions, committed
+// with their readings, become alerts and alert events here, after the gateway's ack. One pass
+// at a time per instance, and one instance at a time (the alert events' lock), in outbox
+// order. A flush that wrote decisions kicks it; a sweep picks up what another instance
+// left (it died between the two) and retries what failed.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../store/db.ts';
+import { outboxFailed, outboxIds, takeOutbox, type OutboxRow } from '../store/alert-outbox.ts';
+import { applyDecisions, lockAlertEvents, type AlertEventRow } from '../store/engine-effects.ts';
+
+/** Rows (group commits) applied in one transaction. */
+const PASS_ROWS = 64;
+
+export interface AlertApplierOptions {
+  readonly sweepMs: number;
+  readonly log: FastifyBaseLogger;
+  /** The alert events a pass committed, in cursor order. */
+  readonly publish: (events: readonly AlertEventRow[]) => void;
+  /** Each applied row's seconds from its readings' commit to its alerts' commit. */
+  readonly applied?: (ageSeconds: number) => void;
+}
+
+export class AlertApplier {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private readonly timer: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly db: Db, private readonly opts: AlertApplierOptions) {
+    this.timer = setInterval(() => this.sweep(), opts.sweepMs);
+    this.timer.unref();
+  }
+
+  /** A look without the lock (an index probe), then a pass only when there is work. */
+  private sweep(): void {
+    if (this.running) return;
+    outboxIds(this.db, 1).then((ids) => {
+      if (ids.length > 0) this.kick();
+    }, (err: unknown) => {
+      this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'looking at the alert outbox failed; retried later');
+    });
+  }
+
+  /** Apply what is in the outbox soon (at once when idle; after the pass in progress otherwise). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Everything in the outbox now applied (or left aside as failing): for shutdown and tests. */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    await this.running;
+  }
+
+  /** Stop sweeping after applying what is there. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    clearInterval(this.timer);
+    await this.settle();
+    this.stopped = true;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while ((await this.pass()) === PASS_ROWS);
+      } catch (err) {
+        // A pass failed as a whole: each row alone, so one that cannot apply holds back no other.
+        await this.oneByOne(err);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async pass(id?: number): Promise<number> {
+    const { rows, events } = await this.db.transaction().execute(async (trx) => {
+      await lockAlertEvents(trx);
+      const rows = await takeOutbox(trx, { limit: id === undefined ? PASS_ROWS : 1, id });
+      const events = rows.length > 0 ? await applyDecisions(trx, rows.flatMap((r: OutboxRow) => r.decisions)) : [];
+      return { rows, events };
+    });
+    if (events.length > 0) this.opts.publish(events);
+    for (const r of rows) this.opts.applied?.(r.ageSeconds);
+    return rows.length;
+  }
+
+  private async oneByOne(first: unknown): Promise<void> {
+    const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    let ids: number[];
+    try {
+      ids = await outboxIds(this.db, PASS_ROWS);
+    } catch (err) {
+      this.opts.log.warn({ err: { message: message(err) } }, 'applying alert decisions failed; retried later');
+      return;
+    }
+    this.opts.log.warn({ err: { message: message(first) } }, 'applying alert decisions failed; each group again on its own');
+    for (const id of ids) {
+      try {
+        await this.pass(id);
+      } catch (err) {
+        const aside = await outboxFailed(this.db, id, message(err)).catch(() => false);
+        this.opts.log[aside ? 'error' : 'warn'](
+          { outboxId: id, err: { message: message(err) } },
+          aside ? 'alert decisions left aside in alert_outbox after repeated failures; an operator must look' : 'alert decisions failed to apply; retried later',
+        );
+      }
+    }
+  }
+}
