@@ -72,7 +72,7 @@ export const VARS = {
   ENGINE_SNAPSHOT_DAYS: { kind: 'int', def: 7, min: 1, max: 365, doc: 'event days between snapshots of a device\'s engine state (a restart or a late reading replays at most about this much)' },
   ENGINE_LEASE_TTL_MS: { kind: 'int', def: 10_000, min: 1000, max: 600_000, doc: 'an instance that has not renewed its row this long is declared dead by the next instance that needs one of its devices (a killed process is noticed at once, by its LISTEN connection)' },
   ENGINE_LEASE_WAIT_MS: { kind: 'int', def: 5000, min: 0, max: 120_000, doc: 'how long a batch waits for another instance to hand one of its devices over before it is answered `unavailable` (resend)' },
-  ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 5000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
+  ENGINE_CONNECTIVITY_CHECK_MS: { kind: 'int', def: 60_000, min: 100, max: 3_600_000, doc: 'how often devices are checked for connectivity_loss' },
   ALERT_ESCALATION_MINUTES: { kind: 'int', def: 15, min: 1, max: 24 * 60, doc: 'an open high alert unacknowledged this long (wall-clock) is escalated, and again after each further period' },
   ALERT_STREAM_MAX_BUFFER_BYTES: { kind: 'int', def: 1_048_576, min: 1024, max: 64 * 1_048_576, doc: 'a dashboard stream that leaves more than this unsent is closed (4008): it stopped reading' },
   ALERT_STREAM_SESSION_CHECK_MS: { kind: 'int', def: 60_000, min: 100, max: 3_600_000, doc: 'how often an open alert stream re-checks its session; an ended session closes it (4001)' },
