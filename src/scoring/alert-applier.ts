@@ -18,6 +18,8 @@ export interface AlertApplierOptions {
   readonly publish: (events: readonly AlertEventRow[]) => void;
   /** Each applied row's seconds from its readings' commit to its alerts' commit. */
   readonly applied?: (ageSeconds: number) => void;
+  /** A row left aside after repeated failures: its alerts will not be raised without an operator. */
+  readonly setAside?: () => void;
 }
 
 export class AlertApplier {
@@ -109,6 +111,7 @@ export class AlertApplier {
         await this.pass(id);
       } catch (err) {
         const aside = await outboxFailed(this.db, id, message(err)).catch(() => false);
+        if (aside) this.opts.setAside?.();
         this.opts.log[aside ? 'error' : 'warn'](
           { outboxId: id, err: { message: message(err) } },
           aside ? 'alert decisions left aside in alert_outbox after repeated failures; an operator must look' : 'alert decisions failed to apply; retried later',

@@ -39,8 +39,8 @@ async function outbox(...groups: unknown[][]): Promise<void> {
   for (const g of groups) await sql`INSERT INTO alert_outbox (decisions) VALUES (${JSON.stringify(g)}::jsonb)`.execute(tdb.db);
 }
 
-function applier(events: AlertEventRow[] = [], log = pino({ level: 'silent' })): AlertApplier {
-  return new AlertApplier(tdb.db, { sweepMs: 60_000, log, publish: (e) => events.push(...e) });
+function applier(events: AlertEventRow[] = [], log = pino({ level: 'silent' }), setAside = () => {}): AlertApplier {
+  return new AlertApplier(tdb.db, { sweepMs: 60_000, log, publish: (e) => events.push(...e), setAside });
 }
 
 const count = async (table: 'alert_outbox' | 'alert_triggers' | 'alert_events') =>
@@ -95,7 +95,8 @@ describe('the alert outbox', () => {
     const logged: string[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
     const events: AlertEventRow[] = [];
-    const a = applier(events, log);
+    let setAside = 0;
+    const a = applier(events, log, () => void setAside++);
     await a.settle();
     expect(events.map((e) => e.type)).toEqual(['opened']);
     expect((await sql<{ attempts: number; last_error: string | null }>`SELECT attempts, last_error FROM alert_outbox`.execute(tdb.db)).rows)
@@ -103,6 +104,7 @@ describe('the alert outbox', () => {
     for (let i = 1; i < OUTBOX_MAX_ATTEMPTS; i++) await a.settle();
     expect((await sql<{ attempts: number }>`SELECT attempts FROM alert_outbox`.execute(tdb.db)).rows).toEqual([{ attempts: OUTBOX_MAX_ATTEMPTS }]);
     expect(logged.filter((l) => l.includes('left aside'))).toHaveLength(1);
+    expect(setAside).toBe(1);
     // Left aside: no more attempts, and the outbox's other work goes on.
     await outbox([decision(9)]);
     await a.settle();

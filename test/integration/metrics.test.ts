@@ -131,8 +131,11 @@ describe('alerts', () => {
     const decided = await value('telemetry_engine_decisions_total', { kind: 'ventricular_arrhythmia', action: 'open' });
     const scored = await value('telemetry_engine_readings_total', { outcome: 'scored' });
     const openHigh = await value('telemetry_alerts_unresolved', { priority: 'high', status: 'open' });
+    const outboxed = await value('telemetry_alert_outbox_seconds_count');
     await raise();
     expect(await value('telemetry_alerts_opened_total', open)).toBe(opened + 1);
+    // Its decision went through the outbox: one group applied after the ack.
+    expect(await value('telemetry_alert_outbox_seconds_count')).toBe(outboxed + 1);
     expect(await value('telemetry_engine_decisions_total', { kind: 'ventricular_arrhythmia', action: 'open' })).toBe(decided + 1);
     expect(await value('telemetry_engine_readings_total', { outcome: 'scored' })).toBe(scored + 1);
     expect(await value('telemetry_alerts_unresolved', { priority: 'high', status: 'open' })).toBe(openHigh + 1);

@@ -83,6 +83,7 @@ describe('the Grafana dashboard', () => {
       'telemetry_http_requests_in_flight', 'telemetry_alerts_opened_total', 'telemetry_alerts_unresolved',
       'telemetry_alerts_escalated_total', 'telemetry_alerts_acknowledged_total', 'telemetry_alerts_resolved_total',
       'telemetry_alert_stream_clients', 'telemetry_engine_decisions_total', 'telemetry_engine_readings_total',
+      'telemetry_alert_outbox_seconds_bucket',
     ]) expect(used, m).toContain(m);
     for (const q of [0.5, 0.95, 0.99]) {
       expect(exprs.some(({ expr }) => expr.startsWith(`histogram_quantile(${q}, sum by (le, route) (rate(telemetry_http_request_duration_seconds_bucket`)), `HTTP p${q * 100}`).toBe(true);
