@@ -5,6 +5,7 @@ import pino from 'pino';
 import { startEmbedded } from '../src/store/embedded.ts';
 import { freePort, startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../test/helpers/process.ts';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/db.ts';
+import { scrapeService, sumOf } from './metrics-text.ts';
 
 // Shared plumbing of the benchmarks: a database, the service as a child process.
 
@@ -57,15 +58,11 @@ export async function serviceRssMiB(port: number): Promise<number> {
  * /metrics (prom-client resets the delay histogram at every scrape: scrape once to start).
  */
 export async function serviceGauges(port: number): Promise<{ rssMiB: number; loopP99Ms: number; loopMaxMs: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const gauge = (name: string) => {
-    const m = new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text);
-    return m ? Number(m[1]) : NaN;
-  };
+  const samples = await scrapeService(port);
   return {
-    rssMiB: gauge('process_resident_memory_bytes') / 2 ** 20,
-    loopP99Ms: gauge('nodejs_eventloop_lag_p99_seconds') * 1000,
-    loopMaxMs: gauge('nodejs_eventloop_lag_max_seconds') * 1000,
+    rssMiB: sumOf(samples, 'process_resident_memory_bytes') / 2 ** 20,
+    loopP99Ms: sumOf(samples, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+    loopMaxMs: sumOf(samples, 'nodejs_eventloop_lag_max_seconds') * 1000,
   };
 }
 

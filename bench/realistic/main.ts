@@ -12,6 +12,7 @@ import { benchDatabase, startBenchService } from '../lib.ts';
 import { Fleet, SLICE_S, type Pace, type RealisticResult, type Shape } from './drive.ts';
 import { PgStats, describe, diff } from './pg-counters.ts';
 import { describeService, readHistograms } from './service-metrics.ts';
+import { scrapeService, sumOf } from '../metrics-text.ts';
 import { Workload } from './workload.ts';
 
 export interface RealisticOptions {
@@ -38,16 +39,17 @@ function table(rows: readonly RealisticResult[]): string {
 
 /** Sums of some of the service's own counters over the run: flushes, the engine's decisions, alerts, GC. */
 async function serviceCounters(port: number): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const sum = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const samples = await scrapeService(port);
+  const sum = (name: string, labels?: Record<string, string>) => sumOf(samples, name, labels);
+  const gcPauses = sum('nodejs_gc_duration_seconds_count');
   return [
-    `flushes ${int(sum(/^telemetry_commit_seconds_count/))}`,
-    `engine decisions ${int(sum(/^telemetry_engine_decisions_total/))}`,
-    `late readings ${int(sum(/^telemetry_engine_readings_total\{outcome="late"/))}`,
-    `alerts opened ${int(sum(/^telemetry_alerts_opened_total/))}`,
+    `flushes ${int(sum('telemetry_commit_seconds_count'))}`,
+    `engine decisions ${int(sum('telemetry_engine_decisions_total'))}`,
+    `late readings ${int(sum('telemetry_engine_readings_total', { outcome: 'late' }))}`,
+    `alerts opened ${int(sum('telemetry_alerts_opened_total'))}`,
     // Garbage collection pauses of the service (prom-client's histogram, over the whole run).
-    `GC ${int(sum(/^nodejs_gc_duration_seconds_count/))} pauses, ${fmt(sum(/^nodejs_gc_duration_seconds_sum/), 2)} s, ` +
-      `${int(sum(/^nodejs_gc_duration_seconds_count/) - sum(/^nodejs_gc_duration_seconds_bucket\{.*le="0\.1"/))} over 100 ms`,
+    `GC ${int(gcPauses)} pauses, ${fmt(sum('nodejs_gc_duration_seconds_sum'), 2)} s, ` +
+      `${int(gcPauses - sum('nodejs_gc_duration_seconds_bucket', { le: '0.1' }))} over 100 ms`,
   ].join(', ');
 }
 

@@ -1,4 +1,5 @@
 import { INGEST_STAGES } from '../../src/observability/metrics.ts';
+import { scrapeService } from '../metrics-text.ts';
 
 // The service's own histograms, read from its /metrics before and after a phase: its group
 // commits, where its batches' time went (telemetry_ingest_stage_seconds), and how long alert
@@ -14,17 +15,14 @@ const KEYS: Record<string, string> = {
 
 /** Every series of the histograms in KEYS, keyed by name and stage. */
 export async function readHistograms(port: number): Promise<Histograms> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out: Histograms = new Map();
-  const line = /^(telemetry_commit_seconds|telemetry_ingest_stage_seconds|telemetry_alert_outbox_seconds)_bucket\{(.*)\} ([0-9.e+-]+)$/;
-  for (const l of text.split('\n')) {
-    const m = line.exec(l);
-    if (!m) continue;
-    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-    const key = `${KEYS[m[1]!]}:${labels.stage ?? ''}`;
-    const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+  for (const s of await scrapeService(port)) {
+    const what = s.name.endsWith('_bucket') ? KEYS[s.name.slice(0, -'_bucket'.length)] : undefined;
+    if (what === undefined) continue;
+    const key = `${what}:${s.labels.stage ?? ''}`;
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
     if (!out.has(key)) out.set(key, new Map());
-    out.get(key)!.set(le, Number(m[3]));
+    out.get(key)!.set(le, s.value);
   }
   return out;
 }
