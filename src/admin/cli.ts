@@ -18,6 +18,7 @@ import { KEYS_USAGE, keysNew, keysRotate, keysStatus } from './keys.ts';
 import { DEVICE_USAGE, DeviceUsageError, runDeviceCommand } from './devices.ts';
 import { DEVICE_EVENT_USAGE, DeviceEventUsageError, runDeviceEventCommand } from './device-events.ts';
 import { PARTITIONS_USAGE, PartitionsUsageError, runPartitionsCommand } from './partitions.ts';
+import { OUTBOX_USAGE, OutboxUsageError, runOutboxCommand } from './outbox.ts';
 import { openVault } from '../crypto/open.ts';
 import { openIdentities } from '../patients/sealed.ts';
 import { indexUnindexedNames, NAME_INDEX_VERSION } from '../patients/name-tokens.ts';
@@ -62,6 +63,7 @@ ${DEVICE_USAGE}
 ${DEVICE_EVENT_USAGE}
 ${KEYS_USAGE}
 ${PARTITIONS_USAGE}
+${OUTBOX_USAGE}
   audit verify [--json]                    check the audit log's hash chain: OK with the row
                                            count and head hash, or the first broken row (exit 1)
   export-key generate                      print a new random export key (EXPORT_KEY) on stdout;
@@ -275,6 +277,8 @@ async function main(argv: string[]): Promise<number> {
           json: values.json, ahead: values.ahead, dryRun: values['dry-run'], months: values.months, quarantineDays: values['quarantine-days'], into: values.into,
         });
         if (partitions !== null) return partitions;
+        const outbox = await runOutboxCommand(db, positionals, { json: values.json });
+        if (outbox !== null) return outbox;
         const code = await runDeviceCommand(db, positionals, { site, json: values.json });
         if (code !== null) return code;
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);
@@ -312,7 +316,7 @@ async function readPassword(): Promise<string> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const usage = err instanceof UsageError || err instanceof DeviceUsageError || err instanceof DeviceEventUsageError || err instanceof PartitionsUsageError;
+    const usage = err instanceof UsageError || err instanceof DeviceUsageError || err instanceof DeviceEventUsageError || err instanceof PartitionsUsageError || err instanceof OutboxUsageError;
     if (usage) console.error(`usage: npm run admin -- ${err.message}\n\n${USAGE}`);
     else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(usage ? 2 : 1);

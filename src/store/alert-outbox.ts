@@ -64,3 +64,27 @@ export async function outboxFailed(db: Executor, id: number, message: string): P
     WHERE id = ${id} RETURNING attempts`.execute(db);
   return (res.rows[0]?.attempts ?? 0) >= OUTBOX_MAX_ATTEMPTS;
 }
+
+export interface OutboxEntry {
+  readonly id: number;
+  readonly createdAt: Date;
+  readonly decisions: number;
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+/** The rows waiting, oldest first (those left aside among them), for an operator. */
+export async function listOutbox(db: Executor, limit: number): Promise<OutboxEntry[]> {
+  const res = await sql<{ id: string; created_at: Date; decisions: number; attempts: number; last_error: string | null }>`
+    SELECT id, created_at, jsonb_array_length(decisions) AS decisions, attempts, last_error
+    FROM alert_outbox ORDER BY id LIMIT ${limit}`.execute(db);
+  return res.rows.map((r) => ({ id: Number(r.id), createdAt: r.created_at, decisions: r.decisions, attempts: r.attempts, lastError: r.last_error }));
+}
+
+/** Rows left aside (or one of them) given their attempts back: the next sweep applies them. Returns how many. */
+export async function retryOutbox(db: Executor, id: number | null): Promise<number> {
+  const res = await sql`
+    UPDATE alert_outbox SET attempts = 0
+    WHERE attempts >= ${OUTBOX_MAX_ATTEMPTS} ${id === null ? sql`` : sql`AND id = ${id}`}`.execute(db);
+  return Number(res.numAffectedRows ?? 0);
+}
