@@ -17,6 +17,7 @@ import { GatewayAuthenticator } from './auth/gateways.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { sessionRoutes } from './auth/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
+import { observeWriter } from './observability/writer-metrics.ts';
 import { conditionRoutes } from './patients/conditions-routes.ts';
 import { deviceEventRoutes } from './patients/device-events-routes.ts';
 import { noteRoutes } from './patients/notes-routes.ts';
@@ -59,8 +60,6 @@ import { HTTPS_HANDSHAKE_MS, installTls } from './tls/install.ts';
 const IDCO_PARSE_QUEUE = 16;
 /** How long the unresolved-alert counts of /metrics may be reused while this instance changes nothing. */
 const UNRESOLVED_ALERTS_MAX_AGE_MS = 5000;
-/** How often the alert outbox is looked at besides after each flush: decisions another instance left. */
-const ALERT_OUTBOX_SWEEP_MS = 1000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -154,7 +153,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
   countAlertEvents(feed, metrics);
   // Alert decisions are committed with their readings and applied here, after the ack.
   const alerts = new AlertApplier(db, {
-    sweepMs: ALERT_OUTBOX_SWEEP_MS, log: app.log, publish: (events) => feed.publish(events),
+    log: app.log, publish: (events) => feed.publish(events),
     applied: (seconds) => metrics.alertOutboxSeconds.observe(seconds),
     setAside: () => metrics.alertOutboxSetAside.inc(),
   });
@@ -176,23 +175,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     );
   }
   const hub = new GatewayHub(metrics, config.ingest.pingIntervalMs, config.ingest.idleTimeoutMs, socketCap.max);
-  const writer = new GroupCommitWriter(db, config.ingest, {
-    flushed: (seconds) => {
-      metrics.commitSeconds.observe(seconds);
-      metrics.queuedRows.set(writer.pendingRows);
-    },
-    batchStages: (queued, seconds) => {
-      for (const q of queued) {
-        metrics.ingestStageSeconds.observe({ stage: 'queue' }, q);
-        metrics.ingestStageSeconds.observe({ stage: 'write' }, seconds);
-      }
-    },
-    failed: (err) => {
-      metrics.commitFailures.inc();
-      app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'group commit failed; its batches were answered `unavailable`');
-    },
-    decisionsWritten: () => alerts.kick(),
-  });
+  const writer: GroupCommitWriter = new GroupCommitWriter(db, config.ingest, observeWriter(metrics, app.log, () => writer.pendingRows, () => alerts.kick()));
   // Identifiers and comments are sealed at rest; anything stored in plain before is sealed now.
   const vault = await openVault(db, config.keys, app.log);
   await sealPlaintext(db, vault, app.log);

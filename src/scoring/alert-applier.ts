@@ -5,14 +5,19 @@
 // left (it died between the two) and retries what failed.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../store/db.ts';
-import { outboxFailed, outboxIds, takeOutbox, type OutboxRow } from '../store/alert-outbox.ts';
+import { outboxFailed, outboxIds, takeOutbox } from '../store/alert-outbox.ts';
 import { applyDecisions, lockAlertEvents, type AlertEventRow } from '../store/engine-effects.ts';
 
 /** Rows (group commits) applied in one transaction. */
 const PASS_ROWS = 64;
+/** How often the outbox is looked at besides after each flush: what another instance left, what failed. */
+const SWEEP_MS = 1000;
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export interface AlertApplierOptions {
-  readonly sweepMs: number;
+  /** Default SWEEP_MS. */
+  readonly sweepMs?: number;
   readonly log: FastifyBaseLogger;
   /** The alert events a pass committed, in cursor order. */
   readonly publish: (events: readonly AlertEventRow[]) => void;
@@ -29,7 +34,7 @@ export class AlertApplier {
   private stopped = false;
 
   constructor(private readonly db: Db, private readonly opts: AlertApplierOptions) {
-    this.timer = setInterval(() => this.sweep(), opts.sweepMs);
+    this.timer = setInterval(() => this.sweep(), opts.sweepMs ?? SWEEP_MS);
     this.timer.unref();
   }
 
@@ -39,29 +44,28 @@ export class AlertApplier {
     outboxIds(this.db, 1).then((ids) => {
       if (ids.length > 0) this.kick();
     }, (err: unknown) => {
-      this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'looking at the alert outbox failed; retried later');
+      this.opts.log.warn({ err: { message: message(err) } }, 'looking at the alert outbox failed; retried later');
     });
   }
 
   /** Apply what is in the outbox soon (at once when idle; after the pass in progress otherwise). */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
+    if (this.running) this.again = true;
+    else this.start();
   }
 
   /** Everything in the outbox now applied (or left aside as failing): for shutdown and tests. */
   async settle(): Promise<void> {
     while (this.running) await this.running;
+    await this.start();
+  }
+
+  private start(): Promise<void> {
     this.running = this.loop().finally(() => {
       this.running = null;
     });
-    await this.running;
+    return this.running;
   }
 
   /** Stop sweeping after applying what is there. */
@@ -88,7 +92,7 @@ export class AlertApplier {
     const { rows, events } = await this.db.transaction().execute(async (trx) => {
       await lockAlertEvents(trx);
       const rows = await takeOutbox(trx, { limit: id === undefined ? PASS_ROWS : 1, id });
-      const events = rows.length > 0 ? await applyDecisions(trx, rows.flatMap((r: OutboxRow) => r.decisions)) : [];
+      const events = rows.length > 0 ? await applyDecisions(trx, rows.flatMap((r) => r.decisions)) : [];
       return { rows, events };
     });
     if (events.length > 0) this.opts.publish(events);
@@ -97,7 +101,6 @@ export class AlertApplier {
   }
 
   private async oneByOne(first: unknown): Promise<void> {
-    const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
     let ids: number[];
     try {
       ids = await outboxIds(this.db, PASS_ROWS);
