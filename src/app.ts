@@ -156,6 +156,7 @@ export async function buildApp({ config, db, databaseUrl, logStream }: AppDeps):
     log: app.log, publish: (events) => feed.publish(events),
     applied: (seconds) => metrics.alertOutboxSeconds.observe(seconds),
     setAside: () => metrics.alertOutboxSetAside.inc(),
+    passed: () => metrics.alertOutboxPasses.inc(),
   });
   app.decorate('alertApplier', alerts);
   metrics.sources.devicesInMemory = () => engine.scoring?.size ?? 0;

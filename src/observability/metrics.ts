@@ -62,6 +62,11 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
+  const alertOutboxPasses = new Counter({
+    name: 'telemetry_alert_outbox_passes_total',
+    help: 'Passes of the alert outbox\'s applier (one transaction each, however many groups it applied)',
+    registers: [registry],
+  });
   const alertOutboxSetAside = new Counter({
     name: 'telemetry_alert_outbox_set_aside_total',
     help: 'Groups of alert decisions left in alert_outbox after repeated failures to apply: alerts not raised until an operator acts',
@@ -191,7 +196,7 @@ export function createMetrics() {
   for (const outcome of ENGINE_READING_OUTCOMES) engineReadings.inc({ outcome }, 0);
 
   return {
-    registry, sources, readings, batchErrors, commitSeconds, alertOutboxSeconds, alertOutboxSetAside, ingestStageSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
+    registry, sources, readings, batchErrors, commitSeconds, alertOutboxSeconds, alertOutboxSetAside, alertOutboxPasses, ingestStageSeconds, commitFailures, socketsOpen, socketsMax, queuedRows,
     httpSeconds, httpInFlight,
     alertsOpened, alertsEscalated, alertsAcknowledged, alertsResolved, alertsUnresolved, streamClients,
     engineDevices, engineDecisions, engineReadings,

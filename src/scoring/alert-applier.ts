@@ -12,12 +12,22 @@ import { applyDecisions, lockAlertEvents, type AlertEventRow } from '../store/en
 const PASS_ROWS = 64;
 /** How often the outbox is looked at besides after each flush: what another instance left, what failed. */
 const SWEEP_MS = 1000;
+/**
+ * Least time between the starts of two passes. Each pass is a transaction of its own (the
+ * lock, the outbox, the decisions, a commit and its WAL flush): kicked by every flush, passes
+ * of one group each would cost the database and the service more than the groups themselves
+ * when flushes are small (a paced load). Spaced, a pass takes what gathered meanwhile; an
+ * alert waits at most this much longer.
+ */
+const PASS_SPACING_MS = 100;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export interface AlertApplierOptions {
   /** Default SWEEP_MS. */
   readonly sweepMs?: number;
+  /** Default PASS_SPACING_MS. */
+  readonly spacingMs?: number;
   readonly log: FastifyBaseLogger;
   /** The alert events a pass committed, in cursor order. */
   readonly publish: (events: readonly AlertEventRow[]) => void;
@@ -25,6 +35,8 @@ export interface AlertApplierOptions {
   readonly applied?: (ageSeconds: number) => void;
   /** A row left aside after repeated failures: its alerts will not be raised without an operator. */
   readonly setAside?: () => void;
+  /** Each pass (one transaction), whatever it found. */
+  readonly passed?: () => void;
 }
 
 export class AlertApplier {
@@ -32,6 +44,11 @@ export class AlertApplier {
   private again = false;
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
+  /** performance.now() when the last pass began. */
+  private lastPass = -Infinity;
+  /** settle() in progress: no spacing, shutdown and tests want the outbox empty now. */
+  private settling = 0;
+  private spaced: { timer: NodeJS.Timeout; done: () => void } | null = null;
 
   constructor(private readonly db: Db, private readonly opts: AlertApplierOptions) {
     this.timer = setInterval(() => this.sweep(), opts.sweepMs ?? SWEEP_MS);
@@ -57,8 +74,31 @@ export class AlertApplier {
 
   /** Everything in the outbox now applied (or left aside as failing): for shutdown and tests. */
   async settle(): Promise<void> {
-    while (this.running) await this.running;
-    await this.start();
+    this.settling++;
+    try {
+      const s = this.spaced;
+      if (s) {
+        clearTimeout(s.timer);
+        s.done();
+      }
+      while (this.running) await this.running;
+      await this.start();
+    } finally {
+      this.settling--;
+    }
+  }
+
+  /** Until PASS_SPACING_MS after the last pass began (at once when settling). */
+  private spacing(): Promise<void> {
+    const wait = this.lastPass + (this.opts.spacingMs ?? PASS_SPACING_MS) - performance.now();
+    if (wait <= 0 || this.settling > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.spaced = null;
+        resolve();
+      };
+      this.spaced = { timer: setTimeout(done, wait), done };
+    });
   }
 
   private start(): Promise<void> {
@@ -78,6 +118,7 @@ export class AlertApplier {
 
   private async loop(): Promise<void> {
     do {
+      await this.spacing();
       this.again = false;
       try {
         while ((await this.pass()) === PASS_ROWS);
@@ -89,6 +130,8 @@ export class AlertApplier {
   }
 
   private async pass(id?: number): Promise<number> {
+    this.lastPass = performance.now();
+    this.opts.passed?.();
     const { rows, events } = await this.db.transaction().execute(async (trx) => {
       await lockAlertEvents(trx);
       const rows = await takeOutbox(trx, { limit: id === undefined ? PASS_ROWS : 1, id });

@@ -88,6 +88,30 @@ describe('the alert outbox', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  it('spaces its passes: groups kicked meanwhile wait and are applied together, and settle does not wait', async () => {
+    const calls: AlertEventRow[][] = [];
+    let passes = 0;
+    const a = new AlertApplier(tdb.db, {
+      sweepMs: 60_000, spacingMs: 60_000, log: pino({ level: 'silent' }), publish: (e) => void calls.push([...e]), passed: () => void passes++,
+    });
+    await outbox([decision(1)]);
+    a.kick(); // idle for long: applied at once
+    for (let i = 0; i < 200 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toHaveLength(1);
+    await outbox([decision(2)], [decision(3)], [decision(4)]);
+    for (let i = 0; i < 3; i++) a.kick();
+    await new Promise((r) => setTimeout(r, 200));
+    // A minute's spacing from the first pass: nothing applied yet.
+    expect(await count('alert_outbox')).toBe(3);
+    expect(calls).toHaveLength(1);
+    expect(passes).toBe(1);
+    await a.settle();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.map((e) => e.type)).toEqual(['updated', 'updated', 'updated']);
+    expect(await count('alert_outbox')).toBe(0);
+    await a.stop();
+  });
+
   it('leaves a group that cannot apply aside after repeated failures, and applies the groups after it meanwhile', async () => {
     const broken = decision(7);
     (broken.decision.trigger as { at: unknown }).at = 'not a time';
