@@ -1,6 +1,6 @@
 // What PostgreSQL itself did during a phase, from its cumulative statistics views: checkpoints
 // (and whether the WAL's size asked for them), WAL written, buffers the client backends had to
-// write out themselves, autovacuum and autoanalyze runs. Read before and after each phase.
+// write out themselves, autovacuum and autoanalyze runs, transactions committed in the database. Read before and after each phase.
 import pg from 'pg';
 
 export interface PgCounters {
@@ -13,6 +13,8 @@ export interface PgCounters {
   backendWrites: number;
   autovacuums: number;
   autoanalyzes: number;
+  /** Transactions committed in the bench's database (each autocommit statement is one). */
+  commits: number;
 }
 
 export class PgStats {
@@ -36,10 +38,12 @@ export class PgStats {
       ? await one("SELECT coalesce(sum(writes), 0) AS n FROM pg_stat_io WHERE backend_type = 'client backend'")
       : await one('SELECT buffers_backend AS n FROM pg_stat_bgwriter');
     const wal = await one('SELECT wal_bytes AS b FROM pg_stat_wal');
+    const tx = await one('SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()');
     const av = await one('SELECT coalesce(sum(autovacuum_count), 0) AS v, coalesce(sum(autoanalyze_count), 0) AS a FROM pg_stat_all_tables');
     return {
       checkpointsTimed: Number(cp.timed), checkpointsRequested: Number(cp.requested), checkpointMs: Number(cp.ms),
       walBytes: Number(wal.b), backendWrites: Number(bw.n), autovacuums: Number(av.v), autoanalyzes: Number(av.a),
+      commits: Number(tx.n),
     };
   }
 
@@ -63,5 +67,5 @@ export function diff(a: PgCounters, b: PgCounters): PgCounters {
 export function describe(d: PgCounters): string {
   return `checkpoints ${d.checkpointsTimed} timed + ${d.checkpointsRequested} requested (${(d.checkpointMs / 1000).toFixed(1)} s writing), ` +
     `WAL ${(d.walBytes / 2 ** 20).toFixed(0)} MiB, ${d.backendWrites.toLocaleString('en')} buffers written by client backends, ` +
-    `autovacuum ${d.autovacuums}, autoanalyze ${d.autoanalyzes}`;
+    `autovacuum ${d.autovacuums}, autoanalyze ${d.autoanalyzes}, ${d.commits.toLocaleString('en')} transactions committed`;
 }

@@ -3,7 +3,8 @@ import { scrapeService } from '../metrics-text.ts';
 
 // The service's own histograms, read from its /metrics before and after a phase: its group
 // commits, where its batches' time went (telemetry_ingest_stage_seconds), and how long alert
-// decisions waited in the outbox after their readings committed (telemetry_alert_outbox_seconds).
+// decisions waited in the outbox after their readings committed (telemetry_alert_outbox_seconds),
+// and in how many of the applier's passes (telemetry_alert_outbox_passes_total).
 
 /** Cumulative bucket counts of one histogram series: upper bound (Infinity last) → count. */
 type Buckets = Map<number, number>;
@@ -17,6 +18,8 @@ const KEYS: Record<string, string> = {
 export async function readHistograms(port: number): Promise<Histograms> {
   const out: Histograms = new Map();
   for (const s of await scrapeService(port)) {
+    // The applier's passes: a counter, kept as a one-bucket series.
+    if (s.name === 'telemetry_alert_outbox_passes_total') out.set('passes:', new Map([[Infinity, s.value]]));
     const what = s.name.endsWith('_bucket') ? KEYS[s.name.slice(0, -'_bucket'.length)] : undefined;
     if (what === undefined) continue;
     const key = `${what}:${s.labels.stage ?? ''}`;
@@ -51,7 +54,8 @@ export function describeService(a: Histograms, b: Histograms): string {
   const stages = INGEST_STAGES
     .map((s) => { const d = delta(a, b, `stage:${s}`); return `${s} ${ms(bound(d, 50))}/${ms(bound(d, 99))}`; });
   const outbox = delta(a, b, 'outbox:');
+  const passes = delta(a, b, 'passes:').get(Infinity) ?? 0;
   return `flushes ${n.toLocaleString('en')} (${over(0.1)} over 100 ms, ${over(0.2)} over 200); ` +
     `batch stages p50/p99 at most, ms: ${stages.join(', ')}; ` +
-    `alert decisions applied ${(outbox.get(Infinity) ?? 0).toLocaleString('en')} groups, after commit p50/p99 at most ${ms(bound(outbox, 50))}/${ms(bound(outbox, 99))} ms`;
+    `alert decisions applied ${(outbox.get(Infinity) ?? 0).toLocaleString('en')} groups in ${passes.toLocaleString('en')} passes, after commit p50/p99 at most ${ms(bound(outbox, 50))}/${ms(bound(outbox, 99))} ms`;
 }
