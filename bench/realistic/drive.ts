@@ -5,6 +5,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { percentile, serviceGauges } from '../lib.ts';
 import type { Frame, Workload } from './workload.ts';
+import { StallWatch, type Stall } from './stall-watch.ts';
 
 /** Loopback source addresses the sockets are spread over (127.0.0.1 … 127.0.0.N). */
 const SOURCES = 8;
@@ -44,6 +45,8 @@ export interface RealisticResult {
   benchLoopMaxMs: number;
   /** The bench's own garbage-collection pauses over the phase: the longest, ms. */
   benchGcMaxMs: number;
+  /** The bench's longest stall, with its own CPU time through it (busy, or not running). */
+  benchStall: Stall;
   /** Ack p99 of the batches sent in each `SLICE_S` seconds of the phase, ms: when the tail happened. */
   sliceP99: number[];
 }
@@ -162,6 +165,7 @@ export class Fleet {
     const cpu0 = processCpuMs(servicePid);
     const bench0 = process.cpuUsage();
     const start = performance.now();
+    const stalls = new StallWatch(start);
     const deadline = start + seconds * 1000;
     const count = (f: Frame) => { batches++; readings += f.readings; };
     if (pace.kind === 'capacity') {
@@ -192,6 +196,7 @@ export class Fleet {
       });
     }
     await this.drain();
+    const benchStall = stalls.stop();
     loop.disable();
     gc.disconnect();
     const elapsed = (performance.now() - start) / 1000;
@@ -207,7 +212,7 @@ export class Fleet {
       accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, errors: t.errors, missed,
       p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN,
       serviceCpuMs, benchCpuMs: (b.user + b.system) / 1000, rssMiB: gauges.rssMiB, loopP99Ms: gauges.loopP99Ms, loopMaxMs: gauges.loopMaxMs,
-      benchLoopP99Ms: loop.percentile(99) / 1e6, benchLoopMaxMs: loop.max / 1e6, benchGcMaxMs: gcMax,
+      benchLoopP99Ms: loop.percentile(99) / 1e6, benchLoopMaxMs: loop.max / 1e6, benchGcMaxMs: gcMax, benchStall,
       sliceP99: slices(t, start, seconds),
     };
   }

@@ -14,6 +14,7 @@ import { PgStats, describe, diff } from './pg-counters.ts';
 import { describeService, readHistograms } from './service-metrics.ts';
 import { scrapeService, sumOf } from '../metrics-text.ts';
 import { Workload } from './workload.ts';
+import { describeStall } from './stall-watch.ts';
 
 export interface RealisticOptions {
   readonly seconds: number;
@@ -26,13 +27,16 @@ const PACED_SHARE = 0.7;
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const int = (n: number) => Math.round(n).toLocaleString('en');
 
-function table(rows: readonly RealisticResult[]): string {
+/** A phase's figures and the database server's CPU time over it (NaN when the server is elsewhere). */
+type Phase = RealisticResult & { readonly pgCpuMs: number };
+
+function table(rows: readonly Phase[]): string {
   const lines = [
-    '| phase | batches | batches/s | readings/s scored | readings/batch | ack p50 ms | ack p99 ms | ack max ms | duplicates | errors | missed | service CPU ms/batch | service CPU µs/reading | bench CPU ms/batch | service RSS MiB | event loop delay p99 / max ms | bench event loop delay p99 / max ms | bench longest GC pause ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| phase | batches | batches/s | readings/s scored | readings/batch | ack p50 ms | ack p99 ms | ack max ms | duplicates | errors | missed | service CPU ms/batch | service CPU µs/reading | bench CPU ms/batch | PostgreSQL CPU ms/batch | service RSS MiB | event loop delay p99 / max ms | bench event loop delay p99 / max ms | bench longest GC pause ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.label} | ${int(r.batches)} | ${int(r.batchesPerSec)} | ${int(r.accepted / r.seconds)} | ${fmt(r.readings / r.batches)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${int(r.duplicates)} | ${r.errors} | ${r.missed} | ${fmt(r.serviceCpuMs / r.batches, 3)} | ${fmt((1000 * r.serviceCpuMs) / r.readings, 1)} | ${fmt(r.benchCpuMs / r.batches, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.loopP99Ms)} / ${fmt(r.loopMaxMs)} | ${fmt(r.benchLoopP99Ms)} / ${fmt(r.benchLoopMaxMs)} | ${fmt(r.benchGcMaxMs)} |`);
+    lines.push(`| ${r.label} | ${int(r.batches)} | ${int(r.batchesPerSec)} | ${int(r.accepted / r.seconds)} | ${fmt(r.readings / r.batches)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${int(r.duplicates)} | ${r.errors} | ${r.missed} | ${fmt(r.serviceCpuMs / r.batches, 3)} | ${fmt((1000 * r.serviceCpuMs) / r.readings, 1)} | ${fmt(r.benchCpuMs / r.batches, 3)} | ${fmt(r.pgCpuMs / r.batches, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.loopP99Ms)} / ${fmt(r.loopMaxMs)} | ${fmt(r.benchLoopP99Ms)} / ${fmt(r.benchLoopMaxMs)} | ${fmt(r.benchGcMaxMs)} |`);
   }
   return lines.join('\n');
 }
@@ -79,7 +83,7 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
   const svc = await startBenchService(database.url, { GATEWAY_RATE_LIMIT: '0' });
   const pid = svc.child.pid!;
   const fleet = new Fleet(workload);
-  const results: RealisticResult[] = [];
+  const results: Phase[] = [];
   let warmAccepted = 0;
   let warmDuplicates = 0;
   const pgStats = await PgStats.open(database.url);
@@ -96,12 +100,14 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
     const run = async (label: string, shape: Shape, pace: Pace) => {
       const before = await pgStats.snapshot();
       const histograms = await readHistograms(svc.port);
-      const r = await fleet.phase(label, pid, svc.port, o.seconds, shape, pace);
+      const pgCpu0 = pgStats.serverCpuMs();
+      const r = { ...(await fleet.phase(label, pid, svc.port, o.seconds, shape, pace)), pgCpuMs: pgStats.serverCpuMs() - pgCpu0 };
       results.push(r);
       console.log(`  ${label}: ${int(r.batchesPerSec)} batches/s, ${int(r.accepted / r.seconds)} readings/s, ack p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} ms` +
         ` (p99 by ${SLICE_S} s sent: ${r.sliceP99.map((v) => fmt(v, 0)).join(' / ')})`);
-      console.log(`    PostgreSQL: ${describe(diff(before, await pgStats.snapshot()))}`);
+      console.log(`    PostgreSQL: ${describe(diff(before, await pgStats.snapshot()))}, CPU ${fmt(r.pgCpuMs / 1000)} s (the service ${fmt(r.serviceCpuMs / 1000)} s, the bench ${fmt(r.benchCpuMs / 1000)} s)`);
       console.log(`    service: ${describeService(histograms, await readHistograms(svc.port))}`);
+      console.log(`    ${describeStall(r.benchStall)}`);
       return r;
     };
     // CLOCK_MONOTONIC µs, the clock of V8's profiles: `bench/cpu-profile-top.ts --from --to` keeps these phases only.

@@ -1,6 +1,7 @@
 // What PostgreSQL itself did during a phase, from its cumulative statistics views: checkpoints
 // (and whether the WAL's size asked for them), WAL written, buffers the client backends had to
 // write out themselves, autovacuum and autoanalyze runs, transactions committed in the database. Read before and after each phase.
+import fs from 'node:fs';
 import pg from 'pg';
 
 export interface PgCounters {
@@ -17,14 +18,51 @@ export interface PgCounters {
   commits: number;
 }
 
+const CLK_TCK = 100;
+
+/**
+ * Parent pid and user + system CPU (ms) of a process, from /proc/<pid>/stat; null once it is
+ * gone. `reapedMs`: the CPU of its children that ended and it waited for.
+ */
+function procStat(pid: number): { ppid: number; cpuMs: number; reapedMs: number } | null {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ms = (a: number, b: number) => ((Number(f[a]) + Number(f[b])) * 1000) / CLK_TCK;
+  return { ppid: Number(f[1]), cpuMs: ms(11, 12), reapedMs: ms(13, 14) };
+}
+
 export class PgStats {
-  private constructor(private readonly client: pg.Client, private readonly version: number) {}
+  private constructor(private readonly client: pg.Client, private readonly version: number, private readonly postmaster: number | null) {}
 
   static async open(url: string): Promise<PgStats> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-    return new PgStats(client, Number(rows[0]!.v));
+    const { rows } = await client.query<{ v: string; pid: number }>("SELECT current_setting('server_version_num') AS v, pg_backend_pid() AS pid");
+    // The server is on this machine when its backend's pid is ours to read: its parent is the postmaster.
+    const postmaster = procStat(rows[0]!.pid)?.ppid ?? null;
+    return new PgStats(client, Number(rows[0]!.v), postmaster);
+  }
+
+  /**
+   * CPU time of the server (the postmaster and every process it started: backends, WAL
+   * writer, checkpointer...), ms, those that ended included (the postmaster waits for them);
+   * NaN when it is not on this machine.
+   */
+  serverCpuMs(): number {
+    if (this.postmaster === null) return NaN;
+    const own = procStat(this.postmaster);
+    let ms = own ? own.cpuMs + own.reapedMs : 0;
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const s = procStat(Number(name));
+      if (s?.ppid === this.postmaster) ms += s.cpuMs;
+    }
+    return ms;
   }
 
   async read(): Promise<PgCounters> {
