@@ -1,5 +1,5 @@
 // npm run bench:ingest [-- --seconds 10 --gateways 8 --window 8 --rate-limit 0]
-// npm run bench:ingest -- --profile realistic [--seconds 20 --gateways 2000 --devices 3 --window 1]
+// npm run bench:ingest -- --profile realistic [--seconds 20 --gateways 2000 --devices 3 --window 1 --statements]
 //   (bench/realistic/main.ts: a year of simulated devices behind 2,000 gateways)
 // Drives the real service over loopback WebSockets and prints durable readings/s and
 // ack latency beside the raw PostgreSQL ceiling for the same rows, in the same run.
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     devices: { type: 'string' },
     // Readings/s per gateway (GATEWAY_RATE_LIMIT, burst twice that); 0 measures without the budget.
     'rate-limit': { type: 'string', default: '0' },
+    // Realistic profile: PostgreSQL's time by statement (pg_stat_statements).
+    statements: { type: 'boolean', default: false },
   },
 });
 if (values.profile !== 'default' && values.profile !== 'realistic') {
@@ -76,6 +78,7 @@ const run = values.profile === 'realistic'
     gateways: Number(values.gateways ?? '2000'),
     window: Number(values.window ?? '1'),
     devices: Number(values.devices ?? '3'),
+    statements: values.statements,
   })
   : main;
 run().catch((err: unknown) => {

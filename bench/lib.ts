@@ -9,15 +9,18 @@ import { scrapeService, sumOf } from './metrics-text.ts';
 
 // Shared plumbing of the benchmarks: a database, the service as a child process.
 
-/** A fresh, migrated database on DATABASE_URL's server, or on a throwaway embedded one. */
-export async function benchDatabase(): Promise<TestDatabase & { where: string; dispose(): Promise<void> }> {
+/**
+ * A fresh, migrated database on DATABASE_URL's server, or on a throwaway embedded one
+ * (started with `settings`; DATABASE_URL's server keeps its own).
+ */
+export async function benchDatabase(settings: Readonly<Record<string, string>> = {}): Promise<TestDatabase & { where: string; dispose(): Promise<void> }> {
   let adminUrl = process.env.DATABASE_URL;
   let stop = async () => {};
   let where = 'DATABASE_URL';
   if (!adminUrl) {
     const dir = fs.mkdtempSync('/var/tmp/telemetry-bench-');
     fs.chmodSync(dir, 0o755);
-    const server = await startEmbedded(path.join(dir, 'pg'), await freePort(), pino({ level: 'warn' }));
+    const server = await startEmbedded(path.join(dir, 'pg'), await freePort(), pino({ level: 'warn' }), settings);
     adminUrl = server.url('postgres');
     where = 'embedded PostgreSQL';
     stop = async () => {

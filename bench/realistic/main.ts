@@ -5,6 +5,7 @@
 //   2. the same traffic paced at 70 % of (1)'s batches/s;
 //   3. capacity with batches of 100 readings; 4. paced at 70 % of (3).
 // Then the raw PostgreSQL ceiling on the same server, as the default profile prints it.
+// --statements: and PostgreSQL's time over the timed phases, statement by statement.
 import pg from 'pg';
 import { createGateway, createSite } from '../../src/admin/commands.ts';
 import { rawCeiling } from '../ceiling.ts';
@@ -15,12 +16,15 @@ import { describeService, readHistograms } from './service-metrics.ts';
 import { scrapeService, sumOf } from '../metrics-text.ts';
 import { Workload } from './workload.ts';
 import { describeStall } from './stall-watch.ts';
+import { resetStatements, statementsReport, STATEMENT_SETTINGS } from './statements.ts';
 
 export interface RealisticOptions {
   readonly seconds: number;
   readonly gateways: number;
   readonly window: number;
   readonly devices: number;
+  /** Print pg_stat_statements' view of the timed phases. */
+  readonly statements?: boolean;
 }
 
 const PACED_SHARE = 0.7;
@@ -66,7 +70,7 @@ async function storedReadings(url: string): Promise<number> {
 }
 
 export async function runRealistic(o: RealisticOptions): Promise<void> {
-  const database = await benchDatabase();
+  const database = await benchDatabase(o.statements ? STATEMENT_SETTINGS : {});
   await createSite(database.db, 'bench', 'Benchmark site');
   const keys: string[] = [];
   for (let g = 0; g < o.gateways; g++) keys.push((await createGateway(database.db, 'bench', `bench-${g}`)).key);
@@ -110,6 +114,7 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
       console.log(`    ${describeStall(r.benchStall)}`);
       return r;
     };
+    const statementsMissing = o.statements ? await resetStatements(database.url) : null;
     // CLOCK_MONOTONIC µs, the clock of V8's profiles: `bench/cpu-profile-top.ts --from --to` keeps these phases only.
     const from = process.hrtime.bigint() / 1000n;
     const nightly = await run('nightly, capacity', { kind: 'nightly' }, { kind: 'capacity', window: o.window });
@@ -117,6 +122,7 @@ export async function runRealistic(o: RealisticOptions): Promise<void> {
     const packed = await run('batches of 100, capacity', { kind: 'packed', size: 100 }, { kind: 'capacity', window: o.window });
     await run('batches of 100, 70 % paced', { kind: 'packed', size: 100 }, { kind: 'paced', batchesPerSec: PACED_SHARE * packed.batchesPerSec });
     console.log(`  service counters over the run: ${await serviceCounters(svc.port)}`);
+    if (o.statements) console.log(`\nPostgreSQL's time over the timed phases, by statement:\n${statementsMissing ?? await statementsReport(database.url)}\n`);
     console.log(`  timed phases: --from ${from} --to ${process.hrtime.bigint() / 1000n} (monotonic µs)`);
   } finally {
     await pgStats.close();

@@ -44,7 +44,11 @@ async function loadEmbeddedPostgres() {
  * If one is already serving this data directory's port (another process of the
  * service, or the admin CLI), it is reused instead of started twice.
  */
-export async function startEmbedded(dataDir: string, port: number, log: Logger): Promise<EmbeddedServer> {
+export async function startEmbedded(
+  dataDir: string, port: number, log: Logger,
+  /** Further server settings (`-c name=value`), for benchmarks: pg_stat_statements preloaded, say. */
+  settings: Readonly<Record<string, string>> = {},
+): Promise<EmbeddedServer> {
   const url = (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   if (await reachable(url())) {
     log.info({ port }, 'reusing the embedded PostgreSQL already running');
@@ -59,7 +63,10 @@ export async function startEmbedded(dataDir: string, port: number, log: Logger):
     password: PASSWORD,
     persistent: true,
     // Readings are acked only after a durable commit: keep fsync on.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories=',
+      ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ],
     onLog: (m) => log.debug({ pg: String(m).trim() }, 'embedded postgres'),
     onError: (m) => log.debug({ pg: String(m).trim() }, 'embedded postgres'),
   });
