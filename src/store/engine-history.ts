@@ -146,10 +146,14 @@ export async function saveSnapshots(
           JOIN device_leases l ON l.device_id = t.device_id AND l.fence = f.fence AND l.instance_id = ${fences.owner}::uuid
           WHERE ${fenceCondition({ owner: fences.owner, devices: [], fences: [] })}`
     : sql``;
+  // The states as ONE JSON array (each is JSON text already): as a jsonb[] parameter, node-pg
+  // escaped every quote of every state and PostgreSQL unescaped them again (~5 KB a state).
   await sql`
     WITH s AS (
-      SELECT t.* FROM unnest(${col((r) => r.deviceId)}::int4[], ${col((r) => r.at)}::float8[], ${col((r) => r.seq)}::int8[],
-                           ${col((r) => r.state)}::jsonb[]) AS t(device_id, at_ms, seq, state)
+      SELECT t.device_id, t.at_ms, t.seq, j.state
+      FROM unnest(${numericArray(col((r) => r.deviceId))}::int4[], ${numericArray(col((r) => r.at))}::float8[],
+                  ${numericArray(col((r) => r.seq))}::int8[]) WITH ORDINALITY AS t(device_id, at_ms, seq, i)
+      JOIN jsonb_array_elements(${`[${col((r) => r.state).join(',')}]`}::jsonb) WITH ORDINALITY AS j(state, i) ON j.i = t.i
       ${held}
     ), pruned AS (
       DELETE FROM engine_snapshots e USING s
