@@ -24,6 +24,7 @@ import { openIdentities } from '../patients/sealed.ts';
 import { indexUnindexedNames, NAME_INDEX_VERSION } from '../patients/name-tokens.ts';
 import { unindexedCount } from '../store/patient-names.ts';
 import type { Vault } from '../crypto/vault.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -318,7 +319,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const usage = err instanceof UsageError || err instanceof DeviceUsageError || err instanceof DeviceEventUsageError || err instanceof PartitionsUsageError || err instanceof OutboxUsageError;
     if (usage) console.error(`usage: npm run admin -- ${err.message}\n\n${USAGE}`);
-    else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    else console.error(`error: ${errorMessage(err)}`);
     process.exit(usage ? 2 : 1);
   },
 );

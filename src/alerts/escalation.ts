@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { escalateDue, type AlertEventSink, type LifecycleEventRow } from '../store/alert-lifecycle.ts';
 import { every } from '../util/every.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export interface EscalationOptions {
   readonly db: Db;
@@ -33,7 +34,7 @@ export function startEscalation({ db, periodMs, checkMs, log, feed, now = Date.n
     return events;
   };
   const loop = every(checkMs, check, (err) => {
-    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert escalation check failed; retried later');
+    log.warn({ err: loggedError(err) }, 'alert escalation check failed; retried later');
   });
   return { check, stop: () => loop.stop() };
 }

@@ -15,6 +15,7 @@ import type { AlertFeed } from './feed.ts';
 import { presentAlert } from './present.ts';
 import { RecentChanges } from './recent.ts';
 import type { Notifications } from '../store/listen.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export const STREAM_DEFAULTS = Object.freeze({
   maxBufferedBytes: 1 << 20,
@@ -123,7 +124,7 @@ class StreamClient {
     void this.pump()
       .catch((err: unknown) => {
         // The database is away: the next wake-up tries again from the same cursor.
-        this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert stream could not read changes');
+        this.log.warn({ err: loggedError(err) }, 'alert stream could not read changes');
       })
       .finally(() => {
         this.pumping = false;
@@ -233,7 +234,7 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
       () => {
         for (const c of clients.keys()) c.kick();
       },
-      (err: unknown) => app.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert stream could not read changes'),
+      (err: unknown) => app.log.warn({ err: loggedError(err) }, 'alert stream could not read changes'),
     );
   };
   const unsubscribe = opts.feed.subscribe(wakeAll);
@@ -291,7 +292,7 @@ export const alertStreamRoutes: FastifyPluginAsync<StreamOptions> = async (app, 
       void recordAudit(opts.db, { user, action: 'alert.stream', route: '/v1/alerts/stream', detail: { after } })
         .then(() => client.start(after))
         .catch((err: unknown) => {
-          req.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'alert stream could not start');
+          req.log.warn({ err: loggedError(err) }, 'alert stream could not start');
           client.close(STREAM_CLOSE.error, 'storage unavailable; reconnect later');
         });
     },

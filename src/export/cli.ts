@@ -17,6 +17,7 @@ import { describeRequest, parseExportRequest } from './filter.ts';
 import { SHIFT_MODES, type ShiftMode } from './deidentify.ts';
 import { runExport, type ExportTally } from './run.ts';
 import { DEFAULT_MIN_CELL, MAX_MIN_CELL, type CellSummary } from './small-cells.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 const USAGE = `Usage: npm run export -- --out <file> [--from <RFC 3339>] [--to <RFC 3339>] [--format ndjson|csv]
        [--site <code>[,<code>]] [--kind <alert kind>[,...]] [--include readings,outcomes]
@@ -137,7 +138,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof ServiceError) console.error(`export: ${err.code}: ${err.message}`);
-    else console.error(`export: ${err instanceof Error ? err.message : String(err)}`);
+    else console.error(`export: ${errorMessage(err)}`);
     process.exit(err instanceof ServiceError && err.statusCode === 400 ? 2 : 1);
   },
 );

@@ -9,6 +9,7 @@ import { idcoSeq } from './idco/seq.ts';
 import { metricByName } from '../domain/vocabulary.ts';
 import type { IngestService } from './service.ts';
 import { implantNote } from './idco-lifecycle.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export interface IdcoReply {
   /** HTTP status for the HTTP transport: 200 AA, 400 AE, 429/503 AR. */
@@ -150,6 +151,6 @@ function noteMismatch(gw: GatewayIdentity, serial: string, service: IngestServic
   // Not awaited: waiting for the audit row would make a wrong birth date's ACK measurably
   // slower than a right one's.
   service.auditIdentityMismatch(gw, serial, ctx.sender, count, limited).catch((err: unknown) => {
-    ctx.log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not audit an HL7 IDCO birth-date mismatch');
+    ctx.log.error({ err: loggedError(err) }, 'could not audit an HL7 IDCO birth-date mismatch');
   });
 }

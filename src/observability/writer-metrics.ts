@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WriterObserver } from '../ingest/writer.ts';
 import type { Metrics } from './metrics.ts';
+import { loggedError } from '../util/error-message.ts';
 
 type WriterMetrics = Pick<Metrics, 'commitSeconds' | 'queuedRows' | 'ingestStageSeconds' | 'commitFailures'>;
 
@@ -23,7 +24,7 @@ export function observeWriter(
     },
     failed: (err) => {
       metrics.commitFailures.inc();
-      log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'group commit failed; its batches were answered `unavailable`');
+      log.warn({ err: loggedError(err) }, 'group commit failed; its batches were answered `unavailable`');
     },
     decisionsWritten,
   };

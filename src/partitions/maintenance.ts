@@ -10,6 +10,7 @@ import {
   partitionName, quarantineCountBefore, readingPartitions, vacuumAnalyze, withMaintenanceLock, type ArchivedTable, type PartitionRow,
 } from '../store/partitions.ts';
 import { writeArchive } from './archive.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 export interface RetentionSettings {
   /** Months created ahead of the current one. */
@@ -205,7 +206,7 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
         moved += r.moved;
         say(`created ${m.name} [${m.from.toISOString()}, ${m.to.toISOString()})${r.moved > 0 ? `, ${r.moved} rows moved in from readings_default` : ''}`);
       } catch (err) {
-        failures.push(`create ${m.name}: ${message(err)}`);
+        failures.push(`create ${m.name}: ${errorMessage(err)}`);
       }
     }
     const filled = created.filter((name) => plan.create.some((m) => m.name === name && m.rowsFromDefault > 0));
@@ -213,7 +214,7 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
       try {
         await vacuumAnalyze(db, [...filled, DEFAULT_PARTITION]);
       } catch (err) {
-        failures.push(`vacuum: ${message(err)}`);
+        failures.push(`vacuum: ${errorMessage(err)}`);
       }
     }
     for (const p of retain ? plan.detach : []) {
@@ -221,7 +222,7 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
         await detachMonth(db, p.name, lockTimeoutMs);
         say(`detached ${p.name} into the archive schema`);
       } catch (err) {
-        failures.push(`detach ${p.name}: ${message(err)}`);
+        failures.push(`detach ${p.name}: ${errorMessage(err)}`);
       }
     }
     if (retain && plan.postponed) say(`kept ${plan.postponed.names.join(', ')}: ${plan.postponed.reason}`);
@@ -231,7 +232,7 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
       try {
         archived.push(await archiveAndDrop(db, t.name, opts, say));
       } catch (err) {
-        failures.push(`archive ${t.name}: ${message(err)}`);
+        failures.push(`archive ${t.name}: ${errorMessage(err)}`);
       }
     }
     let quarantineDeleted = 0;
@@ -245,7 +246,7 @@ export async function runMaintenance(db: Db, opts: MaintenanceOptions): Promise<
           if (n < QUARANTINE_CHUNK) break;
         }
       } catch (err) {
-        failures.push(`quarantine retention: ${message(err)}`);
+        failures.push(`quarantine retention: ${errorMessage(err)}`);
       }
     }
     const leftInDefault = steps.has('create') ? plan.leftInDefault.map((m) => ({ name: m.name, rows: m.rowsFromDefault })) : [];
@@ -287,8 +288,4 @@ async function archiveAndDrop(
   await dropDetached(db, name);
   say(`${name}: dropped`);
   return { name, rows: file.rows, file: file.file };
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

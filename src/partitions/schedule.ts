@@ -6,6 +6,7 @@ import type { Config } from '../config/index.ts';
 import type { Db } from '../store/db.ts';
 import { every } from '../util/every.ts';
 import { runMaintenance, type MaintenanceReport } from './maintenance.ts';
+import { loggedError } from '../util/error-message.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -35,7 +36,7 @@ export function startPartitionMaintenance(db: Db, config: Config, log: FastifyBa
   };
   const onError = (err: unknown) => {
     if (abort.signal.aborted) return;
-    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'partitions: maintenance failed; retried on the next run');
+    log.warn({ err: loggedError(err) }, 'partitions: maintenance failed; retried on the next run');
   };
   const first = run().catch((err: unknown) => {
     onError(err);

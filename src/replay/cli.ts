@@ -12,6 +12,7 @@ import { migrateToLatest } from '../store/migrate.ts';
 import { openDatabase } from '../store/open.ts';
 import { formatResult } from './format.ts';
 import { checkProposal, replay, ReplayError, selectDevices, type ReplayResult } from './replay.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 const USAGE = `Usage: npm run replay -- [--site <code>]... [--patient p-N]... [--from <date>] [--to <date>]
        [--settings <file.json>] [--json]
@@ -98,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(`replay: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`replay: ${errorMessage(err)}`);
     // A mistake in the command line (ours, or parseArgs's unknown or malformed option): exit 2.
     const usage = err instanceof ReplayError || String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
     if (usage) console.error(USAGE);

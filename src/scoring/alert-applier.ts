@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { outboxFailed, outboxIds, takeOutbox } from '../store/alert-outbox.ts';
 import { applyDecisions, lockAlertEvents, type AlertEventRow } from '../store/engine-effects.ts';
+import { errorMessage, loggedError } from '../util/error-message.ts';
 
 /** Rows (group commits) applied in one transaction. */
 const PASS_ROWS = 64;
@@ -20,8 +21,6 @@ const SWEEP_MS = 1000;
  * alert waits at most this much longer.
  */
 const PASS_SPACING_MS = 100;
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export interface AlertApplierOptions {
   /** Default SWEEP_MS. */
@@ -61,7 +60,7 @@ export class AlertApplier {
     outboxIds(this.db, 1).then((ids) => {
       if (ids.length > 0) this.kick();
     }, (err: unknown) => {
-      this.opts.log.warn({ err: { message: message(err) } }, 'looking at the alert outbox failed; retried later');
+      this.opts.log.warn({ err: loggedError(err) }, 'looking at the alert outbox failed; retried later');
     });
   }
 
@@ -148,18 +147,18 @@ export class AlertApplier {
     try {
       ids = await outboxIds(this.db, PASS_ROWS);
     } catch (err) {
-      this.opts.log.warn({ err: { message: message(err) } }, 'applying alert decisions failed; retried later');
+      this.opts.log.warn({ err: loggedError(err) }, 'applying alert decisions failed; retried later');
       return;
     }
-    this.opts.log.warn({ err: { message: message(first) } }, 'applying alert decisions failed; each group again on its own');
+    this.opts.log.warn({ err: loggedError(first) }, 'applying alert decisions failed; each group again on its own');
     for (const id of ids) {
       try {
         await this.pass(id);
       } catch (err) {
-        const aside = await outboxFailed(this.db, id, message(err)).catch(() => false);
+        const aside = await outboxFailed(this.db, id, errorMessage(err)).catch(() => false);
         if (aside) this.opts.setAside?.();
         this.opts.log[aside ? 'error' : 'warn'](
-          { outboxId: id, err: { message: message(err) } },
+          { outboxId: id, err: loggedError(err) },
           aside ? 'alert decisions left aside in alert_outbox after repeated failures; an operator must look' : 'alert decisions failed to apply; retried later',
         );
       }

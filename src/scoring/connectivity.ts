@@ -13,6 +13,7 @@ import { lastReadings, type LastReading } from '../store/devices.ts';
 import { applyEffects, type AlertEventRow, type DecisionRow } from '../store/engine-effects.ts';
 import { every } from '../util/every.ts';
 import type { SilenceSource } from './cadences.ts';
+import { loggedError } from '../util/error-message.ts';
 
 /** A device's configuration and silence limit, for the devices that may be silent. */
 export interface DeviceSilence {
@@ -167,7 +168,7 @@ export function startConnectivityMonitor(
     return events;
   };
   const loop = every(intervalMs, check, (err) => {
-    log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'connectivity check failed; retried later');
+    log.warn({ err: loggedError(err) }, 'connectivity check failed; retried later');
   });
   return { check, stop: () => loop.stop() };
 }

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { mergeConfig, overrideProblems, type DeepPartial, type EngineConfig } from '../engine/index.ts';
 import type { Db } from '../store/db.ts';
 import { loadEngineSettings, NO_SETTINGS, versionAt, type SettingsSnapshot } from '../store/engine-settings.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export class DeviceConfigs {
   private settings: SettingsSnapshot = NO_SETTINGS;
@@ -75,7 +76,7 @@ export class DeviceConfigs {
       if (problems.length > 0) throw new Error(problems.join('; '));
       return site || patient ? mergeConfig(this.defaults, site, patient) : this.defaults;
     } catch (err) {
-      this.log.error({ err: { message: err instanceof Error ? err.message : String(err) }, device: deviceId }, 'engine settings override ignored');
+      this.log.error({ err: loggedError(err), device: deviceId }, 'engine settings override ignored');
       return this.defaults;
     }
   }

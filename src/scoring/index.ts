@@ -13,6 +13,7 @@ import { ScoringService } from './service.ts';
 import { DeviceLeases } from './leases.ts';
 import type { Notifications } from '../store/listen.ts';
 import { SNAPSHOT_DEFAULTS, startSnapshots } from './snapshots.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export interface EngineRuntime {
   /** null when ENGINE_SCORING=off. */
@@ -65,14 +66,14 @@ export async function startEngine(
         const n = await scoring.recover();
         if (n > 0) log.info({ devices: n }, 'replayed devices with pending late readings');
       } catch (err) {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'replay of pending late readings failed; retried later');
+        log.warn({ err: loggedError(err) }, 'replay of pending late readings failed; retried later');
       }
     },
     // Every state saved, then every lease let go: another instance takes the devices at once.
     drain: async () => {
       await snapshots.stop();
       await leases.stop().catch((err: unknown) => {
-        log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'releasing device leases failed; other instances take them once this one lapses');
+        log.warn({ err: loggedError(err) }, 'releasing device leases failed; other instances take them once this one lapses');
       });
     },
     refreshSettings: async () => {

@@ -19,6 +19,7 @@ import {
   acquireLeases, forgetLapsedInstances, heartbeat, holders, LEASE_RELEASED_CHANNEL, LEASE_WANTED_CHANNEL,
   reapInstances, recordListenBackend, registerInstance, requestHandoff, retireInstance, wantedFrom,
 } from '../store/leases.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export interface LeaseOptions {
   /** An instance not renewing its row this long may be declared dead. */
@@ -140,7 +141,7 @@ export class DeviceLeases {
       }
       await forgetLapsedInstances(this.db, FORGET_LAPSED_MS);
     } catch (err) {
-      this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'instance heartbeat failed; retried');
+      this.opts.log.warn({ err: loggedError(err) }, 'instance heartbeat failed; retried');
       return;
     }
     // A request whose notification was missed.
@@ -154,7 +155,7 @@ export class DeviceLeases {
     wantedFrom(this.db, this.id)
       .then((wanted) => (wanted.length > 0 ? handler(wanted) : undefined))
       .catch((err: unknown) => {
-        this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'device handover failed; retried');
+        this.opts.log.warn({ err: loggedError(err) }, 'device handover failed; retried');
       })
       .finally(() => {
         this.checkingWanted = false;

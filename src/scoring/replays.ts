@@ -19,6 +19,7 @@ import type { EngineMetrics } from '../observability/metrics.ts';
 import { isLeaseLost, type Fences } from '../store/leases.ts';
 import type { DeviceConfigs } from './device-config.ts';
 import { idle, takeIn, type DeviceStates, type Entry, type Tracked } from './device-state.ts';
+import { loggedError } from '../util/error-message.ts';
 
 /** At or after `p` in event order (at, then seq). */
 function atOrAfter(r: { at: number; seq: number }, p: { at: number; seq: number }): boolean {
@@ -160,7 +161,7 @@ export class Replays {
       return;
     }
     this.opts.log.warn(
-      { err: { message: err instanceof Error ? err.message : String(err) }, alsoFailedSinceLastLine: this.rebuildFailuresUnlogged },
+      { err: loggedError(err), alsoFailedSinceLastLine: this.rebuildFailuresUnlogged },
       'engine state rebuild failed; retried on the next reading',
     );
     this.rebuildWarnedAt = now;

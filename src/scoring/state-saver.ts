@@ -7,6 +7,7 @@ import type { Db } from '../store/db.ts';
 import { saveSnapshots } from '../store/engine-history.ts';
 import { snapshotRows, type DeviceStates, type Entry } from './device-state.ts';
 import type { Ownership } from './ownership.ts';
+import { loggedError } from '../util/error-message.ts';
 
 export interface StateSaverOptions {
   /** Event days between two snapshots of a device. */
@@ -123,7 +124,7 @@ export class StateSaver {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.snapshot().catch((err: unknown) => {
-        if (!this.closed) this.opts.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'engine snapshot failed; retried later');
+        if (!this.closed) this.opts.log.warn({ err: loggedError(err) }, 'engine snapshot failed; retried later');
       });
     }, 200);
     this.timer.unref();

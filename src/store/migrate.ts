@@ -6,6 +6,7 @@ import {
   DEFAULT_MIGRATION_TABLE, Kysely, Migrator, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql,
   type DatabaseConnection, type Driver, type Migration, type MigrationProvider,
 } from 'kysely';
+import { errorMessage } from '../util/error-message.ts';
 
 // Migrations see the schema as it was when they were written, so they are untyped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -73,7 +74,7 @@ export async function migrateToLatest(db: AnyDb): Promise<string[]> {
   });
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
-    const cause = error instanceof Error ? error.message : String(error);
+    const cause = errorMessage(error);
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
