@@ -1,17 +1,16 @@
 // The realistic profile's gateways: one WebSocket each, opened from several loopback source
 // addresses, driven either as fast as acks come back (capacity) or at a fixed rate (paced).
-import fs from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { percentile, serviceGauges } from '../lib.ts';
 import type { Frame, Workload } from './workload.ts';
 import { StallWatch, type Stall } from './stall-watch.ts';
+import { processCpuMs } from './proc-stat.ts';
 
 /** Loopback source addresses the sockets are spread over (127.0.0.1 … 127.0.0.N). */
 const SOURCES = 8;
 /** Paced: batches a gateway may have in flight before the pacer skips it. */
 const PACED_WINDOW = 8;
-const CLK_TCK = 100;
 
 export type Shape = { kind: 'nightly' } | { kind: 'packed'; size: number };
 export type Pace = { kind: 'capacity'; window: number } | { kind: 'paced'; batchesPerSec: number };
@@ -64,13 +63,6 @@ interface Gateway {
 }
 
 interface Tally { accepted: number; duplicates: number; rejected: number; errors: number; latencies: number[]; sentAt: number[] }
-
-/** user + system CPU of a process, ms, from /proc/<pid>/stat. */
-export function processCpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
 
 function slices(t: Tally, start: number, seconds: number): number[] {
   const n = Math.max(1, Math.ceil(seconds / SLICE_S));

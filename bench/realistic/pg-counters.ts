@@ -3,6 +3,7 @@
 // write out themselves, autovacuum and autoanalyze runs, transactions committed in the database. Read before and after each phase.
 import fs from 'node:fs';
 import pg from 'pg';
+import { procStat } from './proc-stat.ts';
 
 export interface PgCounters {
   checkpointsTimed: number;
@@ -16,24 +17,6 @@ export interface PgCounters {
   autoanalyzes: number;
   /** Transactions committed in the bench's database (each autocommit statement is one). */
   commits: number;
-}
-
-const CLK_TCK = 100;
-
-/**
- * Parent pid and user + system CPU (ms) of a process, from /proc/<pid>/stat; null once it is
- * gone. `reapedMs`: the CPU of its children that ended and it waited for.
- */
-function procStat(pid: number): { ppid: number; cpuMs: number; reapedMs: number } | null {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ms = (a: number, b: number) => ((Number(f[a]) + Number(f[b])) * 1000) / CLK_TCK;
-  return { ppid: Number(f[1]), cpuMs: ms(11, 12), reapedMs: ms(13, 14) };
 }
 
 export class PgStats {
