@@ -1,6 +1,7 @@
 // What PostgreSQL itself did during a phase, from its cumulative statistics views: checkpoints
 // (and whether the WAL's size asked for them), WAL written, buffers the client backends had to
-// write out themselves, autovacuum and autoanalyze runs, transactions committed in the database. Read before and after each phase.
+// write out themselves, autovacuum and autoanalyze runs, transactions committed in the
+// database. Read before and after each phase; and the server's CPU time, when it is local.
 import fs from 'node:fs';
 import pg from 'pg';
 import { procStat } from './proc-stat.ts';

@@ -2,6 +2,7 @@
 // pg_stat_statements (planning tracked too). The embedded server is started with the module
 // preloaded; a DATABASE_URL server must preload it itself, or the report says it cannot.
 import pg from 'pg';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 /** Server settings the report needs (the embedded server is started with them). */
 export const STATEMENT_SETTINGS: Readonly<Record<string, string>> = {
@@ -19,7 +20,7 @@ export async function resetStatements(url: string): Promise<string | null> {
     await c.query('SELECT pg_stat_statements_reset()');
     return null;
   } catch (err) {
-    return `pg_stat_statements is not available (${err instanceof Error ? err.message : String(err)}): preload it on the server`;
+    return `pg_stat_statements is not available (${errorMessage(err)}): preload it on the server`;
   } finally {
     await c.end();
   }

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadConfig } from '../config/index.ts';
-import { generateExportKey } from '../config/export-key.ts';
 import { openDatabase } from '../store/open.ts';
 import { migrateToLatest } from '../store/migrate.ts';
 import { isRole } from '../auth/users.ts';
@@ -25,6 +24,7 @@ import { indexUnindexedNames, NAME_INDEX_VERSION } from '../patients/name-tokens
 import { unindexedCount } from '../store/patient-names.ts';
 import type { Vault } from '../crypto/vault.ts';
 import { errorMessage } from '../util/error-message.ts';
+import { printExportKey, readPassword, UsageError } from './cli-io.ts';
 
 const USAGE = `Usage: npm run admin -- <command>
 
@@ -209,11 +209,9 @@ async function main(argv: string[]): Promise<number> {
         console.log(changed ? `user "${arg}" disabled; their sessions are ended` : `user "${arg}" was disabled already`);
         return 0;
       }
-      case 'user list': {
-        const users = await listUsers(db);
-        out(users, '(no users)');
+      case 'user list':
+        out(await listUsers(db), '(no users)');
         return 0;
-      }
       case 'patient create': {
         if (!site || !identity) throw new UsageError(PATIENT_CREATE_USAGE);
         const id = await createPatient(db, await vault(), { site, ...identity }, Date.now());
@@ -288,30 +286,6 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await database.shutdown();
   }
-}
-
-class UsageError extends Error {}
-
-/** The key alone on stdout, so `$(npm run --silent admin -- export-key generate)` captures it; the advice on stderr. */
-function printExportKey(): void {
-  console.log(generateExportKey());
-  console.error(
-    [
-      'A new export key (256 random bits) is printed above. Store it in your secret store and',
-      'set it as EXPORT_KEY wherever the service and `npm run export` run (EXPORT_KEY=<the key>).',
-      'To capture it without showing it: EXPORT_KEY="$(npm run --silent admin -- export-key generate)"',
-      'Keep it outside the database and use the same key for every export of one trial: a new',
-      'key gives every subject a new pseudonym and date shift.',
-    ].join('\n'),
-  );
-}
-
-/** The whole of stdin, less one trailing newline (as `echo` or a password manager leaves it). */
-async function readPassword(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('password (end with Enter, then Ctrl-D): ');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 main(process.argv.slice(2)).then(
